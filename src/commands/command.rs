@@ -1,0 +1,276 @@
+//! `COMMAND` and its subcommands, answered from the command table itself, so what clients
+//! learn about a command is what dispatch enforces.
+
+use super::table::*;
+use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx};
+use crate::protocol::{Args, CmdError, CmdResult, Reply};
+use crate::storage::glob::glob_match;
+
+const F: u32 = LOADING | STALE;
+
+pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    handler: Some(command_all),
+    subcommands: COMMAND_SUBS,
+    arity: -1,
+    ..CommandSpec::new("command", -1, F, CONNECTION, Keys::NONE, command_all)
+        .doc("Returns detailed information about all commands.", "2.8.13")
+        .tips(&["nondeterministic_output_order"])
+}];
+
+const COMMAND_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("command|count", 2, F, CONNECTION, Keys::NONE, count)
+        .doc("Returns a count of commands.", "2.8.13"),
+    CommandSpec::new("command|list", -2, F, CONNECTION, Keys::NONE, list)
+        .doc("Returns a list of command names.", "7.0.0")
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("command|info", -2, F, CONNECTION, Keys::NONE, info)
+        .doc("Returns information about one, multiple or all commands.", "2.8.13")
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("command|docs", -2, F, CONNECTION, Keys::NONE, docs)
+        .doc("Returns documentary information about one, multiple or all commands.", "7.0.0")
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("command|getkeys", -4, F, CONNECTION, Keys::NONE, getkeys)
+        .doc("Extracts the key names from an arbitrary command.", "2.8.13"),
+    CommandSpec::new("command|getkeysandflags", -4, F, CONNECTION, Keys::NONE, getkeysandflags)
+        .doc("Extracts the key names and access flags for an arbitrary command.", "7.0.0"),
+    CommandSpec::new("command|help", 2, F, CONNECTION, Keys::NONE, help)
+        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+];
+
+fn statuses(items: impl IntoIterator<Item = String>) -> Reply {
+    Reply::Set(
+        items
+            .into_iter()
+            .map(|s| Reply::Status(s.into()))
+            .collect(),
+    )
+}
+
+fn key_flags(c: &CommandSpec) -> Vec<&'static str> {
+    if !c.key_flags.is_empty() {
+        c.key_flags.to_vec()
+    } else if c.has(WRITE) {
+        vec!["RW", "update"]
+    } else {
+        vec!["RO", "access"]
+    }
+}
+
+/// The `COMMAND INFO` entry of one row (10 fields, as Redis 7).
+fn info_entry(c: &CommandSpec) -> Reply {
+    let k = c.keys;
+    let key_specs = if k.first > 0 {
+        let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
+        vec![Reply::Map(vec![
+            (Reply::bulk("flags"), statuses(key_flags(c).into_iter().map(String::from))),
+            (
+                Reply::bulk("begin_search"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("index")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![(Reply::bulk("index"), Reply::Int(k.first as i64))]),
+                    ),
+                ]),
+            ),
+            (
+                Reply::bulk("find_keys"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("range")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![
+                            (Reply::bulk("lastkey"), Reply::Int(lastkey as i64)),
+                            (Reply::bulk("keystep"), Reply::Int(k.step as i64)),
+                            (Reply::bulk("limit"), Reply::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]
+    } else {
+        Vec::new()
+    };
+    Reply::Array(vec![
+        Reply::bulk(c.name),
+        Reply::Int(c.arity as i64),
+        statuses(c.flag_names().into_iter().map(String::from)),
+        Reply::Int(k.first as i64),
+        Reply::Int(k.last as i64),
+        Reply::Int(k.step as i64),
+        statuses(c.category_names().into_iter().map(|n| format!("@{n}"))),
+        statuses(c.tips.iter().map(|t| t.to_string())),
+        Reply::Array(key_specs),
+        Reply::Array(c.subcommands.iter().map(info_entry).collect()),
+    ])
+}
+
+/// `COMMAND` — every command's info.
+fn command_all(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Reply::Array(all_commands().map(info_entry).collect()))
+}
+
+/// `COMMAND COUNT`.
+fn count(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Reply::Int(all_commands().count() as i64))
+}
+
+/// Finds a command or `container|sub` by name.
+fn find(name: &[u8]) -> Option<&'static CommandSpec> {
+    match name.iter().position(|&b| b == b'|') {
+        Some(bar) => lookup(&name[..bar]).and_then(|c| lookup_sub(c, &name[bar + 1..])),
+        None => lookup(name),
+    }
+}
+
+/// `COMMAND INFO [command-name ...]`; unknown names give nil.
+fn info(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.is_empty() {
+        return command_all(_ctx, args);
+    }
+    Ok(Reply::Array(
+        args.by_ref()
+            .map(|n| find(&n).map_or(Reply::Nil, info_entry))
+            .collect(),
+    ))
+}
+
+fn group(c: &CommandSpec) -> &'static str {
+    if c.acl & STRING != 0 {
+        "string"
+    } else if c.acl & KEYSPACE != 0 {
+        "generic"
+    } else if c.acl & CONNECTION != 0 {
+        "connection"
+    } else {
+        "server"
+    }
+}
+
+fn docs_entry(c: &CommandSpec) -> Reply {
+    let mut fields = vec![
+        (Reply::bulk("summary"), Reply::bulk(c.summary)),
+        (Reply::bulk("since"), Reply::bulk(c.since)),
+        (Reply::bulk("group"), Reply::bulk(group(c))),
+    ];
+    if !c.subcommands.is_empty() {
+        fields.push((
+            Reply::bulk("subcommands"),
+            Reply::Map(
+                c.subcommands
+                    .iter()
+                    .map(|s| (Reply::bulk(s.name), docs_entry(s)))
+                    .collect(),
+            ),
+        ));
+    }
+    Reply::Map(fields)
+}
+
+/// `COMMAND DOCS [command-name ...]` — summary, version and group of each command.
+fn docs(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let rows: Vec<&CommandSpec> = if args.is_empty() {
+        all_commands().collect()
+    } else {
+        args.by_ref().filter_map(|n| find(&n)).collect()
+    };
+    Ok(Reply::Map(
+        rows.into_iter()
+            .map(|c| (Reply::bulk(c.name), docs_entry(c)))
+            .collect(),
+    ))
+}
+
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`.
+fn list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut names: Vec<&'static str> = all_commands()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        .map(|c| c.name)
+        .collect();
+    if !args.is_empty() {
+        if !args.eat("filterby") || args.remaining() != 2 {
+            return Err(CmdError::syntax());
+        }
+        let kind = args.next_bytes()?.to_ascii_lowercase();
+        let value = args.next_bytes()?;
+        match kind.as_slice() {
+            b"module" => names.clear(),
+            b"pattern" => names.retain(|n| glob_match(&value, n.as_bytes(), true)),
+            b"aclcat" => {
+                let Some(bit) = CATEGORY_NAMES
+                    .iter()
+                    .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&value))
+                    .map(|(b, _)| *b)
+                else {
+                    return Ok(Reply::Array(vec![]));
+                };
+                names.retain(|n| find(n.as_bytes()).is_some_and(|c| c.categories() & bit != 0));
+            }
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    Ok(Reply::Array(names.into_iter().map(Reply::bulk).collect()))
+}
+
+/// Resolves the command named by GETKEYS' arguments and its key positions.
+fn keys_of(args: &mut Args) -> Result<(Vec<bytes::Bytes>, &'static CommandSpec, Vec<usize>), CmdError> {
+    let argv = args.rest();
+    let Some(cmd) = lookup(&argv[0]) else {
+        return Err(CmdError::new("ERR Invalid command specified"));
+    };
+    let spec = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
+        lookup_sub(cmd, &argv[1]).ok_or(CmdError::new("ERR Invalid command specified"))?
+    } else {
+        cmd
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::new(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let positions = spec.keys.positions(argv.len());
+    if positions.is_empty() {
+        return Err(CmdError::new("ERR The command has no key arguments"));
+    }
+    Ok((argv, spec, positions))
+}
+
+/// `COMMAND GETKEYS command [arg ...]`.
+fn getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (argv, _, positions) = keys_of(args)?;
+    Ok(Reply::bulks(positions.into_iter().map(|i| argv[i].clone())))
+}
+
+/// `COMMAND GETKEYSANDFLAGS command [arg ...]`.
+fn getkeysandflags(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (argv, spec, positions) = keys_of(args)?;
+    let flags = key_flags(spec);
+    Ok(Reply::Array(
+        positions
+            .into_iter()
+            .map(|i| {
+                Reply::Array(vec![
+                    Reply::Bulk(argv[i].clone()),
+                    statuses(flags.iter().map(|f| f.to_string())),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// `COMMAND HELP`.
+fn help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(help_reply(
+        "COMMAND",
+        &[
+            ("(no subcommand)", "Return details about all commands."),
+            ("COUNT", "Return the number of commands."),
+            ("DOCS [<command-name> ...]", "Return the summary, version and group of commands."),
+            ("GETKEYS <full-command>", "Return the keys of a full command."),
+            ("GETKEYSANDFLAGS <full-command>", "Return the keys of a full command and their access flags."),
+            ("INFO [<command-name> ...]", "Return details about the named commands, or all of them."),
+            ("LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]", "Return the names of commands, optionally filtered."),
+            ("HELP", "Print this help."),
+        ],
+    ))
+}

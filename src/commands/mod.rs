@@ -1,0 +1,243 @@
+//! Commands: the table, dispatch, and one file per family.
+//!
+//! [`execute`] runs one request: it finds the row (and subcommand), checks arity and
+//! authentication in one place, locks the shards of the row's keys (or the whole keyspace for
+//! `GLOBAL` commands), runs the handler and returns its reply. Handlers parse with
+//! [`Args`], reach data through [`Ctx::db`], and report writes with [`Ctx::modified`].
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use crate::protocol::error::NOAUTH;
+use crate::protocol::{Args, CmdError, Reply};
+use crate::session::Session;
+use crate::shared::Shared;
+use crate::storage::{Db, Locked};
+
+pub mod table;
+
+mod command;
+mod connection;
+mod keys;
+mod string;
+
+pub use table::{CommandSpec, Keys};
+
+/// Every family's rows.
+fn families() -> [&'static [CommandSpec]; 4] {
+    [
+        connection::COMMANDS,
+        string::COMMANDS,
+        keys::COMMANDS,
+        command::COMMANDS,
+    ]
+}
+
+/// Every command, in table order.
+pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
+    families().into_iter().flat_map(|f| f.iter())
+}
+
+fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    INDEX.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
+}
+
+/// Finds a top-level command by name, ASCII case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let s = std::str::from_utf8(lower).ok()?;
+    index().get(s).copied()
+}
+
+/// Finds a subcommand row of a container.
+pub fn lookup_sub(container: &CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
+    container
+        .subcommands
+        .iter()
+        .find(|s| s.short_name().as_bytes().eq_ignore_ascii_case(sub))
+}
+
+/// Resolves `argv` to the row that runs it, with Redis's errors for unknown commands,
+/// unknown subcommands and wrong arity.
+pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    let Some(cmd) = argv.first().and_then(|n| lookup(n)) else {
+        return Err(CmdError::unknown_command(argv));
+    };
+    let spec = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
+        match lookup_sub(cmd, &argv[1]) {
+            Some(sub) => sub,
+            None => return Err(CmdError::unknown_subcommand(&argv[1], cmd.name)),
+        }
+    } else {
+        cmd
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::arity(spec.name));
+    }
+    Ok(spec)
+}
+
+/// What one command may touch while it runs.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub session: &'a mut Session,
+    pub spec: &'static CommandSpec,
+    locked: Locked<'a>,
+    touch: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// The client's selected database.
+    pub fn db(&mut self) -> Db<'_, 'a> {
+        let index = self.session.db;
+        self.locked.db(index, self.touch)
+    }
+
+    /// Database `index` (callers check the range).
+    pub fn db_at(&mut self, index: usize) -> Db<'_, 'a> {
+        self.locked.db(index, self.touch)
+    }
+
+    /// The locked shards, for operations across databases (SWAPDB, FLUSHALL).
+    pub fn locked(&mut self) -> &mut Locked<'a> {
+        &mut self.locked
+    }
+
+    /// The command's timestamp in ms.
+    pub fn now(&self) -> u64 {
+        self.locked.now()
+    }
+
+    /// Records a write to `key`: one place for the dirty counter (and, as they arrive,
+    /// WATCH invalidation, keyspace events and AOF propagation).
+    pub fn modified(&self, _key: &[u8]) {
+        self.shared
+            .keyspace
+            .stats
+            .dirty
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records `n` writes that are not tied to one key (FLUSHDB, SWAPDB…).
+    pub fn modified_many(&self, n: u64) {
+        self.shared
+            .keyspace
+            .stats
+            .dirty
+            .fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Validates a database index argument as SELECT, MOVE and COPY do.
+    pub fn db_index(&self, arg: &[u8]) -> Result<usize, CmdError> {
+        let n = crate::protocol::number::parse_i64(arg).ok_or(CmdError::not_integer())?;
+        if n < 0 || n as u64 >= self.shared.keyspace.databases() as u64 {
+            return Err(CmdError::new(crate::protocol::error::DB_OUT_OF_RANGE));
+        }
+        Ok(n as usize)
+    }
+}
+
+/// Runs one request and returns its reply.
+pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
+    let spec = match resolve(&argv) {
+        Ok(spec) => spec,
+        Err(e) => return e.into(),
+    };
+    if !session.authenticated && !spec.has(table::NO_AUTH) {
+        return Reply::error(NOAUTH);
+    }
+    {
+        let mut meta = session.meta();
+        meta.last_cmd = spec.name;
+        meta.last_active_ms = shared.now_ms();
+    }
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let Some(handler) = spec.handler else {
+        return CmdError::arity(spec.name).into();
+    };
+    let locked = if spec.has(table::GLOBAL) {
+        shared.keyspace.lock_all()
+    } else {
+        let positions = spec.keys.positions(argv.len());
+        shared
+            .keyspace
+            .lock(positions.iter().map(|&i| argv[i].as_ref()))
+    };
+    let skip = if spec.name.contains('|') { 2 } else { 1 };
+    let touch = !session.no_touch();
+    let mut args = Args::new(argv, skip);
+    let mut ctx = Ctx {
+        shared,
+        session,
+        spec,
+        locked,
+        touch,
+    };
+    match handler(&mut ctx, &mut args) {
+        Ok(reply) => reply,
+        Err(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in all_commands() {
+            assert!(seen.insert(c.name), "duplicate row {}", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(c.arity != 0, "{}", c.name);
+            assert!(
+                c.handler.is_some() || !c.subcommands.is_empty(),
+                "{}: a row needs a handler or subcommands",
+                c.name
+            );
+            for s in c.subcommands {
+                assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
+                assert!(s.handler.is_some(), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn resolve_reports_redis_errors() {
+        let argv = |w: &[&str]| -> Vec<Bytes> { w.iter().map(|s| Bytes::from(s.to_string())).collect() };
+        assert_eq!(resolve(&argv(&["GeT", "k"])).unwrap().name, "get");
+        assert_eq!(
+            resolve(&argv(&["get"])).unwrap_err().text(),
+            "ERR wrong number of arguments for 'get' command"
+        );
+        assert_eq!(
+            resolve(&argv(&["nosuch", "x"])).unwrap_err().text(),
+            "ERR unknown command 'nosuch', with args beginning with: 'x' "
+        );
+        assert_eq!(
+            resolve(&argv(&["client"])).unwrap_err().text(),
+            "ERR wrong number of arguments for 'client' command"
+        );
+        assert_eq!(
+            resolve(&argv(&["client", "bogus"])).unwrap_err().text(),
+            "ERR unknown subcommand 'bogus'. Try CLIENT HELP."
+        );
+        assert_eq!(
+            resolve(&argv(&["CLIENT", "SETNAME"])).unwrap_err().text(),
+            "ERR wrong number of arguments for 'client|setname' command"
+        );
+    }
+}

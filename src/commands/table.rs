@@ -1,0 +1,308 @@
+//! The declarative command table: one [`CommandSpec`] row per command, next to its handler in
+//! the family file. Dispatch (arity, auth, key locking), `COMMAND` and later MULTI queuing and
+//! scripts all read these rows, so a command's rules live in one place.
+
+use super::Ctx;
+use crate::protocol::{Args, CmdResult};
+
+/// A command handler: arguments after the name (and subcommand) → reply.
+pub type Handler = fn(&mut Ctx<'_>, &mut Args) -> CmdResult;
+
+// Command flags, in the order `COMMAND INFO` prints them.
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const PUBSUB: u32 = 1 << 4;
+pub const NOSCRIPT: u32 = 1 << 5;
+pub const BLOCKING: u32 = 1 << 6;
+pub const LOADING: u32 = 1 << 7;
+pub const STALE: u32 = 1 << 8;
+pub const SKIP_MONITOR: u32 = 1 << 9;
+pub const SKIP_SLOWLOG: u32 = 1 << 10;
+pub const FAST: u32 = 1 << 11;
+pub const NO_AUTH: u32 = 1 << 12;
+pub const MAY_REPLICATE: u32 = 1 << 13;
+pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+pub const NO_MULTI: u32 = 1 << 15;
+pub const ALLOW_BUSY: u32 = 1 << 16;
+/// Not a Redis flag: the command needs the whole keyspace locked (KEYS, SCAN, FLUSHALL…).
+pub const GLOBAL: u32 = 1 << 31;
+
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (NOSCRIPT, "noscript"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (MAY_REPLICATE, "may_replicate"),
+    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (NO_MULTI, "no_multi"),
+    (ALLOW_BUSY, "allow_busy"),
+];
+
+// ACL categories, in the order Redis prints them. The ones implied by flags (read, write,
+// admin, dangerous, pubsub, fast, slow, blocking) are added by [`CommandSpec::categories`].
+pub const KEYSPACE: u32 = 1 << 0;
+pub const CAT_READ: u32 = 1 << 1;
+pub const CAT_WRITE: u32 = 1 << 2;
+pub const SET: u32 = 1 << 3;
+pub const SORTEDSET: u32 = 1 << 4;
+pub const LIST: u32 = 1 << 5;
+pub const HASH: u32 = 1 << 6;
+pub const STRING: u32 = 1 << 7;
+pub const BITMAP: u32 = 1 << 8;
+pub const HYPERLOGLOG: u32 = 1 << 9;
+pub const GEO: u32 = 1 << 10;
+pub const STREAM: u32 = 1 << 11;
+pub const CAT_PUBSUB: u32 = 1 << 12;
+pub const CAT_ADMIN: u32 = 1 << 13;
+pub const CAT_FAST: u32 = 1 << 14;
+pub const CAT_SLOW: u32 = 1 << 15;
+pub const CAT_BLOCKING: u32 = 1 << 16;
+pub const DANGEROUS: u32 = 1 << 17;
+pub const CONNECTION: u32 = 1 << 18;
+pub const TRANSACTION: u32 = 1 << 19;
+pub const SCRIPTING: u32 = 1 << 20;
+
+pub const CATEGORY_NAMES: &[(u32, &str)] = &[
+    (KEYSPACE, "keyspace"),
+    (CAT_READ, "read"),
+    (CAT_WRITE, "write"),
+    (SET, "set"),
+    (SORTEDSET, "sortedset"),
+    (LIST, "list"),
+    (HASH, "hash"),
+    (STRING, "string"),
+    (BITMAP, "bitmap"),
+    (HYPERLOGLOG, "hyperloglog"),
+    (GEO, "geo"),
+    (STREAM, "stream"),
+    (CAT_PUBSUB, "pubsub"),
+    (CAT_ADMIN, "admin"),
+    (CAT_FAST, "fast"),
+    (CAT_SLOW, "slow"),
+    (CAT_BLOCKING, "blocking"),
+    (DANGEROUS, "dangerous"),
+    (CONNECTION, "connection"),
+    (TRANSACTION, "transaction"),
+    (SCRIPTING, "scripting"),
+];
+
+/// Where a command's keys are: argv positions `first..=last` every `step` (negative `last`
+/// counts from the end), as in Redis's legacy key spec. `first == 0`: no keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keys {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+impl Keys {
+    pub const NONE: Keys = Keys::range(0, 0, 0);
+    pub const ONE: Keys = Keys::range(1, 1, 1);
+    pub const TWO: Keys = Keys::range(1, 2, 1);
+    pub const ALL: Keys = Keys::range(1, -1, 1);
+
+    pub const fn range(first: i32, last: i32, step: i32) -> Keys {
+        Keys { first, last, step }
+    }
+
+    /// Positions of the keys in `argv`; empty when the spec does not fit the argument count.
+    pub fn positions(&self, argc: usize) -> Vec<usize> {
+        if self.first <= 0 || self.step <= 0 {
+            return Vec::new();
+        }
+        let argc = argc as i64;
+        let first = self.first as i64;
+        let last = if self.last < 0 {
+            argc + self.last as i64
+        } else {
+            self.last as i64
+        };
+        if first >= argc || last < first {
+            return Vec::new();
+        }
+        let last = last.min(argc - 1);
+        (first..=last)
+            .step_by(self.step as usize)
+            .map(|i| i as usize)
+            .collect()
+    }
+}
+
+/// One command (or subcommand: `name` is then `container|sub`).
+#[derive(Clone, Copy, Debug)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Exact argument count (name included) when positive, minimum when negative.
+    pub arity: i32,
+    pub flags: u32,
+    /// The family's ACL categories (those not implied by flags).
+    pub acl: u32,
+    pub keys: Keys,
+    /// Key-spec flags for `COMMAND INFO` (e.g. `["RW", "access", "update"]`); derived from
+    /// the command flags when empty.
+    pub key_flags: &'static [&'static str],
+    pub tips: &'static [&'static str],
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        acl: u32,
+        keys: Keys,
+        handler: Handler,
+    ) -> Self {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl,
+            keys,
+            key_flags: &[],
+            tips: &[],
+            summary: "",
+            since: "1.0.0",
+            handler: Some(handler),
+            subcommands: &[],
+        }
+    }
+
+    /// A container command (CLIENT, OBJECT, COMMAND…) dispatching on its first argument.
+    pub const fn container(
+        name: &'static str,
+        acl: u32,
+        summary: &'static str,
+        subcommands: &'static [CommandSpec],
+    ) -> Self {
+        CommandSpec {
+            name,
+            arity: -2,
+            flags: 0,
+            acl,
+            keys: Keys::NONE,
+            key_flags: &[],
+            tips: &[],
+            summary,
+            since: "1.0.0",
+            handler: None,
+            subcommands,
+        }
+    }
+
+    pub const fn doc(mut self, summary: &'static str, since: &'static str) -> Self {
+        self.summary = summary;
+        self.since = since;
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
+        self
+    }
+
+    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
+        self.key_flags = flags;
+        self
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The part after `|` for subcommands.
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+
+    /// The container's name for subcommands, the name itself otherwise.
+    pub fn group_name(&self) -> &'static str {
+        self.name.split('|').next().unwrap_or(self.name)
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    /// Flag names as `COMMAND INFO` lists them.
+    pub fn flag_names(&self) -> Vec<&'static str> {
+        FLAG_NAMES
+            .iter()
+            .filter(|(bit, _)| self.flags & bit != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    /// ACL categories, the family's plus those its flags imply (as Redis derives them).
+    pub fn categories(&self) -> u32 {
+        let mut c = self.acl;
+        if self.has(WRITE) {
+            c |= CAT_WRITE;
+        }
+        if self.has(READONLY) && c & SCRIPTING == 0 {
+            c |= CAT_READ;
+        }
+        if self.has(ADMIN) {
+            c |= CAT_ADMIN | DANGEROUS;
+        }
+        if self.has(PUBSUB) {
+            c |= CAT_PUBSUB;
+        }
+        if self.has(FAST) {
+            c |= CAT_FAST;
+        }
+        if self.has(BLOCKING) {
+            c |= CAT_BLOCKING;
+        }
+        if c & CAT_FAST == 0 {
+            c |= CAT_SLOW;
+        }
+        c
+    }
+
+    pub fn category_names(&self) -> Vec<&'static str> {
+        let c = self.categories();
+        CATEGORY_NAMES
+            .iter()
+            .filter(|(bit, _)| c & bit != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        assert_eq!(Keys::ONE.positions(2), vec![1]);
+        assert_eq!(Keys::ALL.positions(4), vec![1, 2, 3]);
+        assert_eq!(Keys::range(1, -1, 2).positions(5), vec![1, 3]);
+        assert_eq!(Keys::range(2, 2, 1).positions(3), vec![2]);
+        assert!(Keys::NONE.positions(3).is_empty());
+        assert!(Keys::ONE.positions(1).is_empty());
+    }
+}

@@ -1,0 +1,181 @@
+//! One client connection: read what the socket has, execute every complete request in the
+//! buffer, encode all replies into one buffer, write once (full pipelining).
+//!
+//! The task owns the [`Session`]; the registry holds its [`ClientHandle`] so CLIENT LIST and
+//! CLIENT KILL from other connections can see and stop it. Protocol errors are answered with
+//! Redis's text and close this connection only.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::commands;
+use crate::protocol::{Reply, RequestParser};
+use crate::session::{ClientHandle, ReplyMode, Session};
+use crate::shared::Shared;
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Replies are flushed mid-batch once this much is pending, so a huge pipeline does not
+/// build an unbounded output buffer.
+const FLUSH_AT: usize = 1024 * 1024;
+
+pub(super) async fn serve(
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    shared
+        .stats
+        .connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let (maxclients, requirepass, timeout, max_bulk, qbuf_limit) = {
+        let c = shared.config.read();
+        (
+            c.maxclients,
+            c.requirepass.clone(),
+            c.timeout,
+            c.proto_max_bulk_len,
+            c.client_query_buffer_limit,
+        )
+    };
+    if shared.clients.len() >= maxclients {
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = socket
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let laddr = socket
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    #[cfg(unix)]
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&socket) as i64;
+    #[cfg(not(unix))]
+    let fd = -1;
+    let id = shared.next_client_id();
+    let handle = Arc::new(ClientHandle::new(
+        id,
+        peer.to_string(),
+        laddr,
+        fd,
+        shared.now_ms(),
+    ));
+    shared.clients.insert(id, handle.clone());
+    let mut session = Session::new(handle.clone(), requirepass.is_none());
+    let mut parser = RequestParser::new(max_bulk);
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
+    let idle = (timeout > 0).then(|| Duration::from_secs(timeout));
+
+    'conn: loop {
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        let read = tokio::select! {
+            r = socket.read_buf(&mut rbuf) => r,
+            _ = handle.killed() => break,
+            _ = stop.changed() => break,
+            _ = idle_timer(idle) => break,
+        };
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        loop {
+            match parser.next(&mut rbuf, !session.authenticated) {
+                Ok(Some(argv)) => {
+                    if is_http_probe(&argv) {
+                        tracing::warn!(
+                            "Possible SECURITY ATTACK detected: a client at {peer} sent an HTTP request. Connection aborted."
+                        );
+                        break 'conn;
+                    }
+                    let suppress = std::mem::take(&mut session.skip_next);
+                    let reply = commands::execute(&shared, &mut session, argv);
+                    send(&mut session, &reply, suppress, &mut wbuf);
+                    if session.close_after_reply {
+                        break;
+                    }
+                    if wbuf.len() >= FLUSH_AT {
+                        if socket.write_all(&wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        wbuf.clear();
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    Reply::Error(format!("ERR {}", e.0).into()).encode(&mut wbuf, session.resp3);
+                    session.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        if rbuf.len() as u64 > qbuf_limit {
+            tracing::warn!("closing client {peer} that reached max query buffer length");
+            break;
+        }
+        {
+            let mut meta = handle.meta.lock();
+            meta.query_buf = rbuf.len();
+            meta.query_buf_free = rbuf.capacity() - rbuf.len();
+        }
+        if !wbuf.is_empty() {
+            if socket.write_all(&wbuf).await.is_err() {
+                break;
+            }
+            wbuf.clear();
+        }
+        if session.close_after_reply || handle.is_killed() {
+            break;
+        }
+        // Give back memory after a burst of large requests or replies.
+        if wbuf.capacity() > 4 * FLUSH_AT {
+            wbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+    let _ = socket.shutdown().await;
+    shared.clients.remove(&id);
+}
+
+/// Encodes a reply unless CLIENT REPLY says not to.
+fn send(session: &mut Session, reply: &Reply, suppress: bool, out: &mut BytesMut) {
+    match session.reply_mode {
+        ReplyMode::Off => {}
+        ReplyMode::Skip => {
+            session.reply_mode = ReplyMode::On;
+            session.skip_next = true;
+        }
+        ReplyMode::On => {
+            if !suppress {
+                reply.encode(out, session.resp3);
+            }
+        }
+    }
+}
+
+/// Redis drops connections whose first words look like an HTTP request (`POST`, `Host:`),
+/// a defence against cross-protocol scripting from browsers.
+fn is_http_probe(argv: &[bytes::Bytes]) -> bool {
+    argv.first().is_some_and(|a| {
+        a.eq_ignore_ascii_case(b"post") || a.eq_ignore_ascii_case(b"host:")
+    })
+}
+
+async fn idle_timer(idle: Option<Duration>) {
+    match idle {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

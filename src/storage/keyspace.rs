@@ -1,0 +1,643 @@
+//! The keyspace: every database's keys, split into shards by key hash, and the only way
+//! commands reach stored data.
+//!
+//! # Atomicity
+//! A shard holds its slice of *every* database, so a key lives in the same shard whatever
+//! database it is in: MOVE and COPY … DB stay inside one shard and SWAPDB is a per-shard swap.
+//! A command locks the shards of its keys, in ascending shard order (no deadlock), before it
+//! runs and releases them after; commands without fixed keys (KEYS, SCAN, FLUSHALL, SWAPDB,
+//! RANDOMKEY, DBSIZE, and later EXEC and scripts) lock every shard, which is a consistent view
+//! of the whole keyspace. Locks are never held across an `.await`: handlers are synchronous.
+//!
+//! # Expiry
+//! Each database shard keeps its deadlines in an ordered set beside the table. Reads expire
+//! lazily (a key past its deadline is deleted when looked up) and a background task calls
+//! [`Keyspace::active_expire`], which removes due keys in deadline order without waiting to
+//! be touched. One timestamp per command ([`Locked::now`]) keeps a command's view stable,
+//! as Redis does: a key does not expire halfway through a command.
+
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use parking_lot::{Mutex, MutexGuard};
+
+use super::dict::Dict;
+use super::value::{Entry, Value};
+use crate::clock::Clock;
+
+/// Number of shards (a power of two). Two cores need little more; 16 keeps contention low
+/// when a larger machine runs many connections.
+pub const SHARDS: usize = 16;
+const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+/// Bits of a SCAN cursor that select the shard.
+const CURSOR_SHARD_BITS: u32 = SHARDS.trailing_zeros();
+
+/// Keyspace-wide counters (INFO stats).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub expired: AtomicU64,
+    /// Writes since start (Redis's `dirty`).
+    pub dirty: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct DbShard {
+    dict: Dict<Entry>,
+    /// `(deadline_ms, key)` of every key with an expiry.
+    expires: BTreeSet<(u64, Bytes)>,
+}
+
+impl DbShard {
+    fn set_deadline(&mut self, key: &Bytes, old: u64, new: u64) {
+        if old == new {
+            return;
+        }
+        if old != 0 {
+            self.expires.remove(&(old, key.clone()));
+        }
+        if new != 0 {
+            self.expires.insert((new, key.clone()));
+        }
+    }
+
+    fn remove_at(&mut self, index: usize) -> Entry {
+        let (key, entry) = self.dict.remove_at(index);
+        if entry.expire_at != 0 {
+            self.expires.remove(&(entry.expire_at, key));
+        }
+        entry
+    }
+
+    fn clear(&mut self) {
+        self.dict.clear();
+        self.expires.clear();
+    }
+}
+
+#[derive(Debug)]
+struct Shard {
+    dbs: Vec<DbShard>,
+}
+
+/// All databases.
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: foldhash::fast::FixedState,
+    databases: usize,
+    clock: Clock,
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Keyspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyspace")
+            .field("databases", &self.databases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyspace {
+    pub fn new(databases: usize, clock: Clock) -> Self {
+        let seed = crate::clock::system_ms() ^ (std::process::id() as u64).rotate_left(32);
+        let shards = (0..SHARDS)
+            .map(|_| {
+                Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| DbShard::default()).collect(),
+                })
+            })
+            .collect();
+        Keyspace {
+            shards,
+            hasher: foldhash::fast::FixedState::with_seed(seed),
+            databases,
+            clock,
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    #[inline]
+    fn shard_of(hash: u64) -> usize {
+        (hash >> SHARD_SHIFT) as usize
+    }
+
+    /// Locks the shards holding `keys`, in ascending order.
+    pub fn lock<'k, I>(&self, keys: I) -> Locked<'_>
+    where
+        I: IntoIterator<Item = &'k [u8]>,
+    {
+        let mut mask = 0u32;
+        for k in keys {
+            mask |= 1 << Self::shard_of(self.hash(k));
+        }
+        self.lock_mask(mask)
+    }
+
+    /// Locks every shard: a consistent view of the whole keyspace.
+    pub fn lock_all(&self) -> Locked<'_> {
+        self.lock_mask(u32::MAX)
+    }
+
+    fn lock_mask(&self, mask: u32) -> Locked<'_> {
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
+        for (i, g) in guards.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                *g = Some(self.shards[i].lock());
+            }
+        }
+        Locked {
+            ks: self,
+            guards,
+            now: self.clock.now_ms(),
+        }
+    }
+
+    /// Deletes keys whose deadline has passed, at most `limit` per shard; returns how many were
+    /// deleted and whether some shard had more due.
+    pub fn active_expire(&self, limit: usize) -> (usize, bool) {
+        let now = self.clock.now_ms();
+        let mut total = 0;
+        let mut more = false;
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            let mut n = 0;
+            for db in shard.dbs.iter_mut() {
+                while let Some((deadline, _)) = db.expires.first() {
+                    if *deadline >= now {
+                        break;
+                    }
+                    if n >= limit {
+                        more = true;
+                        break;
+                    }
+                    let Some((_, key)) = db.expires.pop_first() else {
+                        break;
+                    };
+                    db.dict.remove(self.hash(&key), &key);
+                    n += 1;
+                }
+            }
+            total += n;
+        }
+        self.stats.expired.fetch_add(total as u64, Ordering::Relaxed);
+        (total, more)
+    }
+
+    /// `(keys, keys with an expiry)` of one database, for INFO keyspace.
+    pub fn db_sizes(&self, db: usize) -> (usize, usize) {
+        let mut keys = 0;
+        let mut expires = 0;
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            if let Some(d) = shard.dbs.get(db) {
+                keys += d.dict.len();
+                expires += d.expires.len();
+            }
+        }
+        (keys, expires)
+    }
+}
+
+/// The shards one command holds, plus the command's timestamp.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
+    now: u64,
+}
+
+impl<'a> Locked<'a> {
+    /// The command's time, in ms: every expiry decision of the command uses it.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    /// A view of database `index` (`index < databases`; callers validate). `touch`: whether
+    /// reads update the keys' access time (false for `CLIENT NO-TOUCH` clients).
+    pub fn db(&mut self, index: usize, touch: bool) -> Db<'_, 'a> {
+        Db {
+            locked: self,
+            index,
+            touch,
+        }
+    }
+
+    fn shard(&mut self, i: usize) -> &mut Shard {
+        if self.guards[i].is_none() {
+            // Reaching an unlocked shard means a command's key spec is incomplete: lock it
+            // now rather than fail, and flag it loudly in debug builds.
+            debug_assert!(false, "shard {i} used without being locked");
+            self.guards[i] = Some(self.ks.shards[i].lock());
+        }
+        match self.guards[i].as_deref_mut() {
+            Some(s) => s,
+            None => unreachable!("shard locked just above"),
+        }
+    }
+
+    /// Swaps two databases (SWAPDB). Needs every shard locked.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        for i in 0..SHARDS {
+            self.shard(i).dbs.swap(a, b);
+        }
+    }
+
+    /// Empties every database (FLUSHALL). Needs every shard locked.
+    pub fn flush_all(&mut self) {
+        for i in 0..SHARDS {
+            for db in self.shard(i).dbs.iter_mut() {
+                db.clear();
+            }
+        }
+    }
+}
+
+/// What to do with a key's expiry when its value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// No expiry (a plain SET).
+    Persist,
+    /// Keep the existing expiry (KEEPTTL, APPEND, INCR…).
+    Keep,
+    /// Expire at this absolute time in ms.
+    At(u64),
+}
+
+/// One database as seen by one command.
+pub struct Db<'l, 'a> {
+    locked: &'l mut Locked<'a>,
+    index: usize,
+    touch: bool,
+}
+
+impl Db<'_, '_> {
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn now(&self) -> u64 {
+        self.locked.now
+    }
+
+    fn now_secs(&self) -> u32 {
+        (self.locked.now / 1000) as u32
+    }
+
+    fn slice(&mut self, hash: u64) -> &mut DbShard {
+        let index = self.index;
+        &mut self.locked.shard(Keyspace::shard_of(hash)).dbs[index]
+    }
+
+    /// Finds a live key (deleting it if it has expired) and returns its slab position.
+    fn find_live(&mut self, key: &[u8]) -> Option<(u64, usize)> {
+        let hash = self.locked.ks.hash(key);
+        let now = self.locked.now;
+        let shard = self.slice(hash);
+        let i = shard.dict.find(hash, key)?;
+        let deadline = shard.dict.slot(i).value.expire_at;
+        if deadline != 0 && deadline < now {
+            shard.remove_at(i);
+            self.locked.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some((hash, i))
+    }
+
+    fn entry_at(&mut self, hash: u64, i: usize, touch: bool) -> &mut Entry {
+        let secs = self.now_secs();
+        let entry = &mut self.slice(hash).dict.slot_mut(i).value;
+        if touch {
+            entry.access = secs;
+        }
+        entry
+    }
+
+    /// Looks a key up for a read command: counts a keyspace hit or miss.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let found = self.find_live(key);
+        let stats = &self.locked.ks.stats;
+        match found {
+            Some((hash, i)) => {
+                stats.hits.fetch_add(1, Ordering::Relaxed);
+                let touch = self.touch;
+                Some(self.entry_at(hash, i, touch))
+            }
+            None => {
+                stats.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Looks a key up for a write command (no hit/miss counting).
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (hash, i) = self.find_live(key)?;
+        let touch = self.touch;
+        Some(self.entry_at(hash, i, touch))
+    }
+
+    /// Looks a key up without touching its access time or counting (TTL, TYPE, OBJECT…).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (hash, i) = self.find_live(key)?;
+        Some(&*self.entry_at(hash, i, false))
+    }
+
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.find_live(key).is_some()
+    }
+
+    /// Writes a value. `Expiry::Keep` keeps the old deadline of an existing key.
+    pub fn set(&mut self, key: &[u8], value: Value, expiry: Expiry) {
+        let live = self.find_live(key);
+        let secs = self.now_secs();
+        let hash = live.map_or_else(|| self.locked.ks.hash(key), |(h, _)| h);
+        let shard = self.slice(hash);
+        match live {
+            Some((_, i)) => {
+                let slot = shard.dict.slot_mut(i);
+                let old = slot.value.expire_at;
+                let new = match expiry {
+                    Expiry::Persist => 0,
+                    Expiry::Keep => old,
+                    Expiry::At(t) => t,
+                };
+                slot.value.value = value;
+                slot.value.expire_at = new;
+                slot.value.access = secs;
+                let key = slot.key.clone();
+                shard.set_deadline(&key, old, new);
+            }
+            None => {
+                let deadline = match expiry {
+                    Expiry::At(t) => t,
+                    Expiry::Persist | Expiry::Keep => 0,
+                };
+                let key = Bytes::copy_from_slice(key);
+                shard.set_deadline(&key, 0, deadline);
+                shard.dict.insert_new(
+                    hash,
+                    key,
+                    Entry {
+                        value,
+                        expire_at: deadline,
+                        access: secs,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Re-inserts a whole entry (RENAME, MOVE, COPY) keeping its deadline.
+    pub fn set_entry(&mut self, key: &[u8], entry: Entry) {
+        let deadline = entry.expire_at;
+        let value = entry.value;
+        let expiry = if deadline == 0 {
+            Expiry::Persist
+        } else {
+            Expiry::At(deadline)
+        };
+        self.set(key, value, expiry);
+    }
+
+    /// Deletes a key; returns its entry if it was live.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (hash, i) = self.find_live(key)?;
+        Some(self.slice(hash).remove_at(i))
+    }
+
+    /// Sets or clears a key's deadline; false when the key does not exist.
+    pub fn set_expiry(&mut self, key: &[u8], deadline: Option<u64>) -> bool {
+        let Some((hash, i)) = self.find_live(key) else {
+            return false;
+        };
+        let shard = self.slice(hash);
+        let slot = shard.dict.slot_mut(i);
+        let old = slot.value.expire_at;
+        let new = deadline.unwrap_or(0);
+        slot.value.expire_at = new;
+        let key = slot.key.clone();
+        shard.set_deadline(&key, old, new);
+        true
+    }
+
+    /// Number of keys, including expired ones not yet reclaimed (as Redis's DBSIZE).
+    /// Needs every shard locked.
+    pub fn len(&mut self) -> usize {
+        let index = self.index;
+        (0..SHARDS)
+            .map(|i| self.locked.shard(i).dbs[index].dict.len())
+            .sum()
+    }
+
+    pub fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
+
+    /// Empties this database. Needs every shard locked.
+    pub fn clear(&mut self) {
+        let index = self.index;
+        for i in 0..SHARDS {
+            self.locked.shard(i).dbs[index].clear();
+        }
+    }
+
+    /// Calls `visit` for every live key (KEYS). Needs every shard locked.
+    pub fn for_each_live(&mut self, mut visit: impl FnMut(&Bytes, &Entry)) {
+        let index = self.index;
+        let now = self.locked.now;
+        for i in 0..SHARDS {
+            for slot in self.locked.shard(i).dbs[index].dict.iter() {
+                let e = &slot.value;
+                if e.expire_at == 0 || e.expire_at >= now {
+                    visit(&slot.key, e);
+                }
+            }
+        }
+    }
+
+    /// One SCAN step: visits buckets from `cursor` until at least `count` keys were seen or
+    /// `10 * count` buckets were visited, and returns the next cursor (0 = done). Expired keys
+    /// are skipped. The cursor's low bits pick the shard, the rest walk that shard's table.
+    /// Needs every shard locked.
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&Bytes, &Entry),
+    ) -> u64 {
+        let index = self.index;
+        let now = self.locked.now;
+        let mut shard = (cursor & (SHARDS as u64 - 1)) as usize;
+        let mut inner = cursor >> CURSOR_SHARD_BITS;
+        let mut seen = 0usize;
+        let mut steps = 0usize;
+        let max_steps = count.saturating_mul(10).max(1);
+        loop {
+            let dict = &self.locked.shard(shard).dbs[index].dict;
+            inner = dict.scan(inner, |slot| {
+                seen += 1;
+                let e = &slot.value;
+                if e.expire_at == 0 || e.expire_at >= now {
+                    visit(&slot.key, e);
+                }
+            });
+            steps += 1;
+            if inner == 0 {
+                shard += 1;
+                if shard == SHARDS {
+                    return 0;
+                }
+            }
+            if seen >= count || steps >= max_steps {
+                return (inner << CURSOR_SHARD_BITS) | shard as u64;
+            }
+        }
+    }
+
+    /// A random live key (RANDOMKEY). Needs every shard locked.
+    pub fn random_key(&mut self, mut rand: impl FnMut() -> u64) -> Option<Bytes> {
+        let index = self.index;
+        for _ in 0..100 {
+            let total = self.len();
+            if total == 0 {
+                return None;
+            }
+            let mut pick = (rand() % total as u64) as usize;
+            for i in 0..SHARDS {
+                let now = self.locked.now;
+                let db = &mut self.locked.shard(i).dbs[index];
+                if pick >= db.dict.len() {
+                    pick -= db.dict.len();
+                    continue;
+                }
+                let slot = db.dict.slot(pick);
+                if slot.value.expire_at != 0 && slot.value.expire_at < now {
+                    db.remove_at(pick);
+                    self.locked.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                return Some(slot.key.clone());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::value::StrValue;
+    use std::collections::HashSet;
+
+    fn s(v: &str) -> Value {
+        Value::Str(StrValue::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn keys_expire_lazily_at_their_deadline() {
+        let clock = Clock::manual(10_000);
+        let ks = Keyspace::new(16, clock.clone());
+        {
+            let mut l = ks.lock([&b"k"[..]]);
+            l.db(0, true).set(b"k", s("v"), Expiry::At(10_100));
+        }
+        clock.advance(100);
+        assert!(ks.lock([&b"k"[..]]).db(0, true).contains(b"k"));
+        clock.advance(1);
+        let mut l = ks.lock([&b"k"[..]]);
+        assert!(!l.db(0, true).contains(b"k"));
+        drop(l);
+        assert_eq!(ks.db_sizes(0), (0, 0));
+    }
+
+    #[test]
+    fn active_expiry_reclaims_untouched_keys() {
+        let clock = Clock::manual(1_000);
+        let ks = Keyspace::new(2, clock.clone());
+        {
+            let mut l = ks.lock_all();
+            let mut db = l.db(1, true);
+            for i in 0..50 {
+                let k = format!("k{i}");
+                db.set(k.as_bytes(), s("v"), Expiry::At(1_500));
+            }
+            db.set(b"forever", s("v"), Expiry::Persist);
+        }
+        assert_eq!(ks.db_sizes(1), (51, 50));
+        clock.advance(1_000);
+        let (n, more) = ks.active_expire(1_000);
+        assert_eq!((n, more), (50, false));
+        assert_eq!(ks.db_sizes(1), (1, 0));
+    }
+
+    #[test]
+    fn databases_are_separate_and_swap() {
+        let ks = Keyspace::new(16, Clock::manual(0));
+        let mut l = ks.lock_all();
+        l.db(0, true).set(b"a", s("zero"), Expiry::Persist);
+        l.db(3, true).set(b"a", s("three"), Expiry::Persist);
+        l.swap_dbs(0, 3);
+        let got = l.db(0, true).get(b"a").map(|e| e.value().clone());
+        assert_eq!(got, Some(s("three")));
+        l.flush_all();
+        assert!(l.db(3, true).is_empty());
+    }
+
+    #[test]
+    fn scan_visits_every_key_across_shards() {
+        let ks = Keyspace::new(1, Clock::manual(0));
+        let mut l = ks.lock_all();
+        let mut db = l.db(0, true);
+        for i in 0..500 {
+            db.set(format!("key:{i}").as_bytes(), s("v"), Expiry::Persist);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut calls = 0;
+        loop {
+            cursor = db.scan(cursor, 10, |k, _| {
+                seen.insert(k.clone());
+            });
+            calls += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 500);
+        assert!(calls > 10, "SCAN should page, took {calls} calls");
+    }
+
+    #[test]
+    fn expiry_index_follows_overwrites_and_persist() {
+        let ks = Keyspace::new(1, Clock::manual(0));
+        let mut l = ks.lock_all();
+        let mut db = l.db(0, true);
+        db.set(b"k", s("1"), Expiry::At(50));
+        db.set(b"k", s("2"), Expiry::Keep);
+        assert_eq!(db.peek(b"k").and_then(Entry::expire_at), Some(50));
+        db.set(b"k", s("3"), Expiry::Persist);
+        assert_eq!(db.peek(b"k").and_then(Entry::expire_at), None);
+        assert!(db.set_expiry(b"k", Some(70)));
+        drop(l);
+        assert_eq!(ks.db_sizes(0), (1, 1));
+    }
+}

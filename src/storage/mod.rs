@@ -1,0 +1,12 @@
+//! Stored data: the sharded keyspace, its hash table, value types, glob matching.
+//!
+//! Commands reach data only through [`Keyspace`] → [`Locked`] → [`Db`]; they never see a
+//! lock or a map.
+
+pub mod dict;
+pub mod glob;
+pub mod keyspace;
+pub mod value;
+
+pub use keyspace::{Db, Expiry, Keyspace, Locked, SHARDS};
+pub use value::{Entry, StrValue, Value};

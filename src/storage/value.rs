@@ -1,0 +1,168 @@
+//! Stored values and their per-key metadata.
+//!
+//! Each data type family adds its variant here (with its own module for the type's logic);
+//! the keyspace only needs a value's type name and encoding.
+
+use bytes::Bytes;
+
+use crate::protocol::number::parse_i64;
+
+/// Longest string Redis stores with the `embstr` encoding.
+const EMBSTR_MAX: usize = 44;
+
+/// A string value in the representation Redis would pick, so `OBJECT ENCODING` and
+/// `INCR` behave alike: integers are kept as integers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrValue {
+    Int(i64),
+    /// Bytes; `raw` marks strings that were grown in place (APPEND, SETRANGE), which Redis
+    /// always reports as `raw`.
+    Bytes { data: Bytes, raw: bool },
+}
+
+impl StrValue {
+    /// The encoding Redis chooses for a freshly written string (`tryObjectEncoding`).
+    pub fn from_bytes(data: &[u8]) -> StrValue {
+        if data.len() <= 20 {
+            if let Some(n) = parse_i64(data) {
+                return StrValue::Int(n);
+            }
+        }
+        StrValue::Bytes {
+            data: Bytes::copy_from_slice(data),
+            raw: false,
+        }
+    }
+
+    /// A string that was modified in place.
+    pub fn raw(data: Vec<u8>) -> StrValue {
+        StrValue::Bytes {
+            data: Bytes::from(data),
+            raw: true,
+        }
+    }
+
+    /// The value as bytes (integers are formatted).
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StrValue::Int(n) => Bytes::from(itoa::Buffer::new().format(*n).to_owned()),
+            StrValue::Bytes { data, .. } => data.clone(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
+            StrValue::Bytes { data, .. } => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value as an integer, if it is one in canonical form.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            StrValue::Int(n) => Some(*n),
+            StrValue::Bytes { data, .. } => parse_i64(data),
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Bytes { raw: true, .. } => "raw",
+            StrValue::Bytes { data, .. } if data.len() <= EMBSTR_MAX => "embstr",
+            StrValue::Bytes { .. } => "raw",
+        }
+    }
+}
+
+/// A stored value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(StrValue),
+}
+
+impl Value {
+    /// Name reported by `TYPE` and matched by `SCAN … TYPE`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// Name reported by `OBJECT ENCODING`.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    /// What `OBJECT REFCOUNT` shows: Redis shares the integers 0..10000 between keys.
+    pub fn refcount(&self) -> i64 {
+        match self {
+            Value::Str(StrValue::Int(n)) if (0..10_000).contains(n) => i32::MAX as i64,
+            _ => 1,
+        }
+    }
+
+    /// Rough payload size in bytes, used by reply-size and memory estimates.
+    pub fn approx_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+        }
+    }
+}
+
+/// A value with its expiry and access metadata.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub(super) value: Value,
+    /// Absolute expiry in ms since the epoch; 0 = persistent.
+    pub(super) expire_at: u64,
+    /// Last access, in seconds since the epoch (truncated), for `OBJECT IDLETIME` and LRU.
+    pub(super) access: u32,
+}
+
+impl Entry {
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+
+    /// Absolute expiry in ms, if any.
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    pub fn access_secs(&self) -> u32 {
+        self.access
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis_choices() {
+        assert_eq!(StrValue::from_bytes(b"123").encoding(), "int");
+        assert_eq!(StrValue::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        assert_eq!(StrValue::raw(b"ab".to_vec()).encoding(), "raw");
+        assert_eq!(StrValue::from_bytes(b"-42").to_bytes(), "-42");
+        assert_eq!(StrValue::from_bytes(b"-42").len(), 3);
+    }
+
+    #[test]
+    fn shared_integers_report_the_shared_refcount() {
+        assert_eq!(Value::Str(StrValue::Int(5)).refcount(), 2147483647);
+        assert_eq!(Value::Str(StrValue::Int(10_000)).refcount(), 1);
+    }
+}
