@@ -1,0 +1,121 @@
+//! Criterion benchmarks for the hot path: request decoding, reply encoding, and GET/SET
+//! through dispatch (no sockets), so a change to parsing or the keyspace shows up here first.
+//!
+//! Run: `cargo bench --bench core` (add `-- --quick` for a fast pass).
+//! For whole-server numbers against real Redis, see `benches/compare.sh`.
+
+use bytes::{Bytes, BytesMut};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+
+use emberkv::protocol::RequestParser;
+use emberkv::Reply;
+
+fn pipeline(n: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        let key = format!("key:{i:06}");
+        v.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$10\r\nvaluevalue\r\n",
+                key.len(),
+                key
+            )
+            .as_bytes(),
+        );
+    }
+    v
+}
+
+fn parse(c: &mut Criterion) {
+    let input = pipeline(1000);
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("multibulk_set_x1000", |b| {
+        b.iter_batched(
+            || BytesMut::from(&input[..]),
+            |mut buf| {
+                let mut p = RequestParser::new(512 << 20);
+                let mut n = 0;
+                while let Ok(Some(args)) = p.next(&mut buf, false) {
+                    n += args.len();
+                }
+                black_box(n)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    let inline: Vec<u8> = b"PING\r\n".repeat(1000);
+    g.bench_function("inline_ping_x1000", |b| {
+        b.iter_batched(
+            || BytesMut::from(&inline[..]),
+            |mut buf| {
+                let mut p = RequestParser::new(512 << 20);
+                let mut n = 0;
+                while let Ok(Some(args)) = p.next(&mut buf, false) {
+                    n += args.len();
+                }
+                black_box(n)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let reply = Reply::Array(
+        (0..100)
+            .map(|i| Reply::bulk(format!("value:{i}")))
+            .collect(),
+    );
+    c.bench_function("encode/array_of_100_bulks", |b| {
+        let mut out = BytesMut::with_capacity(4096);
+        b.iter(|| {
+            out.clear();
+            reply.encode(&mut out, false);
+            black_box(out.len())
+        })
+    });
+}
+
+fn dispatch(c: &mut Criterion) {
+    use emberkv::commands::execute;
+    use emberkv::session::{ClientHandle, Session};
+    use emberkv::shared::Shared;
+    use std::sync::Arc;
+
+    let shared = Shared::new(emberkv::Config::default(), emberkv::Clock::system());
+    let handle = Arc::new(ClientHandle::new(1, "bench".into(), "bench".into(), -1, 0));
+    let mut session = Session::new(handle, true);
+    let argv = |words: &[&str]| -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    };
+    for i in 0..10_000 {
+        let k = format!("key:{i}");
+        execute(&shared, &mut session, argv(&["SET", &k, "value"]));
+    }
+    let mut g = c.benchmark_group("dispatch");
+    g.bench_function("get_hit", |b| {
+        b.iter(|| black_box(execute(&shared, &mut session, argv(&["GET", "key:42"]))))
+    });
+    g.bench_function("set", |b| {
+        b.iter(|| {
+            black_box(execute(
+                &shared,
+                &mut session,
+                argv(&["SET", "key:42", "another value"]),
+            ))
+        })
+    });
+    g.bench_function("incr", |b| {
+        b.iter(|| black_box(execute(&shared, &mut session, argv(&["INCR", "counter"]))))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, encode, dispatch);
+criterion_main!(benches);

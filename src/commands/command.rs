@@ -24,26 +24,41 @@ const COMMAND_SUBS: &[CommandSpec] = &[
         .doc("Returns a list of command names.", "7.0.0")
         .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("command|info", -2, F, CONNECTION, Keys::NONE, info)
-        .doc("Returns information about one, multiple or all commands.", "2.8.13")
+        .doc(
+            "Returns information about one, multiple or all commands.",
+            "2.8.13",
+        )
         .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("command|docs", -2, F, CONNECTION, Keys::NONE, docs)
-        .doc("Returns documentary information about one, multiple or all commands.", "7.0.0")
+        .doc(
+            "Returns documentary information about one, multiple or all commands.",
+            "7.0.0",
+        )
         .tips(&["nondeterministic_output_order"]),
-    CommandSpec::new("command|getkeys", -4, F, CONNECTION, Keys::NONE, getkeys)
-        .doc("Extracts the key names from an arbitrary command.", "2.8.13"),
-    CommandSpec::new("command|getkeysandflags", -4, F, CONNECTION, Keys::NONE, getkeysandflags)
-        .doc("Extracts the key names and access flags for an arbitrary command.", "7.0.0"),
-    CommandSpec::new("command|help", 2, F, CONNECTION, Keys::NONE, help)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+    CommandSpec::new("command|getkeys", -4, F, CONNECTION, Keys::NONE, getkeys).doc(
+        "Extracts the key names from an arbitrary command.",
+        "2.8.13",
+    ),
+    CommandSpec::new(
+        "command|getkeysandflags",
+        -4,
+        F,
+        CONNECTION,
+        Keys::NONE,
+        getkeysandflags,
+    )
+    .doc(
+        "Extracts the key names and access flags for an arbitrary command.",
+        "7.0.0",
+    ),
+    CommandSpec::new("command|help", 2, F, CONNECTION, Keys::NONE, help).doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
 fn statuses(items: impl IntoIterator<Item = String>) -> Reply {
-    Reply::Set(
-        items
-            .into_iter()
-            .map(|s| Reply::Status(s.into()))
-            .collect(),
-    )
+    Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
 }
 
 fn key_flags(c: &CommandSpec) -> Vec<&'static str> {
@@ -62,7 +77,10 @@ fn info_entry(c: &CommandSpec) -> Reply {
     let key_specs = if k.first > 0 {
         let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
         vec![Reply::Map(vec![
-            (Reply::bulk("flags"), statuses(key_flags(c).into_iter().map(String::from))),
+            (
+                Reply::bulk("flags"),
+                statuses(key_flags(c).into_iter().map(String::from)),
+            ),
             (
                 Reply::bulk("begin_search"),
                 Reply::Map(vec![
@@ -213,7 +231,9 @@ fn list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// Resolves the command named by GETKEYS' arguments and its key positions.
-fn keys_of(args: &mut Args) -> Result<(Vec<bytes::Bytes>, &'static CommandSpec, Vec<usize>), CmdError> {
+fn keys_of(
+    args: &mut Args,
+) -> Result<(Vec<bytes::Bytes>, &'static CommandSpec, Vec<usize>), CmdError> {
     let argv = args.rest();
     let Some(cmd) = lookup(&argv[0]) else {
         return Err(CmdError::new("ERR Invalid command specified"));
@@ -265,11 +285,26 @@ fn help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         &[
             ("(no subcommand)", "Return details about all commands."),
             ("COUNT", "Return the number of commands."),
-            ("DOCS [<command-name> ...]", "Return the summary, version and group of commands."),
-            ("GETKEYS <full-command>", "Return the keys of a full command."),
-            ("GETKEYSANDFLAGS <full-command>", "Return the keys of a full command and their access flags."),
-            ("INFO [<command-name> ...]", "Return details about the named commands, or all of them."),
-            ("LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]", "Return the names of commands, optionally filtered."),
+            (
+                "DOCS [<command-name> ...]",
+                "Return the summary, version and group of commands.",
+            ),
+            (
+                "GETKEYS <full-command>",
+                "Return the keys of a full command.",
+            ),
+            (
+                "GETKEYSANDFLAGS <full-command>",
+                "Return the keys of a full command and their access flags.",
+            ),
+            (
+                "INFO [<command-name> ...]",
+                "Return details about the named commands, or all of them.",
+            ),
+            (
+                "LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]",
+                "Return the names of commands, optionally filtered.",
+            ),
             ("HELP", "Print this help."),
         ],
     ))

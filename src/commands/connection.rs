@@ -48,7 +48,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         Keys::NONE,
         hello,
     )
-    .doc("Handshakes with the server: protocol version, authentication, name.", "6.0.0"),
+    .doc(
+        "Handshakes with the server: protocol version, authentication, name.",
+        "6.0.0",
+    ),
     CommandSpec::new(
         "auth",
         -2,
@@ -67,35 +70,122 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         reset,
     )
     .doc("Resets the connection.", "6.2.0"),
-    CommandSpec::container("client", 0, "A container for client connection commands.", CLIENT_SUBS),
+    CommandSpec::container(
+        "client",
+        0,
+        "A container for client connection commands.",
+        CLIENT_SUBS,
+    ),
 ];
 
 const CLIENT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("client|id", 2, CLIENT_FLAGS, CONN, Keys::NONE, client_id)
         .doc("Returns the unique client ID of the connection.", "5.0.0"),
-    CommandSpec::new("client|setname", 3, CLIENT_FLAGS, CONN, Keys::NONE, client_setname)
-        .doc("Sets the connection name.", "2.6.9"),
-    CommandSpec::new("client|getname", 2, CLIENT_FLAGS, CONN, Keys::NONE, client_getname)
-        .doc("Returns the name of the connection.", "2.6.9"),
-    CommandSpec::new("client|setinfo", 4, CLIENT_FLAGS, CONN, Keys::NONE, client_setinfo)
-        .doc("Sets information specific to the client or connection.", "7.2.0")
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    CommandSpec::new("client|list", -2, ADMIN | CLIENT_FLAGS, CONN, Keys::NONE, client_list)
-        .doc("Lists open connections.", "2.4.0")
-        .tips(&["nondeterministic_output"]),
-    CommandSpec::new("client|info", 2, CLIENT_FLAGS, CONN, Keys::NONE, client_info)
-        .doc("Returns information about the connection.", "6.2.0")
-        .tips(&["nondeterministic_output"]),
-    CommandSpec::new("client|kill", -3, ADMIN | CLIENT_FLAGS, CONN, Keys::NONE, client_kill)
-        .doc("Terminates open connections.", "2.4.0"),
-    CommandSpec::new("client|no-evict", 3, ADMIN | CLIENT_FLAGS, CONN, Keys::NONE, client_no_evict)
-        .doc("Sets the client eviction mode of the connection.", "7.0.0"),
-    CommandSpec::new("client|no-touch", 3, CLIENT_FLAGS | FAST, CONN, Keys::NONE, client_no_touch)
-        .doc("Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0"),
-    CommandSpec::new("client|reply", 3, CLIENT_FLAGS, CONN, Keys::NONE, client_reply)
-        .doc("Instructs the server whether to reply to commands.", "3.2.0"),
-    CommandSpec::new("client|help", 2, LOADING | STALE, CONN, Keys::NONE, client_help)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+    CommandSpec::new(
+        "client|setname",
+        3,
+        CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_setname,
+    )
+    .doc("Sets the connection name.", "2.6.9"),
+    CommandSpec::new(
+        "client|getname",
+        2,
+        CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_getname,
+    )
+    .doc("Returns the name of the connection.", "2.6.9"),
+    CommandSpec::new(
+        "client|setinfo",
+        4,
+        CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_setinfo,
+    )
+    .doc(
+        "Sets information specific to the client or connection.",
+        "7.2.0",
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    CommandSpec::new(
+        "client|list",
+        -2,
+        ADMIN | CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_list,
+    )
+    .doc("Lists open connections.", "2.4.0")
+    .tips(&["nondeterministic_output"]),
+    CommandSpec::new(
+        "client|info",
+        2,
+        CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_info,
+    )
+    .doc("Returns information about the connection.", "6.2.0")
+    .tips(&["nondeterministic_output"]),
+    CommandSpec::new(
+        "client|kill",
+        -3,
+        ADMIN | CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_kill,
+    )
+    .doc("Terminates open connections.", "2.4.0"),
+    CommandSpec::new(
+        "client|no-evict",
+        3,
+        ADMIN | CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_no_evict,
+    )
+    .doc("Sets the client eviction mode of the connection.", "7.0.0"),
+    CommandSpec::new(
+        "client|no-touch",
+        3,
+        CLIENT_FLAGS | FAST,
+        CONN,
+        Keys::NONE,
+        client_no_touch,
+    )
+    .doc(
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        "7.2.0",
+    ),
+    CommandSpec::new(
+        "client|reply",
+        3,
+        CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_reply,
+    )
+    .doc(
+        "Instructs the server whether to reply to commands.",
+        "3.2.0",
+    ),
+    CommandSpec::new(
+        "client|help",
+        2,
+        LOADING | STALE,
+        CONN,
+        Keys::NONE,
+        client_help,
+    )
+    .doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
 /// `PING [message]` — O(1).
@@ -378,7 +468,12 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         args.finish()?;
     }
     let now = ctx.shared.now_ms();
-    let mut clients: Vec<_> = ctx.shared.clients.iter().map(|e| e.value().clone()).collect();
+    let mut clients: Vec<_> = ctx
+        .shared
+        .clients
+        .iter()
+        .map(|e| e.value().clone())
+        .collect();
     clients.sort_by_key(|c| c.id);
     let mut out = String::new();
     for c in clients {
@@ -470,8 +565,15 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .iter()
         .map(|c| c.value().clone())
         .filter(|c| id.is_none_or(|i| c.id == i))
-        .filter(|c| addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a.as_ref()))
-        .filter(|c| laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a.as_ref()))
+        .filter(|c| {
+            addr.as_ref()
+                .is_none_or(|a| c.addr.as_bytes() == a.as_ref())
+        })
+        .filter(|c| {
+            laddr
+                .as_ref()
+                .is_none_or(|a| c.laddr.as_bytes() == a.as_ref())
+        })
         .filter(|_| user.as_ref().is_none_or(|u| u.as_ref() == b"default"))
         .filter(|_| normal.unwrap_or(true))
         .filter(|c| maxage.is_none_or(|m| (now.saturating_sub(c.created_ms) / 1000) as i64 >= m))

@@ -101,24 +101,61 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 const OBJECT_KEY: Keys = Keys::range(2, 2, 1);
 const OBJECT_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("object|encoding", 3, READONLY, K, OBJECT_KEY, object_encoding)
-        .doc("Returns the internal encoding of a Redis object.", "2.2.3")
-        .tips(&["nondeterministic_output"])
-        .key_flags(&["RO"]),
+    CommandSpec::new(
+        "object|encoding",
+        3,
+        READONLY,
+        K,
+        OBJECT_KEY,
+        object_encoding,
+    )
+    .doc("Returns the internal encoding of a Redis object.", "2.2.3")
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
     CommandSpec::new("object|freq", 3, READONLY, K, OBJECT_KEY, object_freq)
-        .doc("Returns the logarithmic access frequency counter of a Redis object.", "4.0.0")
+        .doc(
+            "Returns the logarithmic access frequency counter of a Redis object.",
+            "4.0.0",
+        )
         .tips(&["nondeterministic_output"])
         .key_flags(&["RO"]),
-    CommandSpec::new("object|idletime", 3, READONLY, K, OBJECT_KEY, object_idletime)
-        .doc("Returns the time since the last access to a Redis object.", "2.2.3")
-        .tips(&["nondeterministic_output"])
-        .key_flags(&["RO"]),
-    CommandSpec::new("object|refcount", 3, READONLY, K, OBJECT_KEY, object_refcount)
-        .doc("Returns the reference count of a value of a key.", "2.2.3")
-        .tips(&["nondeterministic_output"])
-        .key_flags(&["RO"]),
-    CommandSpec::new("object|help", 2, LOADING | STALE, K, Keys::NONE, object_help)
-        .doc("Returns helpful text about the different subcommands.", "6.2.0"),
+    CommandSpec::new(
+        "object|idletime",
+        3,
+        READONLY,
+        K,
+        OBJECT_KEY,
+        object_idletime,
+    )
+    .doc(
+        "Returns the time since the last access to a Redis object.",
+        "2.2.3",
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
+    CommandSpec::new(
+        "object|refcount",
+        3,
+        READONLY,
+        K,
+        OBJECT_KEY,
+        object_refcount,
+    )
+    .doc("Returns the reference count of a value of a key.", "2.2.3")
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
+    CommandSpec::new(
+        "object|help",
+        2,
+        LOADING | STALE,
+        K,
+        Keys::NONE,
+        object_help,
+    )
+    .doc(
+        "Returns helpful text about the different subcommands.",
+        "6.2.0",
+    ),
 ];
 
 /// Unit of an expiry argument.
@@ -164,7 +201,9 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn exists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = args.rest();
     let mut db = ctx.db();
-    Ok(Reply::Int(keys.iter().filter(|k| db.contains(k)).count() as i64))
+    Ok(Reply::Int(
+        keys.iter().filter(|k| db.contains(k)).count() as i64
+    ))
 }
 
 /// `TOUCH key [key ...]` — O(N): updates access times, counts existing keys.
@@ -544,8 +583,7 @@ fn object_entry<T>(
 
 /// `OBJECT ENCODING key` — O(1).
 fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    Ok(object_entry(ctx, args, |e, _| e.value().encoding())?
-        .map_or(Reply::Nil, |enc| Reply::bulk(enc)))
+    Ok(object_entry(ctx, args, |e, _| e.value().encoding())?.map_or(Reply::Nil, Reply::bulk))
 }
 
 /// `OBJECT REFCOUNT key` — O(1).
@@ -576,10 +614,22 @@ fn object_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(help_reply(
         "OBJECT",
         &[
-            ("ENCODING <key>", "Return the internal representation used to store the value at <key>."),
-            ("FREQ <key>", "Return the logarithmic access frequency counter of <key> (LFU policies only)."),
-            ("IDLETIME <key>", "Return the seconds since <key> was last read or written."),
-            ("REFCOUNT <key>", "Return the number of references to the value at <key>."),
+            (
+                "ENCODING <key>",
+                "Return the internal representation used to store the value at <key>.",
+            ),
+            (
+                "FREQ <key>",
+                "Return the logarithmic access frequency counter of <key> (LFU policies only).",
+            ),
+            (
+                "IDLETIME <key>",
+                "Return the seconds since <key> was last read or written.",
+            ),
+            (
+                "REFCOUNT <key>",
+                "Return the number of references to the value at <key>.",
+            ),
             ("HELP", "Print this help."),
         ],
     ))
@@ -591,7 +641,10 @@ mod tests {
 
     #[test]
     fn deadlines_detect_overflow() {
-        assert_eq!(absolute_deadline(1_000, 5, Unit::Seconds, true), Some(6_000));
+        assert_eq!(
+            absolute_deadline(1_000, 5, Unit::Seconds, true),
+            Some(6_000)
+        );
         assert_eq!(absolute_deadline(1_000, 5, Unit::Millis, false), Some(5));
         assert_eq!(absolute_deadline(0, i64::MAX, Unit::Seconds, true), None);
         assert_eq!(absolute_deadline(10, i64::MAX, Unit::Millis, true), None);

@@ -217,7 +217,8 @@ mod tests {
 
     #[test]
     fn resolve_reports_redis_errors() {
-        let argv = |w: &[&str]| -> Vec<Bytes> { w.iter().map(|s| Bytes::from(s.to_string())).collect() };
+        let argv =
+            |w: &[&str]| -> Vec<Bytes> { w.iter().map(|s| Bytes::from(s.to_string())).collect() };
         assert_eq!(resolve(&argv(&["GeT", "k"])).unwrap().name, "get");
         assert_eq!(
             resolve(&argv(&["get"])).unwrap_err().text(),

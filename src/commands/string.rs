@@ -114,7 +114,9 @@ fn string(data: &[u8]) -> Value {
 fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::opt_bulk(read_str(&mut db, &key)?.map(StrValue::to_bytes)))
+    Ok(Reply::opt_bulk(
+        read_str(&mut db, &key)?.map(StrValue::to_bytes),
+    ))
 }
 
 /// How SET's options combine.
@@ -139,7 +141,9 @@ fn parse_set_options(args: &mut Args, now: u64) -> Result<SetOptions, CmdError> 
             b"xx" if !o.nx => o.xx = true,
             b"get" => o.get = true,
             b"keepttl" if !expire_given => o.keepttl = true,
-            b"ex" | b"px" | b"exat" | b"pxat" if !expire_given && !o.keepttl && !args.is_empty() => {
+            b"ex" | b"px" | b"exat" | b"pxat"
+                if !expire_given && !o.keepttl && !args.is_empty() =>
+            {
                 let n = args.next_i64()?;
                 let (unit, relative) = match w.as_slice() {
                     b"ex" => (Unit::Seconds, true),
@@ -297,12 +301,11 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     match change {
         None => {}
-        Some(None) => {
-            if db.peek(&key).and_then(Entry::expire_at).is_some() {
-                db.set_expiry(&key, None);
-                ctx.modified(&key);
-            }
+        Some(None) if db.peek(&key).and_then(Entry::expire_at).is_some() => {
+            db.set_expiry(&key, None);
+            ctx.modified(&key);
         }
+        Some(None) => {}
         Some(Some(at)) => {
             if at as u64 <= now {
                 db.remove(&key);
@@ -330,7 +333,7 @@ fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn pairs(ctx: &Ctx, args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, CmdError> {
-    if args.remaining() % 2 != 0 {
+    if !args.remaining().is_multiple_of(2) {
         return Err(CmdError::arity(ctx.spec.name));
     }
     let mut out = Vec::with_capacity(args.remaining() / 2);
@@ -375,9 +378,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
         None => 0,
         Some(s) => s.as_i64().ok_or(CmdError::not_integer())?,
     };
-    let n = current
-        .checked_add(delta)
-        .ok_or(CmdError::new(OVERFLOW))?;
+    let n = current.checked_add(delta).ok_or(CmdError::new(OVERFLOW))?;
     db.set(key, Value::Str(StrValue::Int(n)), Expiry::Keep);
     ctx.modified(key);
     Ok(Reply::Int(n))
@@ -707,8 +708,14 @@ mod tests {
         assert_eq!(
             r.ranges,
             vec![
-                MatchRange { a: (4, 7), b: (5, 8) },
-                MatchRange { a: (2, 3), b: (0, 1) },
+                MatchRange {
+                    a: (4, 7),
+                    b: (5, 8)
+                },
+                MatchRange {
+                    a: (2, 3),
+                    b: (0, 1)
+                },
             ]
         );
         let r = lcs_compute(b"ohmytext", b"mynewtext", 4);

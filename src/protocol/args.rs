@@ -106,7 +106,10 @@ mod tests {
     use super::*;
 
     fn args(words: &[&str]) -> Args {
-        Args::new(words.iter().map(|w| Bytes::from(w.to_string())).collect(), 1)
+        Args::new(
+            words.iter().map(|w| Bytes::from(w.to_string())).collect(),
+            1,
+        )
     }
 
     #[test]

@@ -79,7 +79,10 @@ impl CmdError {
 
     /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `.
     pub fn unknown_command(argv: &[bytes::Bytes]) -> Self {
-        let name = argv.first().map(|a| lossy_prefix(a, 128)).unwrap_or_default();
+        let name = argv
+            .first()
+            .map(|a| lossy_prefix(a, 128))
+            .unwrap_or_default();
         let mut args = String::new();
         for a in argv.iter().skip(1) {
             if args.len() >= 128 {

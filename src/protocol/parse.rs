@@ -151,7 +151,9 @@ impl RequestParser {
         if parts.is_empty() {
             return Ok(Inline::Empty);
         }
-        Ok(Inline::Request(parts.into_iter().map(Bytes::from).collect()))
+        Ok(Inline::Request(
+            parts.into_iter().map(Bytes::from).collect(),
+        ))
     }
 }
 
@@ -241,12 +243,23 @@ mod tests {
             (b"*1\r\n$x\r\n", "Protocol error: invalid bulk length"),
             (b"*1\r\n$-5\r\n", "Protocol error: invalid bulk length"),
             (b"*1\r\nfoo\r\n", "Protocol error: expected '$', got 'f'"),
-            (b"set \"a\r\n", "Protocol error: unbalanced quotes in request"),
-            (b"*9999999999\r\n", "Protocol error: invalid multibulk length"),
+            (
+                b"set \"a\r\n",
+                "Protocol error: unbalanced quotes in request",
+            ),
+            (
+                b"*9999999999\r\n",
+                "Protocol error: invalid multibulk length",
+            ),
         ];
         for (input, want) in cases {
             let (_, err, _) = parse_all(input);
-            assert_eq!(err.as_deref(), Some(*want), "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                err.as_deref(),
+                Some(*want),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 
@@ -264,7 +277,10 @@ mod tests {
     fn too_big_inline_and_headers() {
         let big = vec![b'a'; INLINE_MAX + 1];
         let (_, err, _) = parse_all(&big);
-        assert_eq!(err.as_deref(), Some("Protocol error: too big inline request"));
+        assert_eq!(
+            err.as_deref(),
+            Some("Protocol error: too big inline request")
+        );
         let mut star = b"*".to_vec();
         star.extend(vec![b'1'; INLINE_MAX + 1]);
         let (_, err, _) = parse_all(&star);

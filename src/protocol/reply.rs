@@ -77,7 +77,10 @@ impl Reply {
             Reply::Error(s) => {
                 // Redis never lets an error text break the frame: newlines become spaces.
                 out.put_u8(b'-');
-                out.extend(s.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+                out.extend(
+                    s.bytes()
+                        .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+                );
                 out.put_slice(b"\r\n");
             }
             Reply::Int(n) => int_line(out, b':', *n),

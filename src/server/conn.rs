@@ -168,9 +168,8 @@ fn send(session: &mut Session, reply: &Reply, suppress: bool, out: &mut BytesMut
 /// Redis drops connections whose first words look like an HTTP request (`POST`, `Host:`),
 /// a defence against cross-protocol scripting from browsers.
 fn is_http_probe(argv: &[bytes::Bytes]) -> bool {
-    argv.first().is_some_and(|a| {
-        a.eq_ignore_ascii_case(b"post") || a.eq_ignore_ascii_case(b"host:")
-    })
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"post") || a.eq_ignore_ascii_case(b"host:"))
 }
 
 async fn idle_timer(idle: Option<Duration>) {

@@ -8,6 +8,7 @@
 //!   keys away from their home bucket, which breaks this).
 //! - **Uniform random sampling in O(1)** — an index into the slab — for RANDOMKEY and for
 //!   sampled LRU/LFU eviction.
+//!
 //! Removal swaps the last slab entry into the hole and re-points the one link to it.
 
 use bytes::Bytes;
@@ -210,7 +211,9 @@ mod tests {
 
     fn h(k: &str) -> u64 {
         // A deliberately poor hash makes long chains, which exercises unlinking.
-        k.bytes().fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b))) % 64
+        k.bytes()
+            .fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)))
+            % 64
     }
 
     #[test]
@@ -288,7 +291,10 @@ mod tests {
         }
         full_scan(&d, cursor, &mut seen);
         for i in 0..300 {
-            assert!(seen.contains(format!("stay{i}").as_bytes()), "missed stay{i}");
+            assert!(
+                seen.contains(format!("stay{i}").as_bytes()),
+                "missed stay{i}"
+            );
         }
         // and when it shrinks
         let mut seen = HashSet::new();
@@ -309,7 +315,10 @@ mod tests {
         }
         full_scan(&d, cursor, &mut seen);
         for i in 0..300 {
-            assert!(seen.contains(format!("stay{i}").as_bytes()), "missed stay{i}");
+            assert!(
+                seen.contains(format!("stay{i}").as_bytes()),
+                "missed stay{i}"
+            );
         }
     }
 }

@@ -195,7 +195,9 @@ impl Keyspace {
             }
             total += n;
         }
-        self.stats.expired.fetch_add(total as u64, Ordering::Relaxed);
+        self.stats
+            .expired
+            .fetch_add(total as u64, Ordering::Relaxed);
         (total, more)
     }
 

@@ -17,7 +17,10 @@ pub enum StrValue {
     Int(i64),
     /// Bytes; `raw` marks strings that were grown in place (APPEND, SETRANGE), which Redis
     /// always reports as `raw`.
-    Bytes { data: Bytes, raw: bool },
+    Bytes {
+        data: Bytes,
+        raw: bool,
+    },
 }
 
 impl StrValue {
