@@ -73,7 +73,8 @@ fn init_logging(config: &Config) -> std::io::Result<()> {
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     if config.logfile.is_empty() {
         builder.init();
     } else {
