@@ -162,7 +162,9 @@ mod tests {
         assert_eq!(format_g17(3.0), "3");
         assert_eq!(format_g17(0.5), "0.5");
         assert_eq!(format_g17(1e20), "1e+20");
-        assert_eq!(format_g17(1.5e-5), "1.5000000000000001e-05");
+        assert_eq!(format_g17(1.5e-5), "1.5e-05");
+        assert_eq!(format_g17(0.0001), "0.0001");
+        assert_eq!(format_g17(123456789012345678.0), "1.2345678901234568e+17");
         assert_eq!(format_g17(-2.25), "-2.25");
         assert_eq!(format_g17(123456789.0), "123456789");
         assert_eq!(format_g17(f64::INFINITY), "inf");
