@@ -24,13 +24,15 @@
 //!   value types, glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
 //!   shutdown. `session.rs` is one client's state; `shared.rs` the server-wide state.
-//! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock.
+//! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
+//!   `memory.rs` — the counting allocator behind `used_memory`.
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod memory;
 pub mod protocol;
 pub mod server;
 pub mod session;

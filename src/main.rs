@@ -5,20 +5,8 @@ use std::process::ExitCode;
 
 use emberkv::config::{CliAction, Config, LogLevel};
 
-const HELP: &str = "\
-Usage: emberkv [/path/to/redis.conf] [options] [-]
-       emberkv - (read config from stdin)
-       emberkv -v or --version
-       emberkv -h or --help
-
-Every redis.conf directive is also an option: --port 7777, --bind 127.0.0.1 ::1,
---save '', --requirepass secret. Options override the file. See redis.conf.example.
-
-Examples:
-       emberkv                       (127.0.0.1:6379, default configuration)
-       emberkv /etc/redis/6379.conf
-       emberkv --port 0              (a free port; the log states which)
-       emberkv /etc/myredis.conf --loglevel verbose";
+#[global_allocator]
+static ALLOC: emberkv::memory::CountingAlloc = emberkv::memory::CountingAlloc;
 
 fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args().skip(1)) {
@@ -28,7 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(CliAction::Help) => {
-            println!("{HELP}");
+            print!("{}", emberkv::config::USAGE);
             return ExitCode::SUCCESS;
         }
         Err(e) => {

@@ -29,6 +29,16 @@ pub struct Shared {
     pub shutdown: Notify,
     /// The addresses the listeners are bound to (CLIENT LIST `laddr`, logs).
     pub listen_addrs: RwLock<Vec<std::net::SocketAddr>>,
+    /// 40 hex digits identifying this run (INFO `run_id`).
+    pub run_id: String,
+    ops: parking_lot::Mutex<OpsSampler>,
+}
+
+/// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
+/// one per cron tick, averaged over the last 16 like Redis.
+#[derive(Debug, Default)]
+struct OpsSampler {
+    samples: std::collections::VecDeque<(u64, u64)>,
 }
 
 /// Counters reported by INFO.
@@ -37,6 +47,9 @@ pub struct ServerStats {
     pub connections_received: AtomicU64,
     pub commands_processed: AtomicU64,
     pub rejected_connections: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub error_replies: AtomicU64,
 }
 
 impl Shared {
@@ -51,6 +64,28 @@ impl Shared {
             stats: ServerStats::default(),
             shutdown: Notify::new(),
             listen_addrs: RwLock::new(Vec::new()),
+            run_id: run_id(started_ms),
+            ops: parking_lot::Mutex::new(OpsSampler::default()),
+        }
+    }
+
+    /// Records a command-rate sample (called by the server's periodic task).
+    pub fn sample_ops(&self) {
+        let now = self.now_ms();
+        let n = self.stats.commands_processed.load(Ordering::Relaxed);
+        let mut ops = self.ops.lock();
+        ops.samples.push_back((now, n));
+        if ops.samples.len() > 16 {
+            ops.samples.pop_front();
+        }
+    }
+
+    /// Commands per second over the recent samples.
+    pub fn ops_per_sec(&self) -> u64 {
+        let ops = self.ops.lock();
+        match (ops.samples.front(), ops.samples.back()) {
+            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => (n1 - n0) * 1000 / (t1 - t0),
+            _ => 0,
         }
     }
 
@@ -71,4 +106,20 @@ impl Shared {
     pub fn requirepass(&self) -> Option<String> {
         self.config.read().requirepass.clone()
     }
+}
+
+/// A run id: 40 hex digits mixed from the time, the process id and a stack address.
+fn run_id(now_ms: u64) -> String {
+    use std::hash::BuildHasher;
+    let local = 0u8;
+    let seed = now_ms ^ (std::process::id() as u64).rotate_left(40) ^ (&local as *const u8 as u64);
+    let mut out = String::with_capacity(40);
+    let mut i = 0u64;
+    while out.len() < 40 {
+        let h = foldhash::fast::FixedState::with_seed(seed).hash_one(i);
+        out.push_str(&format!("{h:016x}"));
+        i += 1;
+    }
+    out.truncate(40);
+    out
 }

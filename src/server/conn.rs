@@ -90,7 +90,12 @@ pub(super) async fn serve(
         };
         match read {
             Ok(0) | Err(_) => break,
-            Ok(_) => {}
+            Ok(n) => {
+                shared
+                    .stats
+                    .net_input_bytes
+                    .fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
         loop {
             match parser.next(&mut rbuf, !session.authenticated) {
@@ -103,19 +108,22 @@ pub(super) async fn serve(
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
+                    if reply.is_error() {
+                        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                    }
                     send(&mut session, &reply, suppress, &mut wbuf);
                     if session.close_after_reply {
                         break;
                     }
                     if wbuf.len() >= FLUSH_AT {
-                        if socket.write_all(&wbuf).await.is_err() {
+                        if !flush(&mut socket, &mut wbuf, &shared).await {
                             break 'conn;
                         }
-                        wbuf.clear();
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     Reply::Error(format!("ERR {}", e.0).into()).encode(&mut wbuf, session.resp3);
                     session.close_after_reply = true;
                     break;
@@ -131,11 +139,8 @@ pub(super) async fn serve(
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
         }
-        if !wbuf.is_empty() {
-            if socket.write_all(&wbuf).await.is_err() {
-                break;
-            }
-            wbuf.clear();
+        if !wbuf.is_empty() && !flush(&mut socket, &mut wbuf, &shared).await {
+            break;
         }
         if session.close_after_reply || handle.is_killed() {
             break;
@@ -147,6 +152,19 @@ pub(super) async fn serve(
     }
     let _ = socket.shutdown().await;
     shared.clients.remove(&id);
+}
+
+/// Writes and clears the output buffer; false when the peer is gone.
+async fn flush(socket: &mut TcpStream, wbuf: &mut BytesMut, shared: &Shared) -> bool {
+    if socket.write_all(wbuf).await.is_err() {
+        return false;
+    }
+    shared
+        .stats
+        .net_output_bytes
+        .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    wbuf.clear();
+    true
 }
 
 /// Encodes a reply unless CLIENT REPLY says not to.

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::shared::Shared;
 
-/// Active expiry: runs this often (Redis's default `hz 10`).
+/// Periodic tasks (active expiry, stats sampling) run this often (Redis's default `hz 10`).
 const EXPIRE_PERIOD: Duration = Duration::from_millis(100);
 /// Keys one shard may expire per pass before the task yields and goes again.
 const EXPIRE_BATCH: usize = 200;
@@ -123,7 +123,7 @@ pub async fn start(config: Config, clock: Clock) -> std::io::Result<ServerHandle
             stop_rx.clone(),
         )));
     }
-    tasks.push(tokio::spawn(expire_loop(shared.clone(), stop_rx.clone())));
+    tasks.push(tokio::spawn(cron(shared.clone(), stop_rx.clone())));
     tasks.push(tokio::spawn(shutdown_watch(shared.clone(), stop.clone())));
     Ok(ServerHandle {
         addrs,
@@ -152,12 +152,15 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     }
 }
 
-async fn expire_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Periodic work, ten times a second: active expiry and the samples INFO reports.
+async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(EXPIRE_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                shared.sample_ops();
+                crate::memory::used_memory();
                 // Keep going while shards report more due keys, yielding between passes.
                 for _ in 0..16 {
                     let (_, more) = shared.keyspace.active_expire(EXPIRE_BATCH);

@@ -49,6 +49,8 @@ struct DbShard {
     dict: Dict<Entry>,
     /// `(deadline_ms, key)` of every key with an expiry.
     expires: BTreeSet<(u64, Bytes)>,
+    /// Sum of the deadlines in `expires`, so INFO's `avg_ttl` costs O(1).
+    expire_sum: u128,
 }
 
 impl DbShard {
@@ -56,18 +58,18 @@ impl DbShard {
         if old == new {
             return;
         }
-        if old != 0 {
-            self.expires.remove(&(old, key.clone()));
+        if old != 0 && self.expires.remove(&(old, key.clone())) {
+            self.expire_sum -= u128::from(old);
         }
-        if new != 0 {
-            self.expires.insert((new, key.clone()));
+        if new != 0 && self.expires.insert((new, key.clone())) {
+            self.expire_sum += u128::from(new);
         }
     }
 
     fn remove_at(&mut self, index: usize) -> Entry {
         let (key, entry) = self.dict.remove_at(index);
-        if entry.expire_at != 0 {
-            self.expires.remove(&(entry.expire_at, key));
+        if entry.expire_at != 0 && self.expires.remove(&(entry.expire_at, key)) {
+            self.expire_sum -= u128::from(entry.expire_at);
         }
         entry
     }
@@ -75,6 +77,7 @@ impl DbShard {
     fn clear(&mut self) {
         self.dict.clear();
         self.expires.clear();
+        self.expire_sum = 0;
     }
 }
 
@@ -186,9 +189,10 @@ impl Keyspace {
                         more = true;
                         break;
                     }
-                    let Some((_, key)) = db.expires.pop_first() else {
+                    let Some((deadline, key)) = db.expires.pop_first() else {
                         break;
                     };
+                    db.expire_sum -= u128::from(deadline);
                     db.dict.remove(self.hash(&key), &key);
                     n += 1;
                 }
@@ -201,18 +205,33 @@ impl Keyspace {
         (total, more)
     }
 
-    /// `(keys, keys with an expiry)` of one database, for INFO keyspace.
+    /// `(keys, keys with an expiry)` of one database.
     pub fn db_sizes(&self, db: usize) -> (usize, usize) {
+        let (keys, expires, _) = self.db_stats(db, 0);
+        (keys, expires)
+    }
+
+    /// `(keys, keys with an expiry, average remaining TTL in ms)` of one database, for
+    /// INFO keyspace.
+    pub fn db_stats(&self, db: usize, now: u64) -> (usize, usize, u64) {
         let mut keys = 0;
         let mut expires = 0;
+        let mut sum = 0u128;
         for shard in self.shards.iter() {
             let shard = shard.lock();
             if let Some(d) = shard.dbs.get(db) {
                 keys += d.dict.len();
                 expires += d.expires.len();
+                sum += d.expire_sum;
             }
         }
-        (keys, expires)
+        let avg_ttl = if expires == 0 {
+            0
+        } else {
+            let remaining = sum.saturating_sub(u128::from(now) * expires as u128);
+            (remaining / expires as u128) as u64
+        };
+        (keys, expires, avg_ttl)
     }
 }
 
@@ -641,5 +660,6 @@ mod tests {
         assert!(db.set_expiry(b"k", Some(70)));
         drop(l);
         assert_eq!(ks.db_sizes(0), (1, 1));
+        assert_eq!(ks.db_stats(0, 20), (1, 1, 50));
     }
 }
