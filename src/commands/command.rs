@@ -2,7 +2,7 @@
 //! learn about a command is what dispatch enforces.
 
 use super::table::*;
-use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx};
+use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx, KeySpec};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
 use crate::storage::glob::glob_match;
 
@@ -61,54 +61,50 @@ fn statuses(items: impl IntoIterator<Item = String>) -> Reply {
     Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
 }
 
-fn key_flags(c: &CommandSpec) -> Vec<&'static str> {
-    if !c.key_flags.is_empty() {
-        c.key_flags.to_vec()
-    } else if c.has(WRITE) {
-        vec!["RW", "update"]
-    } else {
-        vec!["RO", "access"]
+fn key_spec_entry(k: &KeySpec) -> Reply {
+    let mut fields = Vec::with_capacity(4);
+    if !k.notes.is_empty() {
+        fields.push((Reply::bulk("notes"), Reply::bulk(k.notes)));
     }
+    fields.extend([
+        (
+            Reply::bulk("flags"),
+            statuses(k.flags.iter().map(|f| f.to_string())),
+        ),
+        (
+            Reply::bulk("begin_search"),
+            Reply::Map(vec![
+                (Reply::bulk("type"), Reply::bulk("index")),
+                (
+                    Reply::bulk("spec"),
+                    Reply::Map(vec![(Reply::bulk("index"), Reply::Int(k.index as i64))]),
+                ),
+            ]),
+        ),
+        (
+            Reply::bulk("find_keys"),
+            Reply::Map(vec![
+                (Reply::bulk("type"), Reply::bulk("range")),
+                (
+                    Reply::bulk("spec"),
+                    Reply::Map(vec![
+                        (Reply::bulk("lastkey"), Reply::Int(k.lastkey as i64)),
+                        (Reply::bulk("keystep"), Reply::Int(k.keystep as i64)),
+                        (Reply::bulk("limit"), Reply::Int(0)),
+                    ]),
+                ),
+            ]),
+        ),
+    ]);
+    Reply::Map(fields)
 }
 
-/// The `COMMAND INFO` entry of one row (10 fields, as Redis 7).
+/// The `COMMAND INFO` entry of one row (10 fields, as Redis 7). Like Redis, tips are bulk
+/// strings, tips and key specs are sets in RESP3, and subcommands are an empty set when
+/// there are none but an array otherwise.
 fn info_entry(c: &CommandSpec) -> Reply {
     let k = c.keys;
-    let key_specs = if k.first > 0 {
-        let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
-        vec![Reply::Map(vec![
-            (
-                Reply::bulk("flags"),
-                statuses(key_flags(c).into_iter().map(String::from)),
-            ),
-            (
-                Reply::bulk("begin_search"),
-                Reply::Map(vec![
-                    (Reply::bulk("type"), Reply::bulk("index")),
-                    (
-                        Reply::bulk("spec"),
-                        Reply::Map(vec![(Reply::bulk("index"), Reply::Int(k.first as i64))]),
-                    ),
-                ]),
-            ),
-            (
-                Reply::bulk("find_keys"),
-                Reply::Map(vec![
-                    (Reply::bulk("type"), Reply::bulk("range")),
-                    (
-                        Reply::bulk("spec"),
-                        Reply::Map(vec![
-                            (Reply::bulk("lastkey"), Reply::Int(lastkey as i64)),
-                            (Reply::bulk("keystep"), Reply::Int(k.step as i64)),
-                            (Reply::bulk("limit"), Reply::Int(0)),
-                        ]),
-                    ),
-                ]),
-            ),
-        ])]
-    } else {
-        Vec::new()
-    };
+    let subcommands: Vec<Reply> = c.subcommands.iter().map(info_entry).collect();
     Reply::Array(vec![
         Reply::bulk(c.name),
         Reply::Int(c.arity as i64),
@@ -117,9 +113,13 @@ fn info_entry(c: &CommandSpec) -> Reply {
         Reply::Int(k.last as i64),
         Reply::Int(k.step as i64),
         statuses(c.category_names().into_iter().map(|n| format!("@{n}"))),
-        statuses(c.tips.iter().map(|t| t.to_string())),
-        Reply::Array(key_specs),
-        Reply::Array(c.subcommands.iter().map(info_entry).collect()),
+        Reply::Set(c.tips.iter().map(|t| Reply::bulk(*t)).collect()),
+        Reply::Set(c.specs().iter().map(key_spec_entry).collect()),
+        if subcommands.is_empty() {
+            Reply::Set(subcommands)
+        } else {
+            Reply::Array(subcommands)
+        },
     ])
 }
 
@@ -261,17 +261,34 @@ fn getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::bulks(positions.into_iter().map(|i| argv[i].clone())))
 }
 
+/// The flags of the key at argv position `pos`: those of the key spec covering it. SET's
+/// depend on its arguments, as Redis's `setGetKeys` decides: `RW access update` with GET,
+/// `OW update` without.
+fn flags_at(spec: &CommandSpec, argv: &[bytes::Bytes], pos: usize) -> &'static [&'static str] {
+    if spec.name == "set" {
+        let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+        return if get {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        };
+    }
+    spec.specs()
+        .iter()
+        .find(|k| k.covers(pos, argv.len()))
+        .map_or(&[], |k| k.flags)
+}
+
 /// `COMMAND GETKEYSANDFLAGS command [arg ...]`.
 fn getkeysandflags(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (argv, spec, positions) = keys_of(args)?;
-    let flags = key_flags(spec);
     Ok(Reply::Array(
         positions
             .into_iter()
             .map(|i| {
                 Reply::Array(vec![
                     Reply::Bulk(argv[i].clone()),
-                    statuses(flags.iter().map(|f| f.to_string())),
+                    statuses(flags_at(spec, &argv, i).iter().map(|f| f.to_string())),
                 ])
             })
             .collect(),

@@ -20,7 +20,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST, CONN, Keys::NONE, ping)
         .doc("Returns the server's liveliness response.", "1.0.0")
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
-    CommandSpec::new("echo", 2, FAST, CONN, Keys::NONE, echo)
+    CommandSpec::new("echo", 2, LOADING | STALE | FAST, CONN, Keys::NONE, echo)
         .doc("Returns the given string.", "1.0.0"),
     CommandSpec::new(
         "quit",
@@ -297,7 +297,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     if !ctx.session.authenticated {
         return Err(CmdError::new(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(n) = name {
@@ -446,28 +446,31 @@ fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]` — O(N) clients.
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let mut ids: Option<Vec<u64>> = None;
-    let mut only_normal = true;
-    if args.eat("type") {
-        let t = args.next_bytes()?;
-        only_normal = client_type(&t)?;
-        args.finish()?;
-    } else if args.eat("id") {
-        let mut list = Vec::new();
+    let now = ctx.shared.now_ms();
+    let mut out = String::new();
+    if args.remaining() >= 2 && args.eat("id") {
+        // One line per id asked for, in that order (repeats included); unknown ids are
+        // skipped, any integer is a valid id.
         for a in args.by_ref() {
-            match crate::protocol::number::parse_i64(&a) {
-                Some(n) if n > 0 => list.push(n as u64),
-                _ => return Err(CmdError::new("ERR Invalid client ID")),
+            let id = crate::protocol::number::parse_i64(&a)
+                .ok_or(CmdError::new("ERR Invalid client ID"))?;
+            let found = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.shared.clients.get(&id).map(|c| c.value().clone()));
+            if let Some(c) = found {
+                out.push_str(&client_line(&c, now));
+                out.push('\n');
             }
         }
-        if list.is_empty() {
-            return Err(CmdError::syntax());
-        }
-        ids = Some(list);
+        return Ok(Reply::Verbatim("txt", Bytes::from(out)));
+    }
+    let mut only_normal = true;
+    if args.remaining() == 2 && args.eat("type") {
+        let t = args.next_bytes()?;
+        only_normal = client_type(&t)?;
     } else {
         args.finish()?;
     }
-    let now = ctx.shared.now_ms();
     let mut clients: Vec<_> = ctx
         .shared
         .clients
@@ -475,17 +478,8 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .map(|e| e.value().clone())
         .collect();
     clients.sort_by_key(|c| c.id);
-    let mut out = String::new();
-    for c in clients {
-        if let Some(ids) = &ids {
-            if !ids.contains(&c.id) {
-                continue;
-            }
-        }
-        if !only_normal {
-            continue;
-        }
-        out.push_str(&client_line(&c, now));
+    for c in clients.iter().filter(|_| only_normal) {
+        out.push_str(&client_line(c, now));
         out.push('\n');
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
@@ -541,7 +535,16 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             b"type" => normal = Some(client_type(&val)?),
             b"addr" => addr = Some(val),
             b"laddr" => laddr = Some(val),
-            b"user" => user = Some(val),
+            b"user" => {
+                // Only the `default` user exists.
+                if val.as_ref() != b"default" {
+                    return Err(CmdError::msg(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(&val)
+                    )));
+                }
+                user = Some(val);
+            }
             b"skipme" => {
                 skipme = if val.eq_ignore_ascii_case(b"yes") {
                     true

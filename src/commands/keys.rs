@@ -68,10 +68,16 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .tips(&["nondeterministic_output", "request_policy:special"]),
     CommandSpec::new("rename", 3, WRITE, K, Keys::TWO, rename)
         .doc("Renames a key and overwrites the destination.", "1.0.0")
-        .key_flags(&["RW", "access", "delete"]),
+        .key_specs(&[
+            KeySpec::at(1, &["RW", "access", "delete"]),
+            KeySpec::at(2, &["OW", "update"]),
+        ]),
     CommandSpec::new("renamenx", 3, WRITE | FAST, K, Keys::TWO, renamenx)
         .doc("Renames a key only when the target key name doesn't exist.", "1.0.0")
-        .key_flags(&["RW", "access", "delete"]),
+        .key_specs(&[
+            KeySpec::at(1, &["RW", "access", "delete"]),
+            KeySpec::at(2, &["OW", "insert"]),
+        ]),
     CommandSpec::new("randomkey", 1, READONLY | GLOBAL, K, Keys::NONE, randomkey)
         .doc("Returns a random key name from the database.", "1.0.0")
         .tips(&["request_policy:all_shards", "nondeterministic_output"]),
@@ -88,7 +94,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Swaps two Redis databases.", "4.0.0"),
     CommandSpec::new("copy", -3, WRITE | DENYOOM, K, Keys::TWO, copy)
         .doc("Copies the value of a key to a new key.", "6.2.0")
-        .key_flags(&["RO", "access"]),
+        .key_specs(&[KeySpec::at(1, &["RO", "access"]), KeySpec::at(2, &["OW", "update"])]),
     CommandSpec::new("move", 3, WRITE | FAST, K, Keys::ONE, move_)
         .doc("Moves a key to another database.", "1.0.0")
         .key_flags(&["RW", "access", "update"]),
@@ -312,7 +318,12 @@ fn ttl_generic(ctx: &mut Ctx, args: &mut Args, ms: bool, absolute: bool) -> CmdR
     } else {
         at.saturating_sub(now) as i64
     };
-    Ok(Reply::Int(if ms { v } else { (v + 500) / 1000 }))
+    // Rounded to the nearest second; i128 so a deadline near i64::MAX does not overflow.
+    Ok(Reply::Int(if ms {
+        v
+    } else {
+        ((i128::from(v) + 500) / 1000) as i64
+    }))
 }
 
 /// `TTL key` — O(1), rounded to the nearest second.
@@ -382,11 +393,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// full iteration. Every key present for the whole iteration is returned at least once.
 fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cursor = args.next_bytes()?;
-    let cursor = std::str::from_utf8(&cursor)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|_| !cursor.starts_with(b"+"))
-        .ok_or(CmdError::new(INVALID_CURSOR))?;
+    let cursor = parse_cursor(&cursor).ok_or(CmdError::new(INVALID_CURSOR))?;
     let mut count = 10usize;
     let mut pattern: Option<Bytes> = None;
     let mut type_name: Option<Bytes> = None;
@@ -422,6 +429,28 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Reply::bulk(next.to_string()),
         Reply::Array(keys),
     ]))
+}
+
+/// Reads a cursor as Redis does with `strtoul`: an optional sign (`-1` wraps to the largest
+/// cursor), decimal digits, nothing after them; no leading space; no overflow. An empty
+/// string reads as 0, and a NUL byte ends the number (Redis passes a C string).
+fn parse_cursor(s: &[u8]) -> Option<u64> {
+    let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
+    let (neg, digits) = match s.first() {
+        None => return Some(0),
+        Some(c) if c.is_ascii_whitespace() || *c == 0x0b => return None,
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        Some(_) => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
@@ -638,6 +667,32 @@ fn object_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"007"), Some(7));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b" 0",
+            b"1.5",
+            b"abc",
+            b"+",
+            b"-",
+            b"1 ",
+        ] {
+            assert_eq!(
+                parse_cursor(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn deadlines_detect_overflow() {

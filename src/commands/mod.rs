@@ -24,7 +24,7 @@ mod connection;
 mod keys;
 mod string;
 
-pub use table::{CommandSpec, Keys};
+pub use table::{CommandSpec, KeySpec, Keys};
 
 /// Every family's rows.
 fn families() -> [&'static [CommandSpec]; 4] {

@@ -6,7 +6,7 @@ use super::keys::{absolute_deadline, Unit};
 use super::table::*;
 use super::Ctx;
 use crate::protocol::error::{OVERFLOW, STRING_TOO_LONG};
-use crate::protocol::number::{format_human_f64, parse_f64};
+use crate::protocol::long_double::{self, LongDouble, Parsed};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
 use crate::storage::{Db, Entry, Expiry, StrValue, Value};
 
@@ -18,7 +18,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .key_flags(&["RO", "access"]),
     CommandSpec::new("set", -3, WRITE | DENYOOM, S, Keys::ONE, set)
         .doc("Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0")
-        .key_flags(&["RW", "access", "update", "variable_flags"]),
+        .key_specs(&[KeySpec::at(1, &["RW", "access", "update", "variable_flags"])
+            .notes("RW and ACCESS due to the optional `GET` argument")]),
     CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, S, Keys::ONE, setnx)
         .doc("Set the string value of a key only when the key doesn't exist.", "1.0.0")
         .key_flags(&["OW", "insert"]),
@@ -36,7 +37,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .key_flags(&["RW", "access", "delete"]),
     CommandSpec::new("getex", -2, WRITE | FAST, S, Keys::ONE, getex)
         .doc("Returns the string value of a key after setting its expiration time.", "6.2.0")
-        .key_flags(&["RW", "access", "update"]),
+        .key_specs(&[KeySpec::at(1, &["RW", "access", "update"])
+            .notes("RW and UPDATE because it changes the TTL")]),
     CommandSpec::new("mget", -2, READONLY | FAST, S, Keys::ALL, mget)
         .doc("Atomically returns the string values of one or more keys.", "1.0.0")
         .tips(&["request_policy:multi_shard"])
@@ -119,48 +121,87 @@ fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ))
 }
 
-/// How SET's options combine.
+/// Which command an option list belongs to: SET and GETEX share Redis's parser
+/// (`parseExtendedStringArgumentsOrReply`), each accepting its own subset.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OptsFor {
+    Set,
+    GetEx,
+}
+
+/// An expiry option as given: the raw number is validated only after the whole option list
+/// parsed (a syntax error anywhere wins over a bad number) — and for GETEX only once the key
+/// is known to exist, as in Redis.
+struct ExpireArg {
+    word: &'static str,
+    value: Bytes,
+    unit: Unit,
+    relative: bool,
+}
+
+impl ExpireArg {
+    /// The absolute deadline in ms, or Redis's errors for a non-integer, non-positive or
+    /// overflowing time.
+    fn deadline(&self, now: u64, cmd: &str) -> Result<u64, CmdError> {
+        let n = crate::protocol::number::parse_i64(&self.value).ok_or(CmdError::not_integer())?;
+        if n <= 0 {
+            return Err(CmdError::invalid_expire(cmd));
+        }
+        absolute_deadline(now, n, self.unit, self.relative)
+            .filter(|&t| t > 0)
+            .map(|t| t as u64)
+            .ok_or_else(|| CmdError::invalid_expire(cmd))
+    }
+}
+
+/// SET's and GETEX's options.
 #[derive(Default)]
-struct SetOptions {
+struct StringOptions {
     nx: bool,
     xx: bool,
     get: bool,
     keepttl: bool,
-    /// Absolute deadline in ms.
-    deadline: Option<u64>,
+    persist: bool,
+    expire: Option<ExpireArg>,
 }
 
-fn parse_set_options(args: &mut Args, now: u64) -> Result<SetOptions, CmdError> {
-    let mut o = SetOptions::default();
-    let mut expire_given = false;
+/// Parses `[NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL|PERSIST]` with Redis's rules: an option
+/// may repeat (`EX 1 EX 2`: the last wins) but may not meet a conflicting one.
+fn parse_string_options(args: &mut Args, cmd: OptsFor) -> Result<StringOptions, CmdError> {
+    let mut o = StringOptions::default();
+    let set = cmd == OptsFor::Set;
     while let Some(word) = args.peek().cloned() {
         args.next_bytes()?;
         let w = word.to_ascii_lowercase();
+        let expire_kind = match w.as_slice() {
+            b"ex" => Some(("ex", Unit::Seconds, true)),
+            b"px" => Some(("px", Unit::Millis, true)),
+            b"exat" => Some(("exat", Unit::Seconds, false)),
+            b"pxat" => Some(("pxat", Unit::Millis, false)),
+            _ => None,
+        };
         match w.as_slice() {
-            b"nx" if !o.xx => o.nx = true,
-            b"xx" if !o.nx => o.xx = true,
-            b"get" => o.get = true,
-            b"keepttl" if !expire_given => o.keepttl = true,
-            b"ex" | b"px" | b"exat" | b"pxat"
-                if !expire_given && !o.keepttl && !args.is_empty() =>
-            {
-                let n = args.next_i64()?;
-                let (unit, relative) = match w.as_slice() {
-                    b"ex" => (Unit::Seconds, true),
-                    b"px" => (Unit::Millis, true),
-                    b"exat" => (Unit::Seconds, false),
-                    _ => (Unit::Millis, false),
-                };
-                if n <= 0 {
-                    return Err(CmdError::invalid_expire("set"));
+            b"nx" if set && !o.xx => o.nx = true,
+            b"xx" if set && !o.nx => o.xx = true,
+            b"get" if set => o.get = true,
+            b"keepttl" if set && !o.persist && o.expire.is_none() => o.keepttl = true,
+            b"persist" if !set && !o.keepttl && o.expire.is_none() => o.persist = true,
+            _ => match expire_kind {
+                Some((kind, unit, relative))
+                    if !o.keepttl
+                        && !o.persist
+                        && o.expire.as_ref().is_none_or(|e| e.word == kind)
+                        && !args.is_empty() =>
+                {
+                    o.expire = Some(ExpireArg {
+                        word: kind,
+                        value: args.next_bytes()?,
+                        unit,
+                        relative,
+                    });
                 }
-                let at = absolute_deadline(now, n, unit, relative)
-                    .filter(|&t| t > 0)
-                    .ok_or_else(|| CmdError::invalid_expire("set"))?;
-                o.deadline = Some(at as u64);
-                expire_given = true;
-            }
-            _ => return Err(CmdError::syntax()),
+                _ => return Err(CmdError::syntax()),
+            },
         }
     }
     Ok(o)
@@ -170,7 +211,11 @@ fn parse_set_options(args: &mut Args, now: u64) -> Result<SetOptions, CmdError> 
 fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
-    let o = parse_set_options(args, ctx.now())?;
+    let o = parse_string_options(args, OptsFor::Set)?;
+    let deadline = match &o.expire {
+        Some(e) => Some(e.deadline(ctx.now(), "set")?),
+        None => None,
+    };
     let mut db = ctx.db();
     let old = if o.get {
         write_str(&mut db, &key)?
@@ -185,7 +230,7 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             Reply::Nil
         });
     }
-    let expiry = match (o.deadline, o.keepttl) {
+    let expiry = match (deadline, o.keepttl) {
         (Some(t), _) => Expiry::At(t),
         (None, true) => Expiry::Keep,
         (None, false) => Expiry::Persist,
@@ -260,60 +305,30 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Bulk(old))
 }
 
-/// `GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST]` — O(1).
+/// `GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST]` — O(1). A missing key answers nil
+/// before the expiry time is even validated, as in Redis.
 fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
+    let o = parse_string_options(args, OptsFor::GetEx)?;
     let now = ctx.now();
-    // None: leave the TTL alone; Some(None): persist; Some(Some(t)): expire at t.
-    let mut change: Option<Option<i64>> = None;
-    while let Some(word) = args.peek().cloned() {
-        args.next_bytes()?;
-        let w = word.to_ascii_lowercase();
-        if change.is_some() {
-            return Err(CmdError::syntax());
-        }
-        let (unit, relative) = match w.as_slice() {
-            b"persist" => {
-                change = Some(None);
-                continue;
-            }
-            b"ex" => (Unit::Seconds, true),
-            b"px" => (Unit::Millis, true),
-            b"exat" => (Unit::Seconds, false),
-            b"pxat" => (Unit::Millis, false),
-            _ => return Err(CmdError::syntax()),
-        };
-        if args.is_empty() {
-            return Err(CmdError::syntax());
-        }
-        let n = args.next_i64()?;
-        if n <= 0 {
-            return Err(CmdError::invalid_expire("getex"));
-        }
-        let at = absolute_deadline(now, n, unit, relative)
-            .filter(|&t| t > 0)
-            .ok_or_else(|| CmdError::invalid_expire("getex"))?;
-        change = Some(Some(at));
-    }
     let mut db = ctx.db();
     let Some(value) = read_str(&mut db, &key)?.map(StrValue::to_bytes) else {
         return Ok(Reply::Nil);
     };
-    match change {
-        None => {}
-        Some(None) if db.peek(&key).and_then(Entry::expire_at).is_some() => {
-            db.set_expiry(&key, None);
-            ctx.modified(&key);
+    let deadline = match &o.expire {
+        Some(e) => Some(e.deadline(now, "getex")?),
+        None => None,
+    };
+    if let Some(at) = deadline {
+        if at <= now {
+            db.remove(&key);
+        } else {
+            db.set_expiry(&key, Some(at));
         }
-        Some(None) => {}
-        Some(Some(at)) => {
-            if at as u64 <= now {
-                db.remove(&key);
-            } else {
-                db.set_expiry(&key, Some(at as u64));
-            }
-            ctx.modified(&key);
-        }
+        ctx.modified(&key);
+    } else if o.persist && db.peek(&key).and_then(Entry::expire_at).is_some() {
+        db.set_expiry(&key, None);
+        ctx.modified(&key);
     }
     Ok(Reply::Bulk(value))
 }
@@ -413,20 +428,23 @@ fn decrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     incr_by(ctx, &key, -delta)
 }
 
-/// `INCRBYFLOAT key increment` — O(1).
+/// `INCRBYFLOAT key increment` — O(1). Computed in emulated `long double`, as Redis does,
+/// so replies match digit for digit (`0.1` + `0.2` is `0.3`).
 fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let delta = args.next_f64()?;
+    let delta = args.next_bytes()?;
     let mut db = ctx.db();
     let current = match write_str(&mut db, &key)? {
-        None => 0.0,
-        Some(s) => parse_f64(&s.to_bytes()).ok_or(CmdError::not_float())?,
+        None => Parsed::Finite(LongDouble::ZERO),
+        Some(s) => long_double::parse(&s.to_bytes()).ok_or(CmdError::not_float())?,
     };
-    let n = current + delta;
-    if !n.is_finite() {
-        return Err(CmdError::new("ERR increment would produce NaN or Infinity"));
+    let delta = long_double::parse(&delta).ok_or(CmdError::not_float())?;
+    let sum = match (current, delta) {
+        (Parsed::Finite(a), Parsed::Finite(b)) => a.checked_add(b),
+        _ => None,
     }
-    let text = Bytes::from(format_human_f64(n));
+    .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
+    let text = Bytes::from(sum.to_human());
     db.set(
         &key,
         Value::Str(StrValue::Bytes {

@@ -139,6 +139,48 @@ impl Keys {
     }
 }
 
+/// A key spec as `COMMAND INFO` shows it: keys from argv `index`, `lastkey` more positions
+/// (negative: counted from the end) every `keystep`, with their access flags and notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpec {
+    pub index: i32,
+    pub lastkey: i32,
+    pub keystep: i32,
+    pub flags: &'static [&'static str],
+    pub notes: &'static str,
+}
+
+impl KeySpec {
+    /// The single key at argv `index`.
+    pub const fn at(index: i32, flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            index,
+            lastkey: 0,
+            keystep: 1,
+            flags,
+            notes: "",
+        }
+    }
+
+    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+        self.notes = notes;
+        self
+    }
+
+    /// Whether argv position `pos` of an `argc`-long command is one of this spec's keys.
+    pub fn covers(&self, pos: usize, argc: usize) -> bool {
+        let last = if self.lastkey < 0 {
+            argc as i64 + self.lastkey as i64
+        } else {
+            self.index as i64 + self.lastkey as i64
+        };
+        let pos = pos as i64;
+        pos >= self.index as i64
+            && pos <= last
+            && (pos - self.index as i64) % self.keystep.max(1) as i64 == 0
+    }
+}
+
 /// One command (or subcommand: `name` is then `container|sub`).
 #[derive(Clone, Copy, Debug)]
 pub struct CommandSpec {
@@ -152,6 +194,9 @@ pub struct CommandSpec {
     /// Key-spec flags for `COMMAND INFO` (e.g. `["RW", "access", "update"]`); derived from
     /// the command flags when empty.
     pub key_flags: &'static [&'static str],
+    /// Key specs, when one derived from `keys` and `key_flags` does not describe the command
+    /// (keys in different roles, notes).
+    pub key_specs: &'static [KeySpec],
     pub tips: &'static [&'static str],
     pub summary: &'static str,
     pub since: &'static str,
@@ -175,6 +220,7 @@ impl CommandSpec {
             acl,
             keys,
             key_flags: &[],
+            key_specs: &[],
             tips: &[],
             summary: "",
             since: "1.0.0",
@@ -197,6 +243,7 @@ impl CommandSpec {
             acl,
             keys: Keys::NONE,
             key_flags: &[],
+            key_specs: &[],
             tips: &[],
             summary,
             since: "1.0.0",
@@ -219,6 +266,38 @@ impl CommandSpec {
     pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
         self.key_flags = flags;
         self
+    }
+
+    pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> Self {
+        self.key_specs = specs;
+        self
+    }
+
+    /// The key specs `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` report: the explicit ones,
+    /// or one derived from the legacy range and the key flags (`RW update` for writes, `RO
+    /// access` otherwise, when none are given).
+    pub fn specs(&self) -> Vec<KeySpec> {
+        if !self.key_specs.is_empty() {
+            return self.key_specs.to_vec();
+        }
+        let k = self.keys;
+        if k.first <= 0 {
+            return Vec::new();
+        }
+        let flags: &'static [&'static str] = if !self.key_flags.is_empty() {
+            self.key_flags
+        } else if self.has(WRITE) {
+            &["RW", "update"]
+        } else {
+            &["RO", "access"]
+        };
+        vec![KeySpec {
+            index: k.first,
+            lastkey: if k.last < 0 { k.last } else { k.last - k.first },
+            keystep: k.step,
+            flags,
+            notes: "",
+        }]
     }
 
     pub fn has(&self, flag: u32) -> bool {
@@ -304,5 +383,20 @@ mod tests {
         assert_eq!(Keys::range(2, 2, 1).positions(3), vec![2]);
         assert!(Keys::NONE.positions(3).is_empty());
         assert!(Keys::ONE.positions(1).is_empty());
+    }
+
+    #[test]
+    fn key_specs_cover_their_positions() {
+        let src = KeySpec::at(1, &["RO"]);
+        assert!(src.covers(1, 3) && !src.covers(2, 3));
+        let pairs = KeySpec {
+            index: 1,
+            lastkey: -1,
+            keystep: 2,
+            flags: &["OW"],
+            notes: "",
+        };
+        assert!(pairs.covers(1, 5) && pairs.covers(3, 5) && !pairs.covers(2, 5));
+        assert!(!pairs.covers(5, 5));
     }
 }

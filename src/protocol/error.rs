@@ -69,8 +69,7 @@ impl CmdError {
 
     /// `ERR unknown subcommand 'x'. Try CLIENT HELP.`
     pub fn unknown_subcommand(sub: &[u8], container: &str) -> Self {
-        let sub = String::from_utf8_lossy(sub);
-        let shown: String = sub.chars().take(128).collect();
+        let shown = lossy_prefix(sub, 128);
         Self::msg(format!(
             "ERR unknown subcommand '{shown}'. Try {} HELP.",
             container.to_ascii_uppercase()
@@ -103,9 +102,10 @@ impl CmdError {
     }
 }
 
+/// At most `max` bytes of `b` as text; like Redis's `%.*s`, a NUL byte ends it.
 fn lossy_prefix(b: &[u8], max: usize) -> String {
-    let cut = &b[..b.len().min(max)];
-    String::from_utf8_lossy(cut).into_owned()
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
 impl From<CmdError> for Reply {

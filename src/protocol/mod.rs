@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod error;
+pub mod long_double;
 pub mod number;
 pub mod parse;
 pub mod reply;

@@ -1,0 +1,17 @@
+//! emberkv's integration tests: one binary (so the suite links once), one module per command
+//! family under `tests/integration/`. Every test starts its own in-process server on an
+//! ephemeral port — with a manual clock where TTLs matter, so nothing sleeps — and checks
+//! what a client would see.
+
+#[path = "integration/command.rs"]
+mod command;
+#[path = "integration/common.rs"]
+mod common;
+#[path = "integration/connection.rs"]
+mod connection;
+#[path = "integration/keys.rs"]
+mod keys;
+#[path = "integration/protocol.rs"]
+mod protocol;
+#[path = "integration/strings.rs"]
+mod strings;
