@@ -22,16 +22,18 @@ pub mod table;
 mod command;
 mod connection;
 mod keys;
+mod server;
 mod string;
 
 pub use table::{CommandSpec, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 4] {
+fn families() -> [&'static [CommandSpec]; 5] {
     [
         connection::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
+        server::COMMANDS,
         command::COMMANDS,
     ]
 }
@@ -41,8 +43,11 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
     families().into_iter().flat_map(|f| f.iter())
 }
 
-fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+/// Name → row. foldhash rather than SipHash: the lookup runs once per command.
+type Index = HashMap<&'static str, &'static CommandSpec, foldhash::fast::RandomState>;
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
 }
 
@@ -156,11 +161,12 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Reply::error(NOAUTH);
     }
-    {
+    let touch = {
         let mut meta = session.meta();
         meta.last_cmd = spec.name;
         meta.last_active_ms = shared.now_ms();
-    }
+        !meta.no_touch
+    };
     shared
         .stats
         .commands_processed
@@ -177,7 +183,6 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             .lock(positions.iter().map(|&i| argv[i].as_ref()))
     };
     let skip = if spec.name.contains('|') { 2 } else { 1 };
-    let touch = !session.no_touch();
     let mut args = Args::new(argv, skip);
     let mut ctx = Ctx {
         shared,

@@ -115,10 +115,8 @@ pub(super) async fn serve(
                     if session.close_after_reply {
                         break;
                     }
-                    if wbuf.len() >= FLUSH_AT {
-                        if !flush(&mut socket, &mut wbuf, &shared).await {
-                            break 'conn;
-                        }
+                    if wbuf.len() >= FLUSH_AT && !flush(&mut socket, &mut wbuf, &shared).await {
+                        break 'conn;
                     }
                 }
                 Ok(None) => break,
