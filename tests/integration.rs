@@ -13,5 +13,7 @@ mod connection;
 mod keys;
 #[path = "integration/protocol.rs"]
 mod protocol;
+#[path = "integration/server.rs"]
+mod server;
 #[path = "integration/strings.rs"]
 mod strings;

@@ -208,7 +208,7 @@ fn exists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = args.rest();
     let mut db = ctx.db();
     Ok(Reply::Int(
-        keys.iter().filter(|k| db.contains(k)).count() as i64
+        keys.iter().filter(|k| db.peek(k).is_some()).count() as i64,
     ))
 }
 
@@ -217,7 +217,7 @@ fn touch(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = args.rest();
     let mut db = ctx.db();
     Ok(Reply::Int(
-        keys.iter().filter(|k| db.get_mut(k).is_some()).count() as i64,
+        keys.iter().filter(|k| db.get(k).is_some()).count() as i64,
     ))
 }
 

@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::protocol::error::{OVERFLOW, STRING_TOO_LONG};
 use crate::protocol::long_double::{self, LongDouble, Parsed};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
-use crate::storage::{Db, Entry, Expiry, StrValue, Value};
+use crate::storage::{Db, Expiry, StrValue, Value};
 
 const S: u32 = STRING;
 
@@ -217,8 +217,9 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         None => None,
     };
     let mut db = ctx.db();
+    // SET … GET reads the old value the way GET does (a counted read lookup).
     let old = if o.get {
-        write_str(&mut db, &key)?
+        read_str(&mut db, &key)?.cloned()
     } else {
         None
     };
@@ -287,7 +288,7 @@ fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let mut db = ctx.db();
-    let old = write_str(&mut db, &key)?;
+    let old = read_str(&mut db, &key)?.cloned();
     db.set(&key, string(&value), Expiry::Persist);
     ctx.modified(&key);
     Ok(Reply::opt_bulk(old.map(|s| s.to_bytes())))
@@ -326,7 +327,7 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             db.set_expiry(&key, Some(at));
         }
         ctx.modified(&key);
-    } else if o.persist && db.peek(&key).and_then(Entry::expire_at).is_some() {
+    } else if o.persist && db.expiry_of(&key).flatten().is_some() {
         db.set_expiry(&key, None);
         ctx.modified(&key);
     }

@@ -352,34 +352,42 @@ impl Db<'_, '_> {
         entry
     }
 
-    /// Looks a key up for a read command: counts a keyspace hit or miss.
-    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    /// Finds a live key; `touch` updates its access time, `count` records a keyspace hit or
+    /// miss (Redis counts read lookups only).
+    fn lookup(&mut self, key: &[u8], touch: bool, count: bool) -> Option<&mut Entry> {
         let found = self.find_live(key);
-        let stats = &self.locked.ks.stats;
-        match found {
-            Some((hash, i)) => {
-                stats.hits.fetch_add(1, Ordering::Relaxed);
-                let touch = self.touch;
-                Some(self.entry_at(hash, i, touch))
-            }
-            None => {
-                stats.misses.fetch_add(1, Ordering::Relaxed);
-                None
-            }
+        if count {
+            let stats = &self.locked.ks.stats;
+            let counter = if found.is_some() {
+                &stats.hits
+            } else {
+                &stats.misses
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
+        let (hash, i) = found?;
+        Some(self.entry_at(hash, i, touch && self.touch))
     }
 
-    /// Looks a key up for a write command (no hit/miss counting).
+    /// Looks a key up for reading: touches it and counts a keyspace hit or miss.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, true, true)
+    }
+
+    /// Looks a key up for writing: touches it, no hit/miss counting.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let (hash, i) = self.find_live(key)?;
-        let touch = self.touch;
-        Some(self.entry_at(hash, i, touch))
+        self.lookup(key, true, false)
     }
 
-    /// Looks a key up without touching its access time or counting (TTL, TYPE, OBJECT…).
+    /// Looks a key up for reading without touching it (TTL, TYPE, EXISTS, OBJECT…); counts
+    /// a hit or miss as Redis's no-touch read lookups do.
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        let (hash, i) = self.find_live(key)?;
-        Some(&*self.entry_at(hash, i, false))
+        self.lookup(key, false, true).map(|e| &*e)
+    }
+
+    /// A key's expiry without touching or counting: `None` when the key is missing.
+    pub fn expiry_of(&mut self, key: &[u8]) -> Option<Option<u64>> {
+        self.lookup(key, false, false).map(|e| e.expire_at())
     }
 
     pub fn contains(&mut self, key: &[u8]) -> bool {
