@@ -247,3 +247,115 @@ mod tests {
         );
     }
 }
+
+/// Property tests: whatever a client sends, dispatch answers and never panics.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use crate::session::ClientHandle;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    /// Words that make handlers take their interesting paths: options, numbers at the
+    /// edges, patterns, empty and binary strings.
+    const WORDS: &[&str] = &[
+        "k",
+        "k2",
+        "",
+        "0",
+        "1",
+        "-1",
+        "10",
+        "-100",
+        "2147483648",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999",
+        "1.5",
+        "-0.0",
+        "inf",
+        "nan",
+        "1e400",
+        "EX",
+        "PX",
+        "EXAT",
+        "PXAT",
+        "NX",
+        "XX",
+        "GT",
+        "LT",
+        "GET",
+        "KEEPTTL",
+        "PERSIST",
+        "LEN",
+        "IDX",
+        "MINMATCHLEN",
+        "WITHMATCHLEN",
+        "MATCH",
+        "COUNT",
+        "TYPE",
+        "DB",
+        "REPLACE",
+        "*",
+        "[",
+        "\\",
+        "ID",
+        "ADDR",
+        "SKIPME",
+        "ON",
+        "OFF",
+        "SKIP",
+        "ASYNC",
+        "string",
+        "\u{0}\u{ff}",
+    ];
+
+    fn word() -> impl Strategy<Value = Bytes> {
+        prop_oneof![
+            4 => prop::sample::select(WORDS).prop_map(|w| Bytes::from(w.as_bytes().to_vec())),
+            1 => prop::collection::vec(any::<u8>(), 0..8).prop_map(Bytes::from),
+        ]
+    }
+
+    fn request() -> impl Strategy<Value = Vec<Bytes>> {
+        let names: Vec<String> = all_commands()
+            .flat_map(|c| {
+                let subs = c.subcommands.iter().map(|s| s.name.replace('|', " "));
+                std::iter::once(c.name.to_string()).chain(subs)
+            })
+            // Commands that act on other connections or the server itself.
+            .filter(|n| !n.starts_with("client kill") && n != "quit")
+            .collect();
+        (
+            prop::sample::select(names),
+            prop::collection::vec(word(), 0..6),
+        )
+            .prop_map(|(name, args)| {
+                let mut argv: Vec<Bytes> = name
+                    .split(' ')
+                    .map(|w| Bytes::from(w.as_bytes().to_vec()))
+                    .collect();
+                argv.extend(args);
+                argv
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn dispatch_never_panics(reqs in prop::collection::vec(request(), 1..12)) {
+            let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+            let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+            let mut session = Session::new(handle, true);
+            for argv in reqs {
+                let reply = execute(&shared, &mut session, argv);
+                let mut out = bytes::BytesMut::new();
+                reply.encode(&mut out, session.resp3);
+                prop_assert!(!out.is_empty());
+                shared.clock().advance(250);
+            }
+        }
+    }
+}

@@ -307,3 +307,52 @@ mod tests {
         assert_eq!(reqs, vec![vec!["a\r\n".to_string(), String::new()]]);
     }
 }
+
+/// Property tests: arbitrary bytes, split arbitrarily, never panic the decoder, and
+/// well-formed requests survive any split.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(args: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn garbage_never_panics(data in prop::collection::vec(any::<u8>(), 0..300), cut in 1usize..40) {
+            let mut p = RequestParser::new(1 << 20);
+            let mut buf = BytesMut::new();
+            for chunk in data.chunks(cut) {
+                buf.extend_from_slice(chunk);
+                while let Ok(Some(_)) = p.next(&mut buf, false) {}
+            }
+        }
+
+        #[test]
+        fn requests_survive_any_split(
+            reqs in prop::collection::vec(prop::collection::vec(prop::collection::vec(any::<u8>(), 0..20), 1..5), 1..5),
+            cut in 1usize..30,
+        ) {
+            let wire: Vec<u8> = reqs.iter().flat_map(|r| encode(r)).collect();
+            let mut p = RequestParser::new(1 << 20);
+            let mut buf = BytesMut::new();
+            let mut got = Vec::new();
+            for chunk in wire.chunks(cut) {
+                buf.extend_from_slice(chunk);
+                while let Some(args) = p.next(&mut buf, false).unwrap() {
+                    got.push(args.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+                }
+            }
+            prop_assert_eq!(got, reqs);
+        }
+    }
+}

@@ -204,4 +204,3 @@ fn is_http_probe(argv: &[bytes::Bytes]) -> bool {
     argv.first()
         .is_some_and(|a| a.eq_ignore_ascii_case(b"post") || a.eq_ignore_ascii_case(b"host:"))
 }
-
