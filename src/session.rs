@@ -30,6 +30,8 @@ pub struct Session {
     pub skip_next: bool,
     /// Close the connection once pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
+    /// CLIENT NO-TOUCH (mirrored in the handle for CLIENT LIST).
+    pub no_touch: bool,
     pub handle: std::sync::Arc<ClientHandle>,
 }
 
@@ -43,6 +45,7 @@ impl Session {
             reply_mode: ReplyMode::On,
             skip_next: false,
             close_after_reply: false,
+            no_touch: false,
             handle,
         }
     }
@@ -61,9 +64,10 @@ impl Session {
         self.handle.meta.lock().resp = if resp3 { 3 } else { 2 };
     }
 
-    /// Reads do not update keys' access time (CLIENT NO-TOUCH).
-    pub fn no_touch(&self) -> bool {
-        self.handle.meta.lock().no_touch
+    /// Sets CLIENT NO-TOUCH: this client's reads leave keys' access time alone.
+    pub fn set_no_touch(&mut self, on: bool) {
+        self.no_touch = on;
+        self.handle.meta.lock().no_touch = on;
     }
 }
 

@@ -248,7 +248,7 @@ fn keys_of(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let positions = spec.keys.positions(argv.len());
+    let positions: Vec<usize> = spec.keys.positions(argv.len()).collect();
     if positions.is_empty() {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }

@@ -326,11 +326,11 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     s.reply_mode = ReplyMode::On;
     s.skip_next = false;
     s.authenticated = ctx.shared.requirepass().is_none();
+    s.set_no_touch(false);
     {
         let mut meta = s.meta();
         meta.name = None;
         meta.no_evict = false;
-        meta.no_touch = false;
     }
     Ok(Reply::status("RESET"))
 }
@@ -618,7 +618,7 @@ fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `CLIENT NO-TOUCH ON|OFF` — O(1). Reads by this client leave keys' access time alone.
 fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let on = on_off(args)?;
-    ctx.session.meta().no_touch = on;
+    ctx.session.set_no_touch(on);
     Ok(Reply::Ok)
 }
 

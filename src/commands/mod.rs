@@ -92,30 +92,31 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
     Ok(spec)
 }
 
-/// What one command may touch while it runs.
-pub struct Ctx<'a> {
+/// What one command may touch while it runs: server state, its client's session, and the
+/// shards locked for it (`'k`).
+pub struct Ctx<'a, 'k> {
     pub shared: &'a Shared,
     pub session: &'a mut Session,
     pub spec: &'static CommandSpec,
-    locked: Locked<'a>,
+    locked: &'a mut Locked<'k>,
     touch: bool,
 }
 
-impl<'a> Ctx<'a> {
+impl<'k> Ctx<'_, 'k> {
     /// The client's selected database.
-    pub fn db(&mut self) -> Db<'_, 'a> {
+    pub fn db(&mut self) -> Db<'_, 'k> {
         let index = self.session.db;
         self.locked.db(index, self.touch)
     }
 
     /// Database `index` (callers check the range).
-    pub fn db_at(&mut self, index: usize) -> Db<'_, 'a> {
+    pub fn db_at(&mut self, index: usize) -> Db<'_, 'k> {
         self.locked.db(index, self.touch)
     }
 
     /// The locked shards, for operations across databases (SWAPDB, FLUSHALL).
-    pub fn locked(&mut self) -> &mut Locked<'a> {
-        &mut self.locked
+    pub fn locked(&mut self) -> &mut Locked<'k> {
+        self.locked
     }
 
     /// The command's timestamp in ms.
@@ -152,38 +153,65 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Runs one request and returns its reply.
+/// Runs one request and returns its reply: resolve, check, lock the command's shards, run.
 pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
-    let spec = match resolve(&argv) {
+    let spec = match admit(shared, session, &argv) {
         Ok(spec) => spec,
         Err(e) => return e.into(),
     };
+    let mut locked = lock_for(shared, spec, &argv);
+    run(shared, session, spec, argv, &mut locked)
+}
+
+/// The checks every request passes before it runs: a known command with the right arity,
+/// and authentication. Counts the command and records it for CLIENT LIST.
+pub fn admit(
+    shared: &Shared,
+    session: &mut Session,
+    argv: &[Bytes],
+) -> Result<&'static CommandSpec, CmdError> {
+    let spec = resolve(argv)?;
     if !session.authenticated && !spec.has(table::NO_AUTH) {
-        return Reply::error(NOAUTH);
+        return Err(CmdError::new(NOAUTH));
     }
-    let touch = {
+    {
         let mut meta = session.meta();
         meta.last_cmd = spec.name;
         meta.last_active_ms = shared.now_ms();
-        !meta.no_touch
-    };
+    }
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
+    Ok(spec)
+}
+
+/// Locks what `spec` needs: its keys' shards, or every shard for `GLOBAL` commands.
+pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
+    if spec.has(table::GLOBAL) {
+        shared.keyspace.lock_all()
+    } else {
+        shared
+            .keyspace
+            .lock(spec.keys.positions(argv.len()).map(|i| argv[i].as_ref()))
+    }
+}
+
+/// Runs an admitted command under locks the caller holds. `execute` locks per command;
+/// a transaction or script locks every shard once and runs each of its commands here.
+pub fn run(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+    locked: &mut Locked<'_>,
+) -> Reply {
     let Some(handler) = spec.handler else {
         return CmdError::arity(spec.name).into();
     };
-    let locked = if spec.has(table::GLOBAL) {
-        shared.keyspace.lock_all()
-    } else {
-        let positions = spec.keys.positions(argv.len());
-        shared
-            .keyspace
-            .lock(positions.iter().map(|&i| argv[i].as_ref()))
-    };
     let skip = if spec.name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv, skip);
+    let touch = !session.no_touch;
     let mut ctx = Ctx {
         shared,
         session,

@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::protocol::{Args, CmdResult};
 
 /// A command handler: arguments after the name (and subcommand) → reply.
-pub type Handler = fn(&mut Ctx<'_>, &mut Args) -> CmdResult;
+pub type Handler = fn(&mut Ctx<'_, '_>, &mut Args) -> CmdResult;
 
 // Command flags, in the order `COMMAND INFO` prints them.
 pub const WRITE: u32 = 1 << 0;
@@ -117,10 +117,8 @@ impl Keys {
     }
 
     /// Positions of the keys in `argv`; empty when the spec does not fit the argument count.
-    pub fn positions(&self, argc: usize) -> Vec<usize> {
-        if self.first <= 0 || self.step <= 0 {
-            return Vec::new();
-        }
+    /// (An iterator, not a Vec: dispatch calls this for every command.)
+    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let argc = argc as i64;
         let first = self.first as i64;
         let last = if self.last < 0 {
@@ -128,14 +126,13 @@ impl Keys {
         } else {
             self.last as i64
         };
-        if first >= argc || last < first {
-            return Vec::new();
-        }
-        let last = last.min(argc - 1);
-        (first..=last)
-            .step_by(self.step as usize)
-            .map(|i| i as usize)
-            .collect()
+        let valid = self.first > 0 && self.step > 0 && first < argc && last >= first;
+        let (from, to) = if valid {
+            (first as usize, last.min(argc - 1) as usize)
+        } else {
+            (1, 0)
+        };
+        (from..=to).step_by(self.step.max(1) as usize)
     }
 }
 
@@ -377,12 +374,13 @@ mod tests {
 
     #[test]
     fn key_positions_follow_first_last_step() {
-        assert_eq!(Keys::ONE.positions(2), vec![1]);
-        assert_eq!(Keys::ALL.positions(4), vec![1, 2, 3]);
-        assert_eq!(Keys::range(1, -1, 2).positions(5), vec![1, 3]);
-        assert_eq!(Keys::range(2, 2, 1).positions(3), vec![2]);
-        assert!(Keys::NONE.positions(3).is_empty());
-        assert!(Keys::ONE.positions(1).is_empty());
+        let pos = |k: Keys, argc| k.positions(argc).collect::<Vec<_>>();
+        assert_eq!(pos(Keys::ONE, 2), vec![1]);
+        assert_eq!(pos(Keys::ALL, 4), vec![1, 2, 3]);
+        assert_eq!(pos(Keys::range(1, -1, 2), 5), vec![1, 3]);
+        assert_eq!(pos(Keys::range(2, 2, 1), 3), vec![2]);
+        assert!(pos(Keys::NONE, 3).is_empty());
+        assert!(pos(Keys::ONE, 1).is_empty());
     }
 
     #[test]
