@@ -383,7 +383,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     ctx.db().for_each_live(|k, _| {
         if matches(k) {
-            out.push(Reply::Bulk(k.clone()));
+            out.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         }
     });
     Ok(Reply::Array(out))
@@ -422,7 +422,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             .as_ref()
             .is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()));
         if type_ok && matches(k) {
-            keys.push(Reply::Bulk(k.clone()));
+            keys.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         }
     });
     Ok(Reply::Array(vec![

@@ -446,14 +446,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(sum.to_human());
-    db.set(
-        &key,
-        Value::Str(StrValue::Bytes {
-            data: text.clone(),
-            raw: false,
-        }),
-        Expiry::Keep,
-    );
+    db.set(&key, Value::Str(StrValue::text(&text)), Expiry::Keep);
     ctx.modified(&key);
     Ok(Reply::Bulk(text))
 }

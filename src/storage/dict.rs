@@ -11,7 +11,7 @@
 //!
 //! Removal swaps the last slab entry into the hole and re-points the one link to it.
 
-use bytes::Bytes;
+use super::small::SmallBytes;
 
 const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 4;
@@ -21,7 +21,7 @@ const MIN_BUCKETS: usize = 4;
 pub struct Slot<V> {
     pub hash: u64,
     next: u32,
-    pub key: Bytes,
+    pub key: SmallBytes,
     pub value: V,
 }
 
@@ -73,7 +73,7 @@ impl<V> Dict<V> {
         let mut i = self.heads[self.bucket(hash)];
         while i != NIL {
             let s = &self.slots[i as usize];
-            if s.hash == hash && s.key.as_ref() == key {
+            if s.hash == hash && s.key.as_slice() == key {
                 return Some(i as usize);
             }
             i = s.next;
@@ -94,10 +94,16 @@ impl<V> Dict<V> {
     }
 
     /// Adds a key the caller knows is absent; returns its slab index.
-    pub fn insert_new(&mut self, hash: u64, key: Bytes, value: V) -> usize {
+    pub fn insert_new(&mut self, hash: u64, key: SmallBytes, value: V) -> usize {
         if self.slots.len() >= self.heads.len() {
             let size = (self.heads.len() * 2).max(MIN_BUCKETS);
             self.rehash(size);
+        }
+        if self.slots.len() == self.slots.capacity() {
+            // Grow the slab by a quarter, not double: large slabs are reallocated by
+            // remapping pages, and a doubling slab would waste a third of its slots on average.
+            let extra = (self.slots.capacity() / 4).max(8);
+            self.slots.reserve_exact(extra);
         }
         let b = self.bucket(hash);
         let index = self.slots.len();
@@ -112,7 +118,7 @@ impl<V> Dict<V> {
     }
 
     /// Inserts or replaces; returns the old value.
-    pub fn insert(&mut self, hash: u64, key: Bytes, value: V) -> Option<V> {
+    pub fn insert(&mut self, hash: u64, key: SmallBytes, value: V) -> Option<V> {
         match self.find(hash, &key) {
             Some(i) => Some(std::mem::replace(&mut self.slots[i].value, value)),
             None => {
@@ -123,7 +129,7 @@ impl<V> Dict<V> {
     }
 
     /// Removes the entry at a slab index.
-    pub fn remove_at(&mut self, index: usize) -> (Bytes, V) {
+    pub fn remove_at(&mut self, index: usize) -> (SmallBytes, V) {
         let next = self.slots[index].next;
         self.repoint(index, next);
         let last = self.slots.len() - 1;
@@ -138,7 +144,7 @@ impl<V> Dict<V> {
         (slot.key, slot.value)
     }
 
-    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Bytes, V)> {
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(SmallBytes, V)> {
         self.find(hash, key).map(|i| self.remove_at(i))
     }
 
@@ -229,7 +235,7 @@ mod tests {
                 );
             } else {
                 assert_eq!(
-                    d.insert(h(&k), Bytes::from(k.clone()), i),
+                    d.insert(h(&k), SmallBytes::new(k.as_bytes()), i),
                     model.insert(k, i)
                 );
             }
@@ -246,7 +252,7 @@ mod tests {
         let mut d = Dict::new();
         for i in 0..1000 {
             let k = format!("{i}");
-            d.insert(i as u64 * 2654435761, Bytes::from(k), i);
+            d.insert(i as u64 * 2654435761, SmallBytes::new(k.as_bytes()), i);
         }
         let big = d.buckets();
         for i in 0..990 {
@@ -257,10 +263,10 @@ mod tests {
         assert_eq!(d.len(), 10);
     }
 
-    fn full_scan(d: &Dict<u32>, mut cursor: u64, seen: &mut HashSet<Bytes>) {
+    fn full_scan(d: &Dict<u32>, mut cursor: u64, seen: &mut HashSet<Vec<u8>>) {
         loop {
             cursor = d.scan(cursor, |s| {
-                seen.insert(s.key.clone());
+                seen.insert(s.key.to_vec());
             });
             if cursor == 0 {
                 break;
@@ -275,18 +281,18 @@ mod tests {
         let mut d = Dict::new();
         for i in 0..300 {
             let k = format!("stay{i}");
-            d.insert(hash(&k), Bytes::from(k), i);
+            d.insert(hash(&k), SmallBytes::new(k.as_bytes()), i);
         }
         let mut seen = HashSet::new();
         let mut cursor = 0;
         for step in 0..5 {
             cursor = d.scan(cursor, |s| {
-                seen.insert(s.key.clone());
+                seen.insert(s.key.to_vec());
             });
             // grow the table between calls
             for j in 0..200 {
                 let k = format!("new{step}-{j}");
-                d.insert(hash(&k), Bytes::from(k), 0);
+                d.insert(hash(&k), SmallBytes::new(k.as_bytes()), 0);
             }
         }
         full_scan(&d, cursor, &mut seen);
@@ -301,10 +307,10 @@ mod tests {
         let mut cursor = 0;
         for _ in 0..3 {
             cursor = d.scan(cursor, |s| {
-                seen.insert(s.key.clone());
+                seen.insert(s.key.to_vec());
             });
         }
-        let doomed: Vec<Bytes> = d
+        let doomed: Vec<SmallBytes> = d
             .iter()
             .filter(|s| s.key.starts_with(b"new"))
             .map(|s| s.key.clone())

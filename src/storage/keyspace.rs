@@ -24,6 +24,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::dict::Dict;
+use super::small::SmallBytes;
 use super::value::{Entry, Value};
 use crate::clock::Clock;
 
@@ -48,13 +49,13 @@ pub struct Stats {
 struct DbShard {
     dict: Dict<Entry>,
     /// `(deadline_ms, key)` of every key with an expiry.
-    expires: BTreeSet<(u64, Bytes)>,
+    expires: BTreeSet<(u64, SmallBytes)>,
     /// Sum of the deadlines in `expires`, so INFO's `avg_ttl` costs O(1).
     expire_sum: u128,
 }
 
 impl DbShard {
-    fn set_deadline(&mut self, key: &Bytes, old: u64, new: u64) {
+    fn set_deadline(&mut self, key: &SmallBytes, old: u64, new: u64) {
         if old == new {
             return;
         }
@@ -420,7 +421,7 @@ impl Db<'_, '_> {
                     Expiry::At(t) => t,
                     Expiry::Persist | Expiry::Keep => 0,
                 };
-                let key = Bytes::copy_from_slice(key);
+                let key = SmallBytes::new(key);
                 shard.set_deadline(&key, 0, deadline);
                 shard.dict.insert_new(
                     hash,
@@ -490,7 +491,7 @@ impl Db<'_, '_> {
     }
 
     /// Calls `visit` for every live key (KEYS). Needs every shard locked.
-    pub fn for_each_live(&mut self, mut visit: impl FnMut(&Bytes, &Entry)) {
+    pub fn for_each_live(&mut self, mut visit: impl FnMut(&[u8], &Entry)) {
         let index = self.index;
         let now = self.locked.now;
         for i in 0..SHARDS {
@@ -507,12 +508,7 @@ impl Db<'_, '_> {
     /// `10 * count` buckets were visited, and returns the next cursor (0 = done). Expired keys
     /// are skipped. The cursor's low bits pick the shard, the rest walk that shard's table.
     /// Needs every shard locked.
-    pub fn scan(
-        &mut self,
-        cursor: u64,
-        count: usize,
-        mut visit: impl FnMut(&Bytes, &Entry),
-    ) -> u64 {
+    pub fn scan(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &Entry)) -> u64 {
         let index = self.index;
         let now = self.locked.now;
         let mut shard = (cursor & (SHARDS as u64 - 1)) as usize;
@@ -564,7 +560,7 @@ impl Db<'_, '_> {
                     self.locked.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
-                return Some(slot.key.clone());
+                return Some(slot.key.to_bytes());
             }
         }
         None
@@ -644,7 +640,7 @@ mod tests {
         let mut calls = 0;
         loop {
             cursor = db.scan(cursor, 10, |k, _| {
-                seen.insert(k.clone());
+                seen.insert(k.to_vec());
             });
             calls += 1;
             if cursor == 0 {

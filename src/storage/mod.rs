@@ -6,7 +6,9 @@
 pub mod dict;
 pub mod glob;
 pub mod keyspace;
+pub mod small;
 pub mod value;
 
 pub use keyspace::{Db, Expiry, Keyspace, Locked, SHARDS};
+pub use small::SmallBytes;
 pub use value::{Entry, StrValue, Value};

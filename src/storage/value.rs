@@ -5,22 +5,22 @@
 
 use bytes::Bytes;
 
+use super::small::{SmallBytes, INLINE};
 use crate::protocol::number::parse_i64;
 
 /// Longest string Redis stores with the `embstr` encoding.
 const EMBSTR_MAX: usize = 44;
 
 /// A string value in the representation Redis would pick, so `OBJECT ENCODING` and
-/// `INCR` behave alike: integers are kept as integers.
+/// `INCR` behave alike: integers are kept as integers. Short strings are stored inline
+/// (no allocation); long ones as shared `Bytes`, so GET of a large value copies nothing.
+/// `raw` marks strings that were modified in place (APPEND, SETRANGE), which Redis always
+/// reports as `raw`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StrValue {
     Int(i64),
-    /// Bytes; `raw` marks strings that were grown in place (APPEND, SETRANGE), which Redis
-    /// always reports as `raw`.
-    Bytes {
-        data: Bytes,
-        raw: bool,
-    },
+    Small { data: SmallBytes, raw: bool },
+    Bytes { data: Bytes, raw: bool },
 }
 
 impl StrValue {
@@ -31,24 +31,53 @@ impl StrValue {
                 return StrValue::Int(n);
             }
         }
-        StrValue::Bytes {
-            data: Bytes::copy_from_slice(data),
-            raw: false,
+        Self::text(data)
+    }
+
+    /// A string kept as text even when it looks like an integer (INCRBYFLOAT's result).
+    pub fn text(data: &[u8]) -> StrValue {
+        if data.len() <= INLINE {
+            StrValue::Small {
+                data: SmallBytes::new(data),
+                raw: false,
+            }
+        } else {
+            StrValue::Bytes {
+                data: Bytes::copy_from_slice(data),
+                raw: false,
+            }
         }
     }
 
     /// A string that was modified in place.
     pub fn raw(data: Vec<u8>) -> StrValue {
-        StrValue::Bytes {
-            data: Bytes::from(data),
-            raw: true,
+        if data.len() <= INLINE {
+            StrValue::Small {
+                data: SmallBytes::new(&data),
+                raw: true,
+            }
+        } else {
+            StrValue::Bytes {
+                data: Bytes::from(data),
+                raw: true,
+            }
+        }
+    }
+
+    /// The value's bytes without copying, when it has them (integers do not).
+    fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            StrValue::Int(_) => None,
+            StrValue::Small { data, .. } => Some(data.as_slice()),
+            StrValue::Bytes { data, .. } => Some(data),
         }
     }
 
     /// The value as bytes (integers are formatted).
     pub fn to_bytes(&self) -> Bytes {
         match self {
-            StrValue::Int(n) => Bytes::from(itoa::Buffer::new().format(*n).to_owned()),
+            StrValue::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            StrValue::Small { data, .. } => data.to_bytes(),
             StrValue::Bytes { data, .. } => data.clone(),
         }
     }
@@ -56,6 +85,7 @@ impl StrValue {
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
+            StrValue::Small { data, .. } => data.len(),
             StrValue::Bytes { data, .. } => data.len(),
         }
     }
@@ -68,14 +98,15 @@ impl StrValue {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             StrValue::Int(n) => Some(*n),
-            StrValue::Bytes { data, .. } => parse_i64(data),
+            other => other.as_slice().and_then(parse_i64),
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Bytes { raw: true, .. } => "raw",
+            StrValue::Small { raw: true, .. } | StrValue::Bytes { raw: true, .. } => "raw",
+            StrValue::Small { .. } => "embstr",
             StrValue::Bytes { data, .. } if data.len() <= EMBSTR_MAX => "embstr",
             StrValue::Bytes { .. } => "raw",
         }
