@@ -1,4 +1,4 @@
-//! Server commands: INFO.
+//! Server commands: INFO, SHUTDOWN.
 //!
 //! INFO reports Redis 7.0's sections and field names (clients such as ioredis and BullMQ parse
 //! them: `redis_version`, `maxmemory_policy`, `loading`…) with our own live values; fields
@@ -14,21 +14,60 @@ use super::connection::REDIS_VERSION;
 use super::table::*;
 use super::Ctx;
 use crate::memory;
-use crate::protocol::{Args, CmdResult, Reply};
+use crate::protocol::{Args, CmdError, CmdResult, Reply};
+use crate::session::ReplyMode;
 
-pub(super) const COMMANDS: &[CommandSpec] =
-    &[
-        CommandSpec::new("info", -1, LOADING | STALE, DANGEROUS, Keys::NONE, info)
-            .doc(
-                "Returns information and statistics about the server.",
-                "1.0.0",
-            )
-            .tips(&[
-                "nondeterministic_output",
-                "request_policy:all_shards",
-                "response_policy:special",
-            ]),
-    ];
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("info", -1, LOADING | STALE, DANGEROUS, Keys::NONE, info)
+        .doc(
+            "Returns information and statistics about the server.",
+            "1.0.0",
+        )
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ]),
+    CommandSpec::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        0,
+        Keys::NONE,
+        shutdown,
+    )
+    .doc(
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        "1.0.0",
+    ),
+];
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` — stops the server. Nothing is persisted
+/// yet, so SAVE and NOSAVE behave alike. A successful SHUTDOWN sends no reply: the
+/// connection closes, as with Redis.
+fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for a in args.by_ref() {
+        match a.to_ascii_lowercase().as_slice() {
+            b"save" => save = true,
+            b"nosave" => nosave = true,
+            b"abort" => abort = true,
+            b"now" | b"force" => {}
+            _ => return Err(CmdError::syntax()),
+        }
+    }
+    if (save && nosave) || (abort && (save || nosave)) {
+        return Err(CmdError::syntax());
+    }
+    if abort {
+        return Err(CmdError::new("ERR No shutdown in progress."));
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.shared.shutdown.notify_one();
+    ctx.session.close_after_reply = true;
+    ctx.session.reply_mode = ReplyMode::Off;
+    Ok(Reply::Ok)
+}
 
 /// Sections INFO prints with no argument (`default`), in order.
 const DEFAULT_SECTIONS: &[&str] = &[

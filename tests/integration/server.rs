@@ -111,3 +111,27 @@ fn counters_follow_connections_and_commands() {
         .unwrap();
     assert_eq!(n1 - n0, 2, "PING and the second INFO");
 }
+
+#[test]
+fn shutdown_closes_the_connection_and_stops_the_server() {
+    let s = server();
+    let mut c = con(&s);
+    assert_eq!(
+        err(&mut c, &["SHUTDOWN", "SAVE", "NOSAVE"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["SHUTDOWN", "ABORT"]),
+        "ERR No shutdown in progress."
+    );
+    let mut raw = Raw::connect(&s);
+    raw.send_cmd(&[b"SHUTDOWN", b"NOSAVE"]);
+    raw.assert_closed();
+    let addr = s.addr();
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || {
+            std::net::TcpStream::connect(addr).is_err()
+        }),
+        "the listener should be gone after SHUTDOWN"
+    );
+}
