@@ -11,6 +11,8 @@ mod common;
 mod connection;
 #[path = "integration/keys.rs"]
 mod keys;
+#[path = "integration/limits.rs"]
+mod limits;
 #[path = "integration/protocol.rs"]
 mod protocol;
 #[path = "integration/server.rs"]

@@ -130,6 +130,11 @@ impl Raw {
     }
 
     /// Sends a command as a multibulk request.
+    /// Writes bytes; false when the server has already closed the connection.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
     pub fn send_cmd(&mut self, words: &[&[u8]]) {
         let mut out = format!("*{}\r\n", words.len()).into_bytes();
         for w in words {
