@@ -63,11 +63,12 @@ fn a_client_whose_query_buffer_outgrows_the_limit_is_closed() {
     let s = server_with(|c| c.client_query_buffer_limit = 1024 * 1024);
     let mut bystander = con(&s);
     let mut r = Raw::connect(&s);
-    // A 2 MB argument (allowed by proto-max-bulk-len) piles up past the 1 MB buffer limit.
-    r.send(b"*2\r\n$3\r\nSET\r\n$2000000\r\n");
+    // A 3 MB argument (allowed by proto-max-bulk-len) of which 1.5 MB is sent: the unparsed
+    // input piles up past the 1 MB buffer limit and can never complete.
+    r.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n");
     let chunk = vec![b'a'; 64 * 1024];
     let mut closed = false;
-    for _ in 0..31 {
+    for _ in 0..24 {
         if !r.try_send(&chunk) {
             closed = true;
             break;
