@@ -503,28 +503,30 @@ fn dbsize(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 }
 
 /// `[ASYNC|SYNC]` of FLUSHDB/FLUSHALL. Both free memory before replying here.
-fn flush_mode(args: &mut Args) -> Result<(), CmdError> {
+/// Parses `[ASYNC|SYNC]`; true for ASYNC (free the data in the background).
+fn flush_mode(args: &mut Args) -> Result<bool, CmdError> {
     match args.remaining() {
-        0 => Ok(()),
-        1 if args.eat("async") || args.eat("sync") => Ok(()),
+        0 => Ok(false),
+        1 if args.eat("async") => Ok(true),
+        1 if args.eat("sync") => Ok(false),
         _ => Err(CmdError::syntax()),
     }
 }
 
 /// `FLUSHDB [ASYNC|SYNC]` — O(N).
 fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(args)?;
     let mut db = ctx.db();
     let n = db.len() as u64;
-    db.clear();
+    db.clear(lazy);
     ctx.modified_many(n.max(1));
     Ok(Reply::Ok)
 }
 
 /// `FLUSHALL [ASYNC|SYNC]` — O(N).
 fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    flush_mode(args)?;
-    ctx.locked().flush_all();
+    let lazy = flush_mode(args)?;
+    ctx.locked().flush_all(lazy);
     ctx.modified_many(1);
     Ok(Reply::Ok)
 }

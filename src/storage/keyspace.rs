@@ -74,12 +74,6 @@ impl DbShard {
         }
         entry
     }
-
-    fn clear(&mut self) {
-        self.dict.clear();
-        self.expires.clear();
-        self.expire_sum = 0;
-    }
 }
 
 #[derive(Debug)]
@@ -283,12 +277,29 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Empties every database (FLUSHALL). Needs every shard locked.
-    pub fn flush_all(&mut self) {
+    /// Empties every database (FLUSHALL). Needs every shard locked. `lazy`: the data is
+    /// freed on a background thread (FLUSHALL ASYNC), so the command returns at once.
+    pub fn flush_all(&mut self, lazy: bool) {
+        let mut garbage = Vec::new();
         for i in 0..SHARDS {
             for db in self.shard(i).dbs.iter_mut() {
-                db.clear();
+                garbage.push(std::mem::take(db));
             }
+        }
+        free(garbage, lazy);
+    }
+}
+
+/// Drops flushed data, on a background thread when `lazy` and there is enough of it to
+/// matter (freeing millions of keys takes a while; the lock is already released by then).
+fn free(garbage: Vec<DbShard>, lazy: bool) {
+    let keys: usize = garbage.iter().map(|d| d.dict.len()).sum();
+    if lazy && keys > 64 {
+        let spawned = std::thread::Builder::new()
+            .name("emberkv-lazyfree".into())
+            .spawn(move || drop(garbage));
+        if let Err(e) = spawned {
+            tracing::warn!("lazy free thread failed to start ({e}); freed inline");
         }
     }
 }
@@ -482,12 +493,14 @@ impl Db<'_, '_> {
         self.len() == 0
     }
 
-    /// Empties this database. Needs every shard locked.
-    pub fn clear(&mut self) {
+    /// Empties this database (FLUSHDB). Needs every shard locked. `lazy`: free the data on a
+    /// background thread.
+    pub fn clear(&mut self, lazy: bool) {
         let index = self.index;
-        for i in 0..SHARDS {
-            self.locked.shard(i).dbs[index].clear();
-        }
+        let garbage = (0..SHARDS)
+            .map(|i| std::mem::take(&mut self.locked.shard(i).dbs[index]))
+            .collect();
+        free(garbage, lazy);
     }
 
     /// Calls `visit` for every live key (KEYS). Needs every shard locked.
@@ -623,7 +636,7 @@ mod tests {
         l.swap_dbs(0, 3);
         let got = l.db(0, true).get(b"a").map(|e| e.value().clone());
         assert_eq!(got, Some(s("three")));
-        l.flush_all();
+        l.flush_all(false);
         assert!(l.db(3, true).is_empty());
     }
 
