@@ -499,7 +499,7 @@ fn client_type(t: &[u8]) -> Result<bool, CmdError> {
 }
 
 /// `CLIENT KILL ip:port` or `CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [USER u]
-/// [SKIPME yes|no] [MAXAGE secs]` — O(N) clients.
+/// [SKIPME yes|no]` — O(N) clients.
 fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.remaining() == 1 {
         let addr = args.next_bytes()?;
@@ -523,7 +523,6 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut user = None;
     let mut normal = None;
     let mut skipme = true;
-    let mut maxage = None;
     while !args.is_empty() {
         let opt = args.next_bytes()?.to_ascii_lowercase();
         let val = args.next_bytes()?;
@@ -554,14 +553,9 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                     return Err(CmdError::syntax());
                 }
             }
-            b"maxage" => match crate::protocol::number::parse_i64(&val) {
-                Some(n) => maxage = Some(n),
-                None => return Err(CmdError::not_integer()),
-            },
             _ => return Err(CmdError::syntax()),
         }
     }
-    let now = ctx.shared.now_ms();
     let victims: Vec<_> = ctx
         .shared
         .clients
@@ -579,7 +573,6 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         })
         .filter(|_| user.as_ref().is_none_or(|u| u.as_ref() == b"default"))
         .filter(|_| normal.unwrap_or(true))
-        .filter(|c| maxage.is_none_or(|m| (now.saturating_sub(c.created_ms) / 1000) as i64 >= m))
         .filter(|c| !(skipme && c.id == ctx.session.id))
         .collect();
     for c in &victims {
@@ -648,7 +641,7 @@ fn client_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             ("KILL <ip:port>", "Close the connection from <ip:port>."),
             (
                 "KILL <option> <value> [<option> <value> ...]",
-                "Close connections matching every filter: ID, ADDR, LADDR, TYPE, USER, SKIPME (YES|NO), MAXAGE.",
+                "Close connections matching every filter: ID, ADDR, LADDR, TYPE, USER, SKIPME (YES|NO).",
             ),
             ("LIST [TYPE <type>] [ID <id> ...]", "List client connections."),
             ("NO-EVICT (ON|OFF)", "Protect this connection from client eviction."),

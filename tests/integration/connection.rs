@@ -320,6 +320,11 @@ fn client_kill_by_id_and_addr() {
         err(&mut admin, &["CLIENT", "KILL", "SKIPME", "maybe"]),
         "ERR syntax error"
     );
+    // MAXAGE is not a 7.0 filter.
+    assert_eq!(
+        err(&mut admin, &["CLIENT", "KILL", "MAXAGE", "10"]),
+        "ERR syntax error"
+    );
 }
 
 #[test]
