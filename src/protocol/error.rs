@@ -25,7 +25,6 @@ pub const DB_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
-pub const TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
 
 impl CmdError {
     /// An error with a fixed text.

@@ -108,17 +108,6 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Formats a double the way `INCRBYFLOAT` and `HINCRBYFLOAT` store it: plain decimal
-/// notation, no exponent, no trailing zeros. Redis computes in `long double`; we use the
-/// shortest representation that round-trips the `f64`, which agrees for ordinary values.
-pub fn format_human_f64(d: f64) -> String {
-    if d == 0.0 {
-        return "0".into();
-    }
-    let s = format!("{d}");
-    trim_fraction(&s).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,14 +157,5 @@ mod tests {
         assert_eq!(format_g17(-2.25), "-2.25");
         assert_eq!(format_g17(123456789.0), "123456789");
         assert_eq!(format_g17(f64::INFINITY), "inf");
-    }
-
-    #[test]
-    fn human_doubles_have_no_exponent_or_trailing_zeros() {
-        assert_eq!(format_human_f64(10.5), "10.5");
-        assert_eq!(format_human_f64(3.0), "3");
-        assert_eq!(format_human_f64(5.0e3), "5000");
-        assert_eq!(format_human_f64(1e20), "100000000000000000000");
-        assert_eq!(format_human_f64(-0.0), "0");
     }
 }

@@ -200,12 +200,6 @@ impl Keyspace {
         (total, more)
     }
 
-    /// `(keys, keys with an expiry)` of one database.
-    pub fn db_sizes(&self, db: usize) -> (usize, usize) {
-        let (keys, expires, _) = self.db_stats(db, 0);
-        (keys, expires)
-    }
-
     /// `(keys, keys with an expiry, average remaining TTL in ms)` of one database, for
     /// INFO keyspace.
     pub fn db_stats(&self, db: usize, now: u64) -> (usize, usize, u64) {
@@ -586,6 +580,12 @@ mod tests {
     use crate::storage::value::StrValue;
     use std::collections::HashSet;
 
+    /// `(keys, keys with an expiry)` of one database.
+    fn sizes(ks: &Keyspace, db: usize) -> (usize, usize) {
+        let (keys, expires, _) = ks.db_stats(db, 0);
+        (keys, expires)
+    }
+
     fn s(v: &str) -> Value {
         Value::Str(StrValue::from_bytes(v.as_bytes()))
     }
@@ -604,7 +604,7 @@ mod tests {
         let mut l = ks.lock([&b"k"[..]]);
         assert!(!l.db(0, true).contains(b"k"));
         drop(l);
-        assert_eq!(ks.db_sizes(0), (0, 0));
+        assert_eq!(sizes(&ks, 0), (0, 0));
     }
 
     #[test]
@@ -620,11 +620,11 @@ mod tests {
             }
             db.set(b"forever", s("v"), Expiry::Persist);
         }
-        assert_eq!(ks.db_sizes(1), (51, 50));
+        assert_eq!(sizes(&ks, 1), (51, 50));
         clock.advance(1_000);
         let (n, more) = ks.active_expire(1_000);
         assert_eq!((n, more), (50, false));
-        assert_eq!(ks.db_sizes(1), (1, 0));
+        assert_eq!(sizes(&ks, 1), (1, 0));
     }
 
     #[test]
@@ -676,7 +676,7 @@ mod tests {
         assert_eq!(db.peek(b"k").and_then(Entry::expire_at), None);
         assert!(db.set_expiry(b"k", Some(70)));
         drop(l);
-        assert_eq!(ks.db_sizes(0), (1, 1));
+        assert_eq!(sizes(&ks, 0), (1, 1));
         assert_eq!(ks.db_stats(0, 20), (1, 1, 50));
     }
 }

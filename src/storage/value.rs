@@ -141,13 +141,6 @@ impl Value {
             _ => 1,
         }
     }
-
-    /// Rough payload size in bytes, used by reply-size and memory estimates.
-    pub fn approx_size(&self) -> usize {
-        match self {
-            Value::Str(s) => s.len(),
-        }
-    }
 }
 
 /// A value with its expiry and access metadata.
