@@ -150,7 +150,9 @@ pub(super) async fn serve(
             break;
         }
         {
+            // Once per batch rather than per command: CLIENT LIST shows idle time in seconds.
             let mut meta = handle.meta.lock();
+            meta.last_active_ms = shared.now_ms();
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
         }
