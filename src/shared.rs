@@ -57,7 +57,7 @@ pub struct ServerStats {
 impl Shared {
     pub fn new(config: Config, clock: Clock) -> Self {
         let started_ms = clock.now_ms();
-        Shared {
+        let shared = Shared {
             keyspace: Keyspace::new(config.databases, clock),
             config: RwLock::new(config),
             pubsub: crate::pubsub::PubSub::default(),
@@ -69,13 +69,41 @@ impl Shared {
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
             ops: parking_lot::Mutex::new(OpsSampler::default()),
-        }
+        };
+        shared.apply_config();
+        shared
     }
 
     /// Copies the settings that hot paths read without the config lock into their atomics;
     /// called once at start and after every successful CONFIG SET.
     pub fn apply_config(&self) {
-        let _config = self.config.read();
+        let config = self.config.read();
+        self.keyspace
+            .set_notify_flags(config.notify_keyspace_events);
+    }
+
+    /// Publishes keyspace notifications for `events` (called after the locks that recorded
+    /// them are released): `__keyspace@<db>__:<key>` with the event name and
+    /// `__keyevent@<db>__:<event>` with the key, as `notify-keyspace-events` selects.
+    pub fn publish_events(&self, events: Vec<crate::storage::KeyEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let flags = self.keyspace.notify_flags();
+        let mut channel = Vec::with_capacity(64);
+        for e in events {
+            if flags & crate::notify::KEYSPACE != 0 {
+                channel.clear();
+                channel.extend_from_slice(format!("__keyspace@{}__:", e.db).as_bytes());
+                channel.extend_from_slice(&e.key);
+                self.pubsub.publish(&channel, e.event.as_bytes());
+            }
+            if flags & crate::notify::KEYEVENT != 0 {
+                channel.clear();
+                channel.extend_from_slice(format!("__keyevent@{}__:{}", e.db, e.event).as_bytes());
+                self.pubsub.publish(&channel, &e.key);
+            }
+        }
     }
 
     /// Records a command-rate sample (called by the server's periodic task).

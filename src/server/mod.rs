@@ -163,7 +163,8 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 crate::memory::used_memory();
                 // Keep going while shards report more due keys, yielding between passes.
                 for _ in 0..16 {
-                    let (_, more) = shared.keyspace.active_expire(EXPIRE_BATCH);
+                    let (_, more, events) = shared.keyspace.active_expire(EXPIRE_BATCH);
+                    shared.publish_events(events);
                     if !more {
                         break;
                     }

@@ -16,14 +16,16 @@
 //! be touched. One timestamp per command ([`Locked::now`]) keeps a command's view stable,
 //! as Redis does: a key does not expire halfway through a command.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::dict::Dict;
+use super::effects::{Effects, KeyEvent, Propagation};
 use super::small::SmallBytes;
 use super::value::{Entry, Value};
 use crate::clock::Clock;
@@ -76,9 +78,15 @@ impl DbShard {
     }
 }
 
+/// Clients watching one key: `(client id, that client's "a watched key changed" flag)`.
+type Watchers = Vec<(u64, Arc<AtomicBool>)>;
+
 #[derive(Debug)]
 struct Shard {
     dbs: Vec<DbShard>,
+    /// WATCHed keys of this shard, by `(db, key)`. Guarded by the shard lock, so a write and
+    /// the invalidation of its watchers are one step.
+    watched: HashMap<(usize, Bytes), Watchers>,
 }
 
 /// All databases.
@@ -88,6 +96,12 @@ pub struct Keyspace {
     databases: usize,
     clock: Clock,
     pub stats: Stats,
+    /// `notify-keyspace-events` bits: which events writes record.
+    notify_flags: AtomicU32,
+    /// How many `(db, key)` are watched: writes skip the registry while it is 0.
+    watching: AtomicUsize,
+    /// The writes in replayable form (see [`Propagation`]).
+    pub propagation: Propagation,
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -105,6 +119,7 @@ impl Keyspace {
             .map(|_| {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| DbShard::default()).collect(),
+                    watched: HashMap::new(),
                 })
             })
             .collect();
@@ -114,6 +129,41 @@ impl Keyspace {
             databases,
             clock,
             stats: Stats::default(),
+            notify_flags: AtomicU32::new(0),
+            watching: AtomicUsize::new(0),
+            propagation: Propagation::default(),
+        }
+    }
+
+    /// Sets which keyspace events are recorded (`notify-keyspace-events` bits).
+    pub fn set_notify_flags(&self, flags: u32) {
+        self.notify_flags.store(flags, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags.load(Ordering::Relaxed)
+    }
+
+    /// Removes `client` from the watchers of `keys` (UNWATCH, EXEC, DISCARD, disconnect).
+    pub fn unwatch(&self, client: u64, keys: &[(usize, Bytes)]) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut locked = self.lock(keys.iter().map(|(_, k)| k.as_ref()));
+        for (db, key) in keys {
+            let i = Self::shard_of(self.hash(key));
+            let shard = locked.shard(i);
+            let id = (*db, key.clone());
+            if let Some(watchers) = shard.watched.get_mut(&id) {
+                let before = watchers.len();
+                watchers.retain(|(c, _)| *c != client);
+                let gone = before - watchers.len();
+                if watchers.is_empty() {
+                    shard.watched.remove(&id);
+                }
+                self.watching.fetch_sub(gone, Ordering::Relaxed);
+            }
         }
     }
 
@@ -163,41 +213,50 @@ impl Keyspace {
             ks: self,
             guards,
             now: self.clock.now_ms(),
+            effects: Effects::default(),
         }
     }
 
-    /// Deletes keys whose deadline has passed, at most `limit` per shard; returns how many were
-    /// deleted and whether some shard had more due.
-    pub fn active_expire(&self, limit: usize) -> (usize, bool) {
+    /// Deletes keys whose deadline has passed, at most `limit` per shard. Each deletion goes
+    /// through the effects path (`expired` event, WATCH, propagated `DEL`) one shard at a
+    /// time; the returned events are for the caller to publish. Also returns how many keys
+    /// were deleted and whether some shard had more due.
+    pub fn active_expire(&self, limit: usize) -> (usize, bool, Vec<KeyEvent>) {
         let now = self.clock.now_ms();
         let mut total = 0;
         let mut more = false;
-        for shard in self.shards.iter() {
-            let mut shard = shard.lock();
+        let mut events = Vec::new();
+        for i in 0..SHARDS {
+            let mut locked = self.lock_mask(1 << i);
             let mut n = 0;
-            for db in shard.dbs.iter_mut() {
-                while let Some((deadline, _)) = db.expires.first() {
-                    if *deadline >= now {
+            for db in 0..self.databases {
+                loop {
+                    let due = match locked.shard(i).dbs[db].expires.first() {
+                        Some((deadline, _)) if *deadline < now => true,
+                        _ => false,
+                    };
+                    if !due {
                         break;
                     }
                     if n >= limit {
                         more = true;
                         break;
                     }
-                    let Some((deadline, key)) = db.expires.pop_first() else {
+                    let shard = locked.shard(i);
+                    let slice = &mut shard.dbs[db];
+                    let Some((deadline, key)) = slice.expires.pop_first() else {
                         break;
                     };
-                    db.expire_sum -= u128::from(deadline);
-                    db.dict.remove(self.hash(&key), &key);
+                    slice.expire_sum -= u128::from(deadline);
+                    slice.dict.remove(self.hash(&key), &key);
+                    locked.deleted_by_server(db, &key, crate::notify::EXPIRED, "expired");
                     n += 1;
                 }
             }
             total += n;
+            events.append(&mut locked.finish());
         }
-        self.stats
-            .expired
-            .fetch_add(total as u64, Ordering::Relaxed);
-        (total, more)
+        (total, more, events)
     }
 
     /// `(keys, keys with an expiry, average remaining TTL in ms)` of one database, for
@@ -224,11 +283,13 @@ impl Keyspace {
     }
 }
 
-/// The shards one command holds, plus the command's timestamp.
+/// The shards one command holds, plus the command's timestamp and the effects collected
+/// under them.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
     now: u64,
+    effects: Effects,
 }
 
 impl<'a> Locked<'a> {
@@ -239,6 +300,114 @@ impl<'a> Locked<'a> {
 
     pub fn keyspace(&self) -> &'a Keyspace {
         self.ks
+    }
+
+    /// Registers `client` as watching `(db, key)`: its `flag` is set when the key changes.
+    /// The key's shard must be locked (WATCH locks its keys).
+    pub fn watch(&mut self, db: usize, key: &[u8], client: u64, flag: &Arc<AtomicBool>) {
+        let i = Keyspace::shard_of(self.ks.hash(key));
+        let watchers = self
+            .shard(i)
+            .watched
+            .entry((db, Bytes::copy_from_slice(key)))
+            .or_default();
+        if watchers.iter().all(|(id, _)| *id != client) {
+            watchers.push((client, flag.clone()));
+            self.ks.watching.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Flags every client watching `(db, key)`: the key changed.
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if self.ks.watching.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let i = Keyspace::shard_of(self.ks.hash(key));
+        let shard = self.shard(i);
+        if let Some(watchers) = shard.watched.get(&(db, Bytes::copy_from_slice(key))) {
+            for (_, flag) in watchers {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Flags the watchers of every key of `dbs` that exists in any of them (FLUSHDB,
+    /// FLUSHALL, SWAPDB), before the change. Needs every shard locked.
+    pub fn touch_watched_in(&mut self, dbs: &[usize]) {
+        if self.ks.watching.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let ks = self.ks;
+        for i in 0..SHARDS {
+            let shard = self.shard(i);
+            for ((db, key), watchers) in &shard.watched {
+                if !dbs.contains(db) {
+                    continue;
+                }
+                let h = ks.hash(key);
+                if dbs
+                    .iter()
+                    .any(|&d| shard.dbs[d].dict.find(h, key).is_some())
+                {
+                    for (_, flag) in watchers {
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records a keyspace event if its class is enabled.
+    #[inline]
+    pub fn event(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        if self.ks.notify_flags() & class != 0 {
+            self.effects.events.push(KeyEvent {
+                db,
+                key: Bytes::copy_from_slice(key),
+                class,
+                event,
+            });
+        }
+    }
+
+    /// Counts `n` changes (the `dirty` counter).
+    #[inline]
+    pub fn dirty(&self, n: u64) {
+        self.ks.stats.dirty.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Whether the propagation stream is recording (so rewriting argv is worth it).
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.ks.propagation.enabled()
+    }
+
+    /// Queues `argv` for propagation in database `db`, as part of the current unit.
+    pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        if self.propagating() {
+            self.effects.propagate.push((db, argv));
+        }
+    }
+
+    /// The effects path for a key the server itself removed (expiry, later eviction): the
+    /// event, WATCH, dirty, and a propagated `DEL` so replays remove it too.
+    pub fn deleted_by_server(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        if class == crate::notify::EXPIRED {
+            self.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
+        }
+        self.touch_watched(db, key);
+        self.event(db, key, class, event);
+        if self.propagating() {
+            let argv = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
+            self.effects.propagate.push((db, argv));
+        }
+    }
+
+    /// Ends an execution unit: appends its propagated writes to the stream (under the locks
+    /// still held) and hands back its events, to publish after the locks are dropped.
+    pub fn finish(&mut self) -> Vec<KeyEvent> {
+        self.ks.propagation.append(&mut self.effects.propagate);
+        std::mem::take(&mut self.effects.events)
     }
 
     /// A view of database `index` (`index < databases`; callers validate). `touch`: whether
@@ -266,6 +435,7 @@ impl<'a> Locked<'a> {
 
     /// Swaps two databases (SWAPDB). Needs every shard locked.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.touch_watched_in(&[a, b]);
         for i in 0..SHARDS {
             self.shard(i).dbs.swap(a, b);
         }
@@ -274,6 +444,8 @@ impl<'a> Locked<'a> {
     /// Empties every database (FLUSHALL). Needs every shard locked. `lazy`: the data is
     /// freed on a background thread (FLUSHALL ASYNC), so the command returns at once.
     pub fn flush_all(&mut self, lazy: bool) {
+        let all: Vec<usize> = (0..self.ks.databases).collect();
+        self.touch_watched_in(&all);
         let mut garbage = Vec::new();
         for i in 0..SHARDS {
             for db in self.shard(i).dbs.iter_mut() {
@@ -343,7 +515,9 @@ impl Db<'_, '_> {
         let deadline = shard.dict.slot(i).value.expire_at;
         if deadline != 0 && deadline < now {
             shard.remove_at(i);
-            self.locked.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
+            let index = self.index;
+            self.locked
+                .deleted_by_server(index, key, crate::notify::EXPIRED, "expired");
             return None;
         }
         Some((hash, i))
@@ -370,6 +544,11 @@ impl Db<'_, '_> {
                 &stats.misses
             };
             counter.fetch_add(1, Ordering::Relaxed);
+            if found.is_none() {
+                let index = self.index;
+                self.locked
+                    .event(index, key, crate::notify::KEY_MISS, "keymiss");
+            }
         }
         let (hash, i) = found?;
         Some(self.entry_at(hash, i, touch && self.touch))
@@ -426,17 +605,19 @@ impl Db<'_, '_> {
                     Expiry::At(t) => t,
                     Expiry::Persist | Expiry::Keep => 0,
                 };
-                let key = SmallBytes::new(key);
-                shard.set_deadline(&key, 0, deadline);
+                let small = SmallBytes::new(key);
+                shard.set_deadline(&small, 0, deadline);
                 shard.dict.insert_new(
                     hash,
-                    key,
+                    small,
                     Entry {
                         value,
                         expire_at: deadline,
                         access: secs,
                     },
                 );
+                let index = self.index;
+                self.locked.event(index, key, crate::notify::NEW, "new");
             }
         }
     }
@@ -491,6 +672,7 @@ impl Db<'_, '_> {
     /// background thread.
     pub fn clear(&mut self, lazy: bool) {
         let index = self.index;
+        self.locked.touch_watched_in(&[index]);
         let garbage = (0..SHARDS)
             .map(|i| std::mem::take(&mut self.locked.shard(i).dbs[index]))
             .collect();
@@ -563,8 +745,10 @@ impl Db<'_, '_> {
                 }
                 let slot = db.dict.slot(pick);
                 if slot.value.expire_at != 0 && slot.value.expire_at < now {
+                    let key = slot.key.to_bytes();
                     db.remove_at(pick);
-                    self.locked.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
+                    self.locked
+                        .deleted_by_server(index, &key, crate::notify::EXPIRED, "expired");
                     break;
                 }
                 return Some(slot.key.to_bytes());

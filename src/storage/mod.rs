@@ -4,11 +4,13 @@
 //! lock or a map.
 
 pub mod dict;
+pub mod effects;
 pub mod glob;
 pub mod keyspace;
 pub mod small;
 pub mod value;
 
+pub use effects::{Effects, KeyEvent, Propagation};
 pub use keyspace::{Db, Expiry, Keyspace, Locked, SHARDS};
 pub use small::SmallBytes;
 pub use value::{Entry, StrValue, Value};
