@@ -67,7 +67,9 @@ pub struct ServerBuilder {
 }
 
 impl ServerBuilder {
-    /// Uses a whole configuration (e.g. parsed from a redis.conf).
+    /// Uses a whole configuration (e.g. parsed from a redis.conf). A configuration read with
+    /// [`Config::from_file`] (or the command line) remembers its file in
+    /// [`Config::config_file`], which CONFIG REWRITE updates.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
