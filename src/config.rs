@@ -2543,6 +2543,208 @@ mod tests {
     }
 
     #[test]
+    fn config_set_errors_are_redis_texts() {
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let err = |list: &[(&str, &str)]| {
+            let mut c = Config::default();
+            let before = c.clone();
+            let e = c.set_many(&pairs(list)).expect_err("refused").redis_text();
+            assert_eq!(c, before, "{list:?} changed the config");
+            e
+        };
+        let failed = |name: &str, reason: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+        };
+        assert_eq!(
+            err(&[("maxmemory", "1"), ("foo", "bar")]),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
+        assert_eq!(
+            err(&[("maxmemory", "abc")]),
+            failed("maxmemory", "argument must be a memory value")
+        );
+        assert_eq!(
+            err(&[("MAXmemory", "1"), ("MAXMEMORY", "2")]),
+            failed("MAXMEMORY", "duplicate parameter")
+        );
+        // Names are all checked before any value.
+        assert_eq!(
+            err(&[("maxmemory", "x"), ("DIR", "/tmp")]),
+            failed("DIR", "can't set protected config")
+        );
+        assert_eq!(
+            err(&[("tcp-backlog", "5")]),
+            failed("tcp-backlog", "can't set immutable config")
+        );
+        // Applied all or none: the good first pair is not kept.
+        assert_eq!(
+            err(&[("maxmemory", "1mb"), ("MAXMEMORY-samples", "0")]),
+            failed(
+                "maxmemory-samples",
+                "argument must be between 1 and 2147483647 inclusive"
+            )
+        );
+        assert_eq!(
+            err(&[("timeout", "007")]),
+            failed("timeout", "argument couldn't be parsed into an integer")
+        );
+        assert_eq!(
+            err(&[("notify-keyspace-events", "Z")]),
+            failed(
+                "notify-keyspace-events",
+                "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+            )
+        );
+        assert_eq!(
+            err(&[("appendfsync", "x")]),
+            failed(
+                "appendfsync",
+                "argument(s) must be one of the following: everysec, always, no"
+            )
+        );
+        assert_eq!(
+            err(&[("protected-mode", "maybe")]),
+            failed("protected-mode", "argument must be 'yes' or 'no'")
+        );
+        for (value, reason) in [
+            (
+                "normal 0 0",
+                "Wrong number of arguments in buffer limit configuration.",
+            ),
+            (
+                "master 0 0 0",
+                "Invalid client class specified in buffer limit configuration.",
+            ),
+            (
+                "normal 1 2 3 pubsub a 0 0",
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+            ),
+        ] {
+            assert_eq!(
+                err(&[("client-output-buffer-limit", value)]),
+                failed("client-output-buffer-limit", reason)
+            );
+        }
+
+        let mut c = Config::default();
+        c.set_many(&pairs(&[
+            ("maxmemory", "1mb"),
+            ("maxmemory-policy", "ALLKEYS-LRU"),
+            ("lua-time-limit", "100"),
+            ("hz", "1000"),
+            ("client-output-buffer-limit", "Slave 1mb 2 3"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.maxmemory, MB);
+        assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
+        assert_eq!(c.busy_reply_threshold, 100);
+        assert_eq!(c.hz, 500);
+        assert_eq!(
+            c.get_param("client-output-buffer-limit").as_deref(),
+            Some("normal 0 0 0 slave 1048576 2 3 pubsub 33554432 8388608 60")
+        );
+    }
+
+    #[test]
+    fn config_get_matches_names_and_aliases() {
+        let c = Config::default();
+        let get = |patterns: &[&str]| {
+            let p: Vec<&[u8]> = patterns.iter().map(|p| p.as_bytes()).collect();
+            c.get_matching(&p)
+        };
+        let names = |patterns: &[&str]| -> Vec<String> {
+            get(patterns).into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(
+            get(&["MAXMEMORY"]),
+            [("MAXMEMORY".to_string(), "0".to_string())]
+        );
+        assert_eq!(names(&["maxmemory", "maxmemory"]), ["maxmemory"]);
+        assert_eq!(names(&["lua*"]), ["lua-time-limit"]);
+        let mut all = names(&["*"]);
+        assert!(all.contains(&"busy-reply-threshold".to_string()));
+        assert!(all.contains(&"list-max-ziplist-size".to_string()));
+        let n = all.len();
+        all.dedup();
+        assert_eq!(all.len(), n);
+        let mut mm = names(&["Maxmemory*", "hz"]);
+        mm.sort();
+        assert_eq!(
+            mm,
+            [
+                "hz",
+                "maxmemory",
+                "maxmemory-eviction-tenacity",
+                "maxmemory-policy",
+                "maxmemory-samples"
+            ]
+        );
+        assert!(names(&["nosuch", "nosuch*"]).is_empty());
+        assert_eq!(
+            get(&["client-output-buffer-limit"])[0].1,
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+    }
+
+    #[test]
+    fn rewrite_updates_in_place_and_appends_the_rest() {
+        let old = "port 7153\nlua-time-limit 100\nLUA-TIME-LIMIT 200\nmaxmemory 1024\n\
+                   # comment\n   # indented\n\n\n\ninclude /x.conf\n\
+                   client-output-buffer-limit normal 1gb 2mb 3\n\
+                   client-output-buffer-limit pubsub 1kb 3 3\n\
+                   save 100 1\nsave 200 2\ntimeout 5\nrequirepass foo\n";
+        let mut c = text(&old.replace("include /x.conf\n", "")).expect("valid");
+        c.dir = PathBuf::from("/tmp");
+        c.set_many(&[
+            ("maxmemory".into(), "2048".into()),
+            ("save".into(), "3600 1".into()),
+            ("timeout".into(), "0".into()),
+            ("requirepass".into(), "".into()),
+            ("maxmemory-policy".into(), "allkeys-lfu".into()),
+            ("notify-keyspace-events".into(), "Ex".into()),
+        ])
+        .expect("valid");
+        let new = c.rewrite_text(old);
+        assert_eq!(
+            new,
+            "port 7153\nbusy-reply-threshold 200\n\nmaxmemory 2kb\n# comment\n# indented\n\n\
+             include /x.conf\n\
+             client-output-buffer-limit normal 1gb 2mb 3\n\
+             client-output-buffer-limit replica 256mb 64mb 60\n\
+             save 3600 1\n\ntimeout 0\nrequirepass \"\"\n\n\
+             # Generated by CONFIG REWRITE\n\
+             dir \"/tmp\"\n\
+             notify-keyspace-events \"xE\"\n\
+             client-output-buffer-limit pubsub 1kb 3 3\n\
+             maxmemory-policy allkeys-lfu\n"
+        );
+        // A second rewrite finds the marker and changes nothing.
+        assert_eq!(c.rewrite_text(&new), new);
+        // The result loads back to the same settings.
+        let again = text(&new.replace("include /x.conf\n", "")).expect("valid");
+        assert_eq!(again.params(), c.params());
+    }
+
+    #[test]
+    fn rewrite_formats() {
+        assert_eq!(memory_text(0), "0");
+        assert_eq!(memory_text(100), "100");
+        assert_eq!(memory_text(2048), "2kb");
+        assert_eq!(memory_text(3 * MB), "3mb");
+        assert_eq!(memory_text(1024 * MB), "1gb");
+        assert_eq!(
+            quote("a \"b\"\\\n\u{1}é"),
+            "\"a \\\"b\\\"\\\\\\n\\x01\\xc3\\xa9\""
+        );
+        let c = text(&format!("requirepass {}\n", quote("p \"w\"\\\té"))).expect("valid");
+        assert_eq!(c.requirepass.as_deref(), Some("p \"w\"\\\té"));
+    }
+
+    #[test]
     fn memory_units() {
         assert_eq!(parse_memory("0"), Some(0));
         assert_eq!(parse_memory("100"), Some(100));
