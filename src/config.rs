@@ -371,6 +371,8 @@ impl Default for Config {
 }
 
 /// What the command line asks the binary to do.
+// Built once at startup, so the size of the `Run` variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum CliAction {
     /// Start the server with this configuration.
@@ -1056,7 +1058,7 @@ fn file_name_value(s: &str) -> Result<String, String> {
 /// the classes `normal`, `replica` (or `slave`) and `pubsub`; classes not named keep their
 /// limits. Everything is validated before anything is stored.
 fn set_output_limits(c: &mut Config, values: &[String], _: &mut LoadCtx) -> Result<(), String> {
-    if values.len() % 4 != 0 {
+    if !values.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".to_string());
     }
     let mut limits = c.client_output_buffer_limit;
@@ -1128,9 +1130,9 @@ fn memory_text(n: u64) -> String {
     const GB: u64 = 1024 * MB;
     match n {
         0 => "0".to_string(),
-        _ if n % GB == 0 => format!("{}gb", n / GB),
-        _ if n % MB == 0 => format!("{}mb", n / MB),
-        _ if n % KB == 0 => format!("{}kb", n / KB),
+        _ if n.is_multiple_of(GB) => format!("{}gb", n / GB),
+        _ if n.is_multiple_of(MB) => format!("{}mb", n / MB),
+        _ if n.is_multiple_of(KB) => format!("{}kb", n / KB),
         _ => n.to_string(),
     }
 }

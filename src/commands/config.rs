@@ -54,7 +54,7 @@ fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// together or not at all.
 fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let words = args.rest();
-    if words.len() % 2 != 0 {
+    if !words.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     let mut pairs = Vec::with_capacity(words.len() / 2);
