@@ -46,7 +46,14 @@
 //! * `include` nesting is limited to [`MAX_INCLUDE_DEPTH`] levels so that an
 //!   include loop is reported instead of recursing until the stack overflows.
 //! * Error messages say where the bad directive came from
-//!   (`file:line: 'line': problem` or `option --name value: problem`).
+//!   (`file:line: 'line': problem` or `option --name value: problem`); the `problem` part
+//!   is Redis's CONFIG SET text (`argument must be between 0 and 65535 inclusive`).
+//! * `port` and `bind` cannot be changed with CONFIG SET (Redis rebinds its listeners).
+//! * CONFIG GET and CONFIG REWRITE list parameters in registry order; Redis uses the order
+//!   of its hash table, which differs between runs, so no client can rely on it.
+//! * CONFIG REWRITE writes `requirepass` like any other string: there are no ACL `user`
+//!   lines to carry the password.
+//! * The `loglevel` error lists Redis 7.0's four levels, but `nothing` (7.2) is accepted.
 
 use std::borrow::Cow;
 use std::fmt;
