@@ -46,7 +46,14 @@
 //! * `include` nesting is limited to [`MAX_INCLUDE_DEPTH`] levels so that an
 //!   include loop is reported instead of recursing until the stack overflows.
 //! * Error messages say where the bad directive came from
-//!   (`file:line: 'line': problem` or `option --name value: problem`).
+//!   (`file:line: 'line': problem` or `option --name value: problem`); the `problem` part
+//!   is Redis's CONFIG SET text (`argument must be between 0 and 65535 inclusive`).
+//! * `port` and `bind` cannot be changed with CONFIG SET (Redis rebinds its listeners).
+//! * CONFIG GET and CONFIG REWRITE list parameters in registry order; Redis uses the order
+//!   of its hash table, which differs between runs, so no client can rely on it.
+//! * CONFIG REWRITE writes `requirepass` like any other string: there are no ACL `user`
+//!   lines to carry the password.
+//! * The `loglevel` error lists Redis 7.0's four levels, but `nothing` (7.2) is accepted.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -171,6 +178,117 @@ pub struct Config {
     pub notify_keyspace_events: u32,
     /// `client-output-buffer-limit` for the classes normal, replica and pubsub, in that order.
     pub client_output_buffer_limit: [OutputLimit; 3],
+    /// The config file the server was started from (absolute), for CONFIG REWRITE and INFO
+    /// `config_file`. `None` when started without one (defaults, options or stdin only).
+    pub config_file: Option<PathBuf>,
+    /// `maxmemory` in bytes; 0 = no limit.
+    pub maxmemory: u64,
+    pub maxmemory_policy: MaxmemoryPolicy,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    pub appendonly: bool,
+    pub appendfsync: AppendFsync,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    /// Microseconds; -1 disables the slow log, 0 logs every command.
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    /// Milliseconds; 0 disables the latency monitor.
+    pub latency_monitor_threshold: u64,
+    /// Background task frequency (1..=500; larger or smaller requests are clamped, as Redis does).
+    pub hz: u32,
+    /// `busy-reply-threshold` (alias `lua-time-limit`), milliseconds.
+    pub busy_reply_threshold: u64,
+    pub tcp_keepalive: u32,
+    pub tcp_backlog: u32,
+    pub protected_mode: bool,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    pub activerehashing: bool,
+    pub list_max_listpack_size: i32,
+    pub list_compress_depth: u32,
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    pub set_max_intset_entries: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+}
+
+/// `maxmemory-policy`: what to do when a write would exceed `maxmemory`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxmemoryPolicy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    NoEviction,
+}
+
+impl MaxmemoryPolicy {
+    /// Every policy in the order Redis lists them in its error text.
+    pub const ALL: [MaxmemoryPolicy; 8] = [
+        MaxmemoryPolicy::VolatileLru,
+        MaxmemoryPolicy::VolatileLfu,
+        MaxmemoryPolicy::VolatileRandom,
+        MaxmemoryPolicy::VolatileTtl,
+        MaxmemoryPolicy::AllkeysLru,
+        MaxmemoryPolicy::AllkeysLfu,
+        MaxmemoryPolicy::AllkeysRandom,
+        MaxmemoryPolicy::NoEviction,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaxmemoryPolicy::VolatileLru => "volatile-lru",
+            MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
+            MaxmemoryPolicy::VolatileRandom => "volatile-random",
+            MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
+            MaxmemoryPolicy::AllkeysLru => "allkeys-lru",
+            MaxmemoryPolicy::AllkeysLfu => "allkeys-lfu",
+            MaxmemoryPolicy::AllkeysRandom => "allkeys-random",
+            MaxmemoryPolicy::NoEviction => "noeviction",
+        }
+    }
+}
+
+/// `appendfsync`: when the AOF is flushed to disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendFsync {
+    Always,
+    EverySec,
+    No,
+}
+
+impl AppendFsync {
+    /// In the order Redis lists them in its error text.
+    pub const ALL: [AppendFsync; 3] = [AppendFsync::EverySec, AppendFsync::Always, AppendFsync::No];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppendFsync::Always => "always",
+            AppendFsync::EverySec => "everysec",
+            AppendFsync::No => "no",
+        }
+    }
+}
+
+/// Parses one of an enum's names, case-insensitively, with Redis's error text.
+fn choice<T: Copy>(word: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v).eq_ignore_ascii_case(word))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            one_of(&names)
+        })
 }
 
 /// One class of `client-output-buffer-limit`: a client whose pending output exceeds `hard`
@@ -223,11 +341,45 @@ impl Default for Config {
                     soft_seconds: 60,
                 },
             ],
+            config_file: None,
+            maxmemory: 0,
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            appendonly: false,
+            appendfsync: AppendFsync::EverySec,
+            appendfilename: "appendonly.aof".to_string(),
+            appenddirname: "appendonlydir".to_string(),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            hz: 10,
+            busy_reply_threshold: 5000,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            protected_mode: true,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            activerehashing: true,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
 
 /// What the command line asks the binary to do.
+// Built once at startup, so the size of the `Run` variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum CliAction {
     /// Start the server with this configuration.
@@ -318,6 +470,19 @@ impl LoadCtx {
 type Setter = fn(&mut Config, &[String], &mut LoadCtx) -> Result<(), String>;
 type Getter = fn(&Config) -> String;
 
+/// How CONFIG REWRITE writes a parameter into the config file.
+#[derive(Clone, Copy)]
+enum Rewrite {
+    /// `name value` with the CONFIG GET value as is (numbers, yes/no, enum words, lists).
+    Plain,
+    /// `name value` with the value shown in the largest exact unit (`64mb`, `1gb`).
+    Memory,
+    /// `name "value"`, quoted and escaped like Redis writes strings.
+    Quoted,
+    /// Whole lines, each with whether it must be written even when absent from the file.
+    Lines(fn(&Config) -> Vec<(String, bool)>),
+}
+
 /// One row of the parameter registry.
 struct Param {
     /// Canonical lower-case name, as CONFIG GET reports it.
@@ -331,6 +496,43 @@ struct Param {
     set: Setter,
     /// Formats the current value the way Redis prints it for CONFIG GET.
     get: Getter,
+    rewrite: Rewrite,
+}
+
+/// A mutable parameter with an integer value in `min..=max`.
+macro_rules! int_param {
+    ($name:literal, $aliases:expr, $field:ident, $min:expr, $max:expr) => {
+        Param {
+            name: $name,
+            aliases: $aliases,
+            access: Access::Mutable,
+            arity: Arity::One,
+            set: |c, v, _| {
+                c.$field = int_value(one(v)?, $min, $max)?;
+                Ok(())
+            },
+            get: |c| c.$field.to_string(),
+            rewrite: Rewrite::Plain,
+        }
+    };
+}
+
+/// A mutable `yes`/`no` parameter.
+macro_rules! bool_param {
+    ($name:literal, $field:ident) => {
+        Param {
+            name: $name,
+            aliases: &[],
+            access: Access::Mutable,
+            arity: Arity::One,
+            set: |c, v, _| {
+                c.$field = bool_value(one(v)?)?;
+                Ok(())
+            },
+            get: |c| yes_no(c.$field),
+            rewrite: Rewrite::Plain,
+        }
+    };
 }
 
 /// The parameter registry: every supported directive, in CONFIG GET order.
@@ -345,6 +547,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.port.to_string(),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "bind",
@@ -353,6 +556,7 @@ static PARAMS: &[Param] = &[
         arity: Arity::Many,
         set: set_bind,
         get: |c| c.bind.join(" "),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "databases",
@@ -364,6 +568,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.databases.to_string(),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "requirepass",
@@ -376,6 +581,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.requirepass.clone().unwrap_or_default(),
+        rewrite: Rewrite::Quoted,
     },
     Param {
         name: "timeout",
@@ -387,6 +593,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.timeout.to_string(),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "maxclients",
@@ -398,6 +605,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.maxclients.to_string(),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "dir",
@@ -406,6 +614,7 @@ static PARAMS: &[Param] = &[
         arity: Arity::One,
         set: set_dir,
         get: |c| display_dir(&c.dir),
+        rewrite: Rewrite::Lines(|c| vec![(format!("dir {}", quote(&display_dir(&c.dir))), true)]),
     },
     Param {
         name: "loglevel",
@@ -414,13 +623,13 @@ static PARAMS: &[Param] = &[
         arity: Arity::One,
         set: |c, v, _| {
             let word = one(v)?;
-            c.loglevel = LogLevel::parse(word).ok_or_else(|| {
-                let names: Vec<&str> = LogLevel::ALL.iter().map(|(_, n)| *n).collect();
-                format!("argument must be one of: {}", names.join(", "))
-            })?;
+            // Redis 7.0 lists the four levels it knows; `nothing` (from 7.2) is accepted too.
+            c.loglevel = LogLevel::parse(word)
+                .ok_or_else(|| one_of(&["debug", "verbose", "notice", "warning"]))?;
             Ok(())
         },
         get: |c| c.loglevel.as_str().to_string(),
+        rewrite: Rewrite::Plain,
     },
     Param {
         name: "logfile",
@@ -432,6 +641,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.logfile.clone(),
+        rewrite: Rewrite::Quoted,
     },
     Param {
         name: "save",
@@ -440,6 +650,7 @@ static PARAMS: &[Param] = &[
         arity: Arity::Many,
         set: set_save,
         get: |c| c.save.clone(),
+        rewrite: Rewrite::Lines(rewrite_save),
     },
     Param {
         name: "proto-max-bulk-len",
@@ -451,6 +662,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.proto_max_bulk_len.to_string(),
+        rewrite: Rewrite::Memory,
     },
     Param {
         name: "client-query-buffer-limit",
@@ -462,6 +674,7 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.client_query_buffer_limit.to_string(),
+        rewrite: Rewrite::Memory,
     },
     Param {
         name: "daemonize",
@@ -478,8 +691,262 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| if c.daemonize { "yes" } else { "no" }.to_string(),
+        rewrite: Rewrite::Plain,
+    },
+    Param {
+        name: "notify-keyspace-events",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.notify_keyspace_events = crate::notify::parse(one(v)?).ok_or_else(|| {
+                "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()
+            })?;
+            Ok(())
+        },
+        get: |c| crate::notify::format(c.notify_keyspace_events),
+        rewrite: Rewrite::Quoted,
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::Many,
+        set: set_output_limits,
+        get: |c| {
+            let names = ["normal", "slave", "pubsub"];
+            let parts: Vec<String> = c
+                .client_output_buffer_limit
+                .iter()
+                .zip(names)
+                .map(|(l, n)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_seconds))
+                .collect();
+            parts.join(" ")
+        },
+        rewrite: Rewrite::Lines(rewrite_output_limits),
+    },
+    Param {
+        name: "maxmemory",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.maxmemory = memory_value(one(v)?, 0, u64::MAX)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory.to_string(),
+        rewrite: Rewrite::Memory,
+    },
+    Param {
+        name: "maxmemory-policy",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.maxmemory_policy = choice(one(v)?, &MaxmemoryPolicy::ALL, MaxmemoryPolicy::as_str)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_policy.as_str().to_string(),
+        rewrite: Rewrite::Plain,
+    },
+    int_param!("maxmemory-samples", &[], maxmemory_samples, 1, INT_MAX),
+    int_param!(
+        "maxmemory-eviction-tenacity",
+        &[],
+        maxmemory_eviction_tenacity,
+        0,
+        100
+    ),
+    int_param!("lfu-log-factor", &[], lfu_log_factor, 0, INT_MAX),
+    int_param!("lfu-decay-time", &[], lfu_decay_time, 0, INT_MAX),
+    bool_param!("appendonly", appendonly),
+    Param {
+        name: "appendfsync",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.appendfsync = choice(one(v)?, &AppendFsync::ALL, AppendFsync::as_str)?;
+            Ok(())
+        },
+        get: |c| c.appendfsync.as_str().to_string(),
+        rewrite: Rewrite::Plain,
+    },
+    Param {
+        name: "appendfilename",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.appendfilename = file_name_value(one(v)?)?;
+            Ok(())
+        },
+        get: |c| c.appendfilename.clone(),
+        rewrite: Rewrite::Quoted,
+    },
+    Param {
+        name: "appenddirname",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.appenddirname = file_name_value(one(v)?)?;
+            Ok(())
+        },
+        get: |c| c.appenddirname.clone(),
+        rewrite: Rewrite::Quoted,
+    },
+    int_param!(
+        "slowlog-log-slower-than",
+        &[],
+        slowlog_log_slower_than,
+        -1,
+        i64::MAX
+    ),
+    int_param!("slowlog-max-len", &[], slowlog_max_len, 0, i64::MAX),
+    int_param!(
+        "latency-monitor-threshold",
+        &[],
+        latency_monitor_threshold,
+        0,
+        i64::MAX
+    ),
+    Param {
+        name: "hz",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            let hz: u32 = int_value(one(v)?, 0, INT_MAX)?;
+            c.hz = hz.clamp(1, 500);
+            Ok(())
+        },
+        get: |c| c.hz.to_string(),
+        rewrite: Rewrite::Plain,
+    },
+    int_param!(
+        "busy-reply-threshold",
+        &["lua-time-limit"],
+        busy_reply_threshold,
+        0,
+        i64::MAX
+    ),
+    int_param!("tcp-keepalive", &[], tcp_keepalive, 0, INT_MAX),
+    Param {
+        access: Access::Immutable,
+        ..int_param!("tcp-backlog", &[], tcp_backlog, 0, INT_MAX)
+    },
+    bool_param!("protected-mode", protected_mode),
+    bool_param!("lazyfree-lazy-eviction", lazyfree_lazy_eviction),
+    bool_param!("lazyfree-lazy-expire", lazyfree_lazy_expire),
+    bool_param!("lazyfree-lazy-server-del", lazyfree_lazy_server_del),
+    bool_param!("lazyfree-lazy-user-del", lazyfree_lazy_user_del),
+    bool_param!("lazyfree-lazy-user-flush", lazyfree_lazy_user_flush),
+    bool_param!("activerehashing", activerehashing),
+    int_param!(
+        "list-max-listpack-size",
+        &["list-max-ziplist-size"],
+        list_max_listpack_size,
+        i64::from(i32::MIN),
+        INT_MAX
+    ),
+    int_param!("list-compress-depth", &[], list_compress_depth, 0, INT_MAX),
+    int_param!(
+        "hash-max-listpack-entries",
+        &["hash-max-ziplist-entries"],
+        hash_max_listpack_entries,
+        0,
+        i64::MAX
+    ),
+    Param {
+        name: "hash-max-listpack-value",
+        aliases: &["hash-max-ziplist-value"],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.hash_max_listpack_value = memory_value(one(v)?, 0, LONG_MAX)?;
+            Ok(())
+        },
+        get: |c| c.hash_max_listpack_value.to_string(),
+        rewrite: Rewrite::Memory,
+    },
+    int_param!(
+        "set-max-intset-entries",
+        &[],
+        set_max_intset_entries,
+        0,
+        i64::MAX
+    ),
+    int_param!(
+        "zset-max-listpack-entries",
+        &["zset-max-ziplist-entries"],
+        zset_max_listpack_entries,
+        0,
+        i64::MAX
+    ),
+    Param {
+        name: "zset-max-listpack-value",
+        aliases: &["zset-max-ziplist-value"],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.zset_max_listpack_value = memory_value(one(v)?, 0, LONG_MAX)?;
+            Ok(())
+        },
+        get: |c| c.zset_max_listpack_value.to_string(),
+        rewrite: Rewrite::Memory,
     },
 ];
+
+/// The comment CONFIG REWRITE puts before the lines it appends.
+const REWRITE_MARKER: &str = "# Generated by CONFIG REWRITE";
+
+/// Why CONFIG SET refused a request; [`SetError::redis_text`] is the error reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetError {
+    /// No such parameter (the name as given).
+    Unknown(String),
+    /// The parameter exists but cannot take this value now.
+    Refused { name: String, reason: String },
+}
+
+impl SetError {
+    /// The error reply, as Redis words it.
+    pub fn redis_text(&self) -> String {
+        match self {
+            SetError::Unknown(name) => {
+                format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+            }
+            SetError::Refused { name, reason } => {
+                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+            }
+        }
+    }
+}
+
+/// Why CONFIG REWRITE failed.
+#[derive(Debug)]
+pub enum RewriteError {
+    /// The server was not started from a config file.
+    NoFile,
+    Io(std::io::Error),
+}
+
+impl RewriteError {
+    /// The error reply, as Redis words it.
+    pub fn redis_text(&self) -> String {
+        match self {
+            RewriteError::NoFile => "ERR The server is running without a config file".to_string(),
+            RewriteError::Io(e) => format!("ERR Rewriting config file: {}", io_reason(e)),
+        }
+    }
+}
+
+/// `path` made absolute against the current directory, without resolving symlinks (as
+/// Redis remembers its config file).
+fn absolute_path(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
 
 /// Finds a parameter by name or alias, ignoring ASCII case.
 fn lookup(name: &str) -> Option<&'static Param> {
@@ -519,19 +986,29 @@ fn int_value<T: TryFrom<i64>>(s: &str, min: i64, max: i64) -> Result<T, String> 
     strict_i64(s)
         .filter(|n| (min..=max).contains(n))
         .and_then(|n| T::try_from(n).ok())
-        .ok_or_else(|| format!("argument must be a number between {min} and {max}"))
+        .ok_or_else(|| match strict_i64(s) {
+            None => "argument couldn't be parsed into an integer".to_string(),
+            Some(_) => format!("argument must be between {min} and {max} inclusive"),
+        })
+}
+
+/// Redis's text for an enumerated setting given a word it does not know.
+fn one_of(names: &[&str]) -> String {
+    format!(
+        "argument(s) must be one of the following: {}",
+        names.join(", ")
+    )
 }
 
 /// Parses a bounded memory-size setting (see [`parse_memory`]).
 fn memory_value(s: &str, min: u64, max: u64) -> Result<u64, String> {
-    let n = parse_memory(s).ok_or_else(|| {
-        "argument must be a memory value (bytes, or a number with a k/kb/m/mb/g/gb unit)"
-            .to_string()
-    })?;
+    let n = parse_memory(s).ok_or_else(|| "argument must be a memory value".to_string())?;
     if (min..=max).contains(&n) {
         Ok(n)
     } else {
-        Err(format!("argument must be between {min} and {max} bytes"))
+        Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ))
     }
 }
 
@@ -569,6 +1046,124 @@ pub fn parse_memory(s: &str) -> Option<u64> {
         _ => return None,
     };
     number.parse::<u64>().ok()?.checked_mul(multiplier)
+}
+
+/// `yes`/`no` as CONFIG GET shows booleans.
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// `appendfilename`/`appenddirname`: a plain name inside `dir`, never a path.
+fn file_name_value(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains('/') {
+        return Err("can't be a path, just a file name".to_string());
+    }
+    Ok(s.to_string())
+}
+
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> [...]`: any subset of
+/// the classes `normal`, `replica` (or `slave`) and `pubsub`; classes not named keep their
+/// limits. Everything is validated before anything is stored.
+fn set_output_limits(c: &mut Config, values: &[String], _: &mut LoadCtx) -> Result<(), String> {
+    if !values.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".to_string());
+    }
+    let mut limits = c.client_output_buffer_limit;
+    for group in values.chunks_exact(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => OBUF_NORMAL,
+            "replica" | "slave" => OBUF_REPLICA,
+            "pubsub" => OBUF_PUBSUB,
+            _ => {
+                return Err(
+                    "Invalid client class specified in buffer limit configuration.".to_string(),
+                )
+            }
+        };
+        let hard = parse_memory(&group[1]);
+        let soft = parse_memory(&group[2]);
+        let seconds = save_number(&group[3]).and_then(|n| u64::try_from(n).ok());
+        let (Some(hard), Some(soft), Some(soft_seconds)) = (hard, soft, seconds) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                    .to_string(),
+            );
+        };
+        limits[class] = OutputLimit {
+            hard,
+            soft,
+            soft_seconds,
+        };
+    }
+    c.client_output_buffer_limit = limits;
+    Ok(())
+}
+
+/// One rewrite line per class, written when the class differs from its default.
+fn rewrite_output_limits(c: &Config) -> Vec<(String, bool)> {
+    let defaults = Config::default().client_output_buffer_limit;
+    ["normal", "replica", "pubsub"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let l = c.client_output_buffer_limit[i];
+            let line = format!(
+                "client-output-buffer-limit {name} {} {} {}",
+                memory_text(l.hard),
+                memory_text(l.soft),
+                l.soft_seconds
+            );
+            (line, l != defaults[i])
+        })
+        .collect()
+}
+
+/// `save` lines: one per point, or `save ""`; always written, as Redis does, so the file
+/// never falls back to defaults it did not ask for.
+fn rewrite_save(c: &Config) -> Vec<(String, bool)> {
+    let points = c.save_params();
+    if points.is_empty() {
+        return vec![("save \"\"".to_string(), true)];
+    }
+    points
+        .into_iter()
+        .map(|(s, ch)| (format!("save {s} {ch}"), true))
+        .collect()
+}
+
+/// A size in the largest unit that divides it exactly (`1gb`, `64mb`, `2kb`, `100`).
+fn memory_text(n: u64) -> String {
+    const KB: u64 = 1024;
+    const GB: u64 = 1024 * MB;
+    match n {
+        0 => "0".to_string(),
+        _ if n.is_multiple_of(GB) => format!("{}gb", n / GB),
+        _ if n.is_multiple_of(MB) => format!("{}mb", n / MB),
+        _ if n.is_multiple_of(KB) => format!("{}kb", n / KB),
+        _ => n.to_string(),
+    }
+}
+
+/// A string as a double-quoted config argument: `\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b`
+/// escaped, other non-printable bytes as `\xHH` (what the config parser reads back).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `bind`: one or more addresses, stored verbatim.
@@ -638,8 +1233,7 @@ fn save_number(s: &str) -> Option<i64> {
 fn set_save(c: &mut Config, values: &[String], ctx: &mut LoadCtx) -> Result<(), String> {
     let explicit_reset = matches!(values, [v] if v.is_empty());
     let values = if explicit_reset { &[][..] } else { values };
-    const BAD: &str = "invalid save parameters: expected pairs of <seconds> <changes> \
-                       with seconds >= 1 and changes >= 0";
+    const BAD: &str = "Invalid save parameters";
     if values.len() % 2 != 0 {
         return Err(BAD.to_string());
     }
@@ -959,6 +1553,9 @@ impl Config {
         };
 
         let mut config = Config::default();
+        if let Some(file) = &file {
+            config.config_file = Some(absolute_path(Path::new(file)));
+        }
         // One context for the whole load, so `save` lines from the file,
         // stdin and options accumulate exactly as they do in Redis.
         let mut ctx = LoadCtx::loading();
@@ -1036,6 +1633,217 @@ impl Config {
             Arity::Many => value.split(' ').map(str::to_string).collect(),
         };
         (param.set)(self, &values, &mut LoadCtx::runtime())
+    }
+
+    /// Reads a config file into a fresh configuration that remembers the file (absolute), so
+    /// CONFIG REWRITE can update it: what [`crate::ServerBuilder::config`] wants for a server
+    /// started from a file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        config.load_file(path)?;
+        config.config_file = Some(absolute_path(path));
+        Ok(config)
+    }
+
+    /// CONFIG GET: every parameter matching one of `patterns`, as `(name, value)` pairs.
+    ///
+    /// A pattern without glob characters (`*?[`) is looked up directly, by name or alias in
+    /// any case, and reported under the name as given. A glob is matched case-insensitively
+    /// against every name *and* alias, each reported as matched (so `*` lists
+    /// `busy-reply-threshold` and `lua-time-limit`). A parameter is reported once per name.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let add = |out: &mut Vec<(String, String)>, key: &str, p: &'static Param| {
+            if !out.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                out.push((key.to_string(), (p.get)(self)));
+            }
+        };
+        for &pattern in patterns {
+            if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+                let name = String::from_utf8_lossy(pattern);
+                if let Some(p) = lookup(&name) {
+                    add(&mut out, &name, p);
+                }
+                continue;
+            }
+            for p in PARAMS {
+                for key in std::iter::once(&p.name).chain(p.aliases) {
+                    if crate::storage::glob::glob_match(pattern, key.as_bytes(), true) {
+                        add(&mut out, key, p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// CONFIG SET with several `(name, value)` pairs, applied all or none.
+    ///
+    /// As in Redis, every name is checked first (unknown, immutable or protected, given
+    /// twice), then the values are applied in order to a copy; the first bad value refuses
+    /// the whole command and nothing changes.
+    pub fn set_many(&mut self, pairs: &[(String, String)]) -> Result<(), SetError> {
+        let mut params = Vec::with_capacity(pairs.len());
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            let param = lookup(name).ok_or_else(|| SetError::Unknown(name.clone()))?;
+            let refuse = |reason: &str| SetError::Refused {
+                name: name.clone(),
+                reason: reason.to_string(),
+            };
+            match param.access {
+                Access::Mutable => {}
+                Access::Immutable => return Err(refuse("can't set immutable config")),
+                Access::Protected => return Err(refuse("can't set protected config")),
+            }
+            if pairs[..i].iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                return Err(refuse("duplicate parameter"));
+            }
+            params.push(param);
+        }
+        let mut next = self.clone();
+        for (param, (name, value)) in params.into_iter().zip(pairs) {
+            let values: Vec<String> = match param.arity {
+                Arity::One => vec![value.clone()],
+                Arity::Many if value.is_empty() => Vec::new(),
+                Arity::Many => value.split(' ').map(str::to_string).collect(),
+            };
+            (param.set)(&mut next, &values, &mut LoadCtx::runtime()).map_err(|reason| {
+                SetError::Refused {
+                    name: name.to_ascii_lowercase(),
+                    reason,
+                }
+            })?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// CONFIG REWRITE: the new text of a config file whose current text is `old`.
+    ///
+    /// Comments, blank lines, `include` and unknown lines stay where they are (runs of blank
+    /// lines become one). For each parameter, the lines it would write replace its lines in
+    /// the file in order, starting at its first occurrence (aliases count as the parameter);
+    /// leftover occurrences become blank. A line whose value differs from the default and
+    /// has no place in the file is appended after a blank line and, once per file, the
+    /// `# Generated by CONFIG REWRITE` marker. Parameters at their default that the file does
+    /// not mention stay unmentioned.
+    pub fn rewrite_text(&self, old: &str) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        // Lines of the file per canonical (or lower-cased unknown) option name, in order.
+        let mut by_option: Vec<(String, std::collections::VecDeque<usize>)> = Vec::new();
+        let mut has_marker = false;
+        let mut pieces: Vec<&str> = old.split('\n').collect();
+        if pieces.last() == Some(&"") {
+            pieces.pop();
+        }
+        for raw in pieces {
+            let line = String::from_utf8_lossy(trim_line(raw.as_bytes())).into_owned();
+            if line.is_empty() || line.starts_with('#') {
+                has_marker |= line == REWRITE_MARKER;
+                lines.push(line);
+                continue;
+            }
+            let name = split_args(line.as_bytes())
+                .and_then(|words| words.into_iter().next())
+                .map(|w| String::from_utf8_lossy(&w).to_ascii_lowercase());
+            if let Some(name) = name {
+                let key = lookup(&name).map_or(name, |p| p.name.to_string());
+                match by_option.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, at)) => at.push_back(lines.len()),
+                    None => by_option.push((key, [lines.len()].into())),
+                }
+            }
+            lines.push(line);
+        }
+
+        let defaults = Config::default();
+        let mut appended: Vec<String> = Vec::new();
+        for p in PARAMS {
+            let new_lines = match p.rewrite {
+                Rewrite::Lines(f) => f(self),
+                kind => {
+                    let value = (p.get)(self);
+                    let force = value != (p.get)(&defaults);
+                    let shown = match kind {
+                        Rewrite::Memory => value.parse().map_or(value, memory_text),
+                        Rewrite::Quoted => quote(&value),
+                        _ => value,
+                    };
+                    vec![(format!("{} {shown}", p.name), force)]
+                }
+            };
+            let mut slots = by_option
+                .iter_mut()
+                .find(|(k, _)| k == p.name)
+                .map(|(_, at)| at);
+            for (line, force) in new_lines {
+                match slots.as_mut().and_then(|at| at.pop_front()) {
+                    Some(i) => lines[i] = line,
+                    None if force => appended.push(line),
+                    None => {}
+                }
+            }
+            // Occurrences the parameter no longer needs (duplicates, fewer save points).
+            if let Some(at) = slots {
+                for i in at.drain(..) {
+                    lines[i].clear();
+                }
+            }
+        }
+        if !appended.is_empty() {
+            lines.push(String::new());
+            if !has_marker {
+                lines.push(REWRITE_MARKER.to_string());
+            }
+            lines.extend(appended);
+        }
+
+        let mut out = String::new();
+        let mut previous_blank = false;
+        for line in &lines {
+            let blank = line.is_empty();
+            if blank && previous_blank {
+                continue;
+            }
+            previous_blank = blank;
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// CONFIG REWRITE: rewrites [`Config::config_file`] (see [`Config::rewrite_text`])
+    /// atomically: the new text goes to a temporary file in the same directory, is synced,
+    /// and replaces the old file with a rename, so a crash never leaves half a file.
+    pub fn rewrite_file(&self) -> Result<(), RewriteError> {
+        use std::io::Write;
+        let path = self.config_file.as_ref().ok_or(RewriteError::NoFile)?;
+        let old = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            // Redis recreates a config file that has disappeared.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(RewriteError::Io(e)),
+        };
+        let text = self.rewrite_text(&old);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.rewrite-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            if let Ok(meta) = std::fs::metadata(path) {
+                let _ = std::fs::set_permissions(&tmp, meta.permissions());
+            }
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            RewriteError::Io(e)
+        })
     }
 
     /// The `save` points as `(seconds, changes)` pairs, for the snapshot
@@ -1370,7 +2178,7 @@ mod tests {
             "save 60 1 \"\"",
         ] {
             let e = text_err(bad);
-            assert!(e.contains("invalid save parameters"), "{bad}: {e}");
+            assert!(e.contains("Invalid save parameters"), "{bad}: {e}");
         }
     }
 
@@ -1426,7 +2234,9 @@ mod tests {
             .expect_err("bad port")
             .to_string();
         assert!(
-            e.starts_with(&format!("{inner}:2: 'port abc': argument must be a number")),
+            e.starts_with(&format!(
+                "{inner}:2: 'port abc': argument couldn't be parsed"
+            )),
             "{e}"
         );
         assert!(
@@ -1462,7 +2272,7 @@ mod tests {
     fn file_errors_name_file_and_line() {
         assert_eq!(
             text_err("# c\n\nport abc\n"),
-            "test.conf:3: 'port abc': argument must be a number between 0 and 65535"
+            "test.conf:3: 'port abc': argument couldn't be parsed into an integer"
         );
         assert_eq!(
             text_err("foo bar"),
@@ -1624,7 +2434,7 @@ mod tests {
     fn cli_errors_name_the_option() {
         assert_eq!(
             cli_err(&["--port", "abc"]),
-            "option --port abc: argument must be a number between 0 and 65535"
+            "option --port abc: argument couldn't be parsed into an integer"
         );
         assert_eq!(
             cli_err(&["--port"]),
@@ -1640,8 +2450,7 @@ mod tests {
         );
         assert_eq!(
             cli_err(&["--save", "x"]),
-            "option --save x: invalid save parameters: expected pairs of <seconds> <changes> \
-             with seconds >= 1 and changes >= 0"
+            "option --save x: Invalid save parameters"
         );
         assert_eq!(
             cli_err(&["--requirepass", "a", "b c"]),
@@ -1681,7 +2490,7 @@ mod tests {
         );
         assert_eq!(
             c.apply("port", &args(&["x"])),
-            Err("argument must be a number between 0 and 65535".to_string())
+            Err("argument couldn't be parsed into an integer".to_string())
         );
     }
 
@@ -1740,6 +2549,208 @@ mod tests {
         assert!(c.set_param("loglevel", "loud").is_err());
         assert!(c.set_param("proto-max-bulk-len", "1k").is_err());
         assert_eq!(c, before);
+    }
+
+    #[test]
+    fn config_set_errors_are_redis_texts() {
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let err = |list: &[(&str, &str)]| {
+            let mut c = Config::default();
+            let before = c.clone();
+            let e = c.set_many(&pairs(list)).expect_err("refused").redis_text();
+            assert_eq!(c, before, "{list:?} changed the config");
+            e
+        };
+        let failed = |name: &str, reason: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+        };
+        assert_eq!(
+            err(&[("maxmemory", "1"), ("foo", "bar")]),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
+        assert_eq!(
+            err(&[("maxmemory", "abc")]),
+            failed("maxmemory", "argument must be a memory value")
+        );
+        assert_eq!(
+            err(&[("MAXmemory", "1"), ("MAXMEMORY", "2")]),
+            failed("MAXMEMORY", "duplicate parameter")
+        );
+        // Names are all checked before any value.
+        assert_eq!(
+            err(&[("maxmemory", "x"), ("DIR", "/tmp")]),
+            failed("DIR", "can't set protected config")
+        );
+        assert_eq!(
+            err(&[("tcp-backlog", "5")]),
+            failed("tcp-backlog", "can't set immutable config")
+        );
+        // Applied all or none: the good first pair is not kept.
+        assert_eq!(
+            err(&[("maxmemory", "1mb"), ("MAXMEMORY-samples", "0")]),
+            failed(
+                "maxmemory-samples",
+                "argument must be between 1 and 2147483647 inclusive"
+            )
+        );
+        assert_eq!(
+            err(&[("timeout", "007")]),
+            failed("timeout", "argument couldn't be parsed into an integer")
+        );
+        assert_eq!(
+            err(&[("notify-keyspace-events", "Z")]),
+            failed(
+                "notify-keyspace-events",
+                "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+            )
+        );
+        assert_eq!(
+            err(&[("appendfsync", "x")]),
+            failed(
+                "appendfsync",
+                "argument(s) must be one of the following: everysec, always, no"
+            )
+        );
+        assert_eq!(
+            err(&[("protected-mode", "maybe")]),
+            failed("protected-mode", "argument must be 'yes' or 'no'")
+        );
+        for (value, reason) in [
+            (
+                "normal 0 0",
+                "Wrong number of arguments in buffer limit configuration.",
+            ),
+            (
+                "master 0 0 0",
+                "Invalid client class specified in buffer limit configuration.",
+            ),
+            (
+                "normal 1 2 3 pubsub a 0 0",
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+            ),
+        ] {
+            assert_eq!(
+                err(&[("client-output-buffer-limit", value)]),
+                failed("client-output-buffer-limit", reason)
+            );
+        }
+
+        let mut c = Config::default();
+        c.set_many(&pairs(&[
+            ("maxmemory", "1mb"),
+            ("maxmemory-policy", "ALLKEYS-LRU"),
+            ("lua-time-limit", "100"),
+            ("hz", "1000"),
+            ("client-output-buffer-limit", "Slave 1mb 2 3"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.maxmemory, MB);
+        assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
+        assert_eq!(c.busy_reply_threshold, 100);
+        assert_eq!(c.hz, 500);
+        assert_eq!(
+            c.get_param("client-output-buffer-limit").as_deref(),
+            Some("normal 0 0 0 slave 1048576 2 3 pubsub 33554432 8388608 60")
+        );
+    }
+
+    #[test]
+    fn config_get_matches_names_and_aliases() {
+        let c = Config::default();
+        let get = |patterns: &[&str]| {
+            let p: Vec<&[u8]> = patterns.iter().map(|p| p.as_bytes()).collect();
+            c.get_matching(&p)
+        };
+        let names = |patterns: &[&str]| -> Vec<String> {
+            get(patterns).into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(
+            get(&["MAXMEMORY"]),
+            [("MAXMEMORY".to_string(), "0".to_string())]
+        );
+        assert_eq!(names(&["maxmemory", "maxmemory"]), ["maxmemory"]);
+        assert_eq!(names(&["lua*"]), ["lua-time-limit"]);
+        let mut all = names(&["*"]);
+        assert!(all.contains(&"busy-reply-threshold".to_string()));
+        assert!(all.contains(&"list-max-ziplist-size".to_string()));
+        let n = all.len();
+        all.dedup();
+        assert_eq!(all.len(), n);
+        let mut mm = names(&["Maxmemory*", "hz"]);
+        mm.sort();
+        assert_eq!(
+            mm,
+            [
+                "hz",
+                "maxmemory",
+                "maxmemory-eviction-tenacity",
+                "maxmemory-policy",
+                "maxmemory-samples"
+            ]
+        );
+        assert!(names(&["nosuch", "nosuch*"]).is_empty());
+        assert_eq!(
+            get(&["client-output-buffer-limit"])[0].1,
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+    }
+
+    #[test]
+    fn rewrite_updates_in_place_and_appends_the_rest() {
+        let old = "port 7153\nlua-time-limit 100\nLUA-TIME-LIMIT 200\nmaxmemory 1024\n\
+                   # comment\n   # indented\n\n\n\ninclude /x.conf\n\
+                   client-output-buffer-limit normal 1gb 2mb 3\n\
+                   client-output-buffer-limit pubsub 1kb 3 3\n\
+                   save 100 1\nsave 200 2\ntimeout 5\nrequirepass foo\n";
+        let mut c = text(&old.replace("include /x.conf\n", "")).expect("valid");
+        c.dir = PathBuf::from("/tmp");
+        c.set_many(&[
+            ("maxmemory".into(), "2048".into()),
+            ("save".into(), "3600 1".into()),
+            ("timeout".into(), "0".into()),
+            ("requirepass".into(), "".into()),
+            ("maxmemory-policy".into(), "allkeys-lfu".into()),
+            ("notify-keyspace-events".into(), "Ex".into()),
+        ])
+        .expect("valid");
+        let new = c.rewrite_text(old);
+        assert_eq!(
+            new,
+            "port 7153\nbusy-reply-threshold 200\n\nmaxmemory 2kb\n# comment\n# indented\n\n\
+             include /x.conf\n\
+             client-output-buffer-limit normal 1gb 2mb 3\n\
+             client-output-buffer-limit replica 256mb 64mb 60\n\
+             save 3600 1\n\ntimeout 0\nrequirepass \"\"\n\n\
+             # Generated by CONFIG REWRITE\n\
+             dir \"/tmp\"\n\
+             notify-keyspace-events \"xE\"\n\
+             client-output-buffer-limit pubsub 1kb 3 3\n\
+             maxmemory-policy allkeys-lfu\n"
+        );
+        // A second rewrite finds the marker and changes nothing.
+        assert_eq!(c.rewrite_text(&new), new);
+        // The result loads back to the same settings.
+        let again = text(&new.replace("include /x.conf\n", "")).expect("valid");
+        assert_eq!(again.params(), c.params());
+    }
+
+    #[test]
+    fn rewrite_formats() {
+        assert_eq!(memory_text(0), "0");
+        assert_eq!(memory_text(100), "100");
+        assert_eq!(memory_text(2048), "2kb");
+        assert_eq!(memory_text(3 * MB), "3mb");
+        assert_eq!(memory_text(1024 * MB), "1gb");
+        assert_eq!(
+            quote("a \"b\"\\\n\u{1}é"),
+            "\"a \\\"b\\\"\\\\\\n\\x01\\xc3\\xa9\""
+        );
+        let c = text(&format!("requirepass {}\n", quote("p \"w\"\\\té"))).expect("valid");
+        assert_eq!(c.requirepass.as_deref(), Some("p \"w\"\\\té"));
     }
 
     #[test]

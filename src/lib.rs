@@ -19,7 +19,7 @@
 //! - `protocol/` — request decoding (multibulk + inline), [`Reply`] encoding in RESP2/RESP3,
 //!   the argument cursor and the shared error texts.
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`), one
-//!   file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`).
+//!   file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`, `config.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   value types, glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
@@ -67,7 +67,9 @@ pub struct ServerBuilder {
 }
 
 impl ServerBuilder {
-    /// Uses a whole configuration (e.g. parsed from a redis.conf).
+    /// Uses a whole configuration (e.g. parsed from a redis.conf). A configuration read with
+    /// [`Config::from_file`] (or the command line) remembers its file in
+    /// [`Config::config_file`], which CONFIG REWRITE updates.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self

@@ -21,6 +21,10 @@ use crate::storage::Keyspace;
 pub struct Shared {
     pub keyspace: Keyspace,
     pub config: RwLock<Config>,
+    /// Bumped by [`Shared::apply_config`] (every successful CONFIG SET). Connections keep
+    /// copies of the settings they read per request (timeout, proto-max-bulk-len, query
+    /// buffer limit, maxclients) and refresh them when this moves: one relaxed load per read.
+    pub config_epoch: AtomicU64,
     /// Channel and pattern subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
@@ -60,6 +64,7 @@ impl Shared {
         let shared = Shared {
             keyspace: Keyspace::new(config.databases, clock),
             config: RwLock::new(config),
+            config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::default(),
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
@@ -80,6 +85,7 @@ impl Shared {
         let config = self.config.read();
         self.keyspace
             .set_notify_flags(config.notify_keyspace_events);
+        self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Publishes keyspace notifications for `events` (called after the locks that recorded
@@ -104,6 +110,27 @@ impl Shared {
                 self.pubsub.publish(&channel, &e.key);
             }
         }
+    }
+
+    /// CONFIG RESETSTAT: zeroes what Redis's `resetServerStats` does — commands, connections,
+    /// rejections, network bytes, error replies, keyspace hits/misses and expired keys — but
+    /// not `dirty` (changes since the last save), which is persistence state, not a stat.
+    pub fn reset_stats(&self) {
+        let s = &self.stats;
+        for counter in [
+            &s.connections_received,
+            &s.commands_processed,
+            &s.rejected_connections,
+            &s.net_input_bytes,
+            &s.net_output_bytes,
+            &s.error_replies,
+            &self.keyspace.stats.hits,
+            &self.keyspace.stats.misses,
+            &self.keyspace.stats.expired,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.ops.lock().samples.clear();
     }
 
     /// Records a command-rate sample (called by the server's periodic task).

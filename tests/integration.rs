@@ -7,6 +7,8 @@
 mod command;
 #[path = "integration/common.rs"]
 mod common;
+#[path = "integration/config.rs"]
+mod config;
 #[path = "integration/connection.rs"]
 mod connection;
 #[path = "integration/keys.rs"]

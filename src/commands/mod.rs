@@ -20,6 +20,7 @@ use crate::storage::{Db, Locked};
 pub mod table;
 
 mod command;
+mod config;
 mod connection;
 mod keys;
 mod server;
@@ -28,13 +29,14 @@ mod string;
 pub use table::{CommandSpec, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 5] {
+fn families() -> [&'static [CommandSpec]; 6] {
     [
         connection::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
         command::COMMANDS,
+        config::COMMANDS,
     ]
 }
 

@@ -126,9 +126,17 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
     let now = shared.now_ms();
     let stats = &shared.stats;
     let ks = &shared.keyspace.stats;
-    let (maxclients, port) = {
+    let (maxclients, port, hz, maxmemory, policy, config_file) = {
         let c = shared.config.read();
-        (c.maxclients, c.port)
+        let file = c.config_file.as_ref().map(|p| p.display().to_string());
+        (
+            c.maxclients,
+            c.port,
+            c.hz,
+            c.maxmemory,
+            c.maxmemory_policy.as_str(),
+            file.unwrap_or_default(),
+        )
     };
     let port = shared
         .listen_addrs
@@ -157,8 +165,8 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "server_time_usec", &(now * 1000));
             kv(out, "uptime_in_seconds", &uptime);
             kv(out, "uptime_in_days", &(uptime / 86_400));
-            kv(out, "hz", &10);
-            kv(out, "configured_hz", &10);
+            kv(out, "hz", &hz);
+            kv(out, "configured_hz", &hz);
             kv(out, "lru_clock", &((now / 1000) & ((1 << 24) - 1)));
             kv(
                 out,
@@ -167,7 +175,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             );
-            kv(out, "config_file", &"");
+            kv(out, "config_file", &config_file);
             kv(out, "io_threads_active", &0);
             kv(out, "emberkv_version", &env!("CARGO_PKG_VERSION"));
         }
@@ -205,9 +213,9 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "total_system_memory_human",
                 &memory::human_bytes(total),
             );
-            kv(out, "maxmemory", &0);
-            kv(out, "maxmemory_human", &"0B");
-            kv(out, "maxmemory_policy", &"noeviction");
+            kv(out, "maxmemory", &maxmemory);
+            kv(out, "maxmemory_human", &memory::human_bytes(maxmemory));
+            kv(out, "maxmemory_policy", &policy);
             kv(
                 out,
                 "mem_fragmentation_ratio",

@@ -24,8 +24,9 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Replies are flushed mid-batch once this much is pending, so a huge pipeline does not
 /// build an unbounded output buffer.
 const FLUSH_AT: usize = 1024 * 1024;
-/// Stands in for "no idle timeout" (the timer branch is disabled then anyway).
-const IDLE_NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How often an idle connection wakes to check its idle timeout (and whether CONFIG SET
+/// changed it), like Redis's once-a-second client cron.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 pub(super) async fn serve(
     mut socket: TcpStream,
@@ -37,7 +38,8 @@ pub(super) async fn serve(
         .stats
         .connections_received
         .fetch_add(1, Ordering::Relaxed);
-    let (maxclients, requirepass, timeout, max_bulk, qbuf_limit) = {
+    let mut epoch = shared.config_epoch.load(Ordering::Acquire);
+    let (maxclients, requirepass, timeout, max_bulk, mut qbuf_limit) = {
         let c = shared.config.read();
         (
             c.maxclients,
@@ -78,7 +80,8 @@ pub(super) async fn serve(
     let mut parser = RequestParser::new(max_bulk);
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
-    let idle = (timeout > 0).then(|| Duration::from_secs(timeout));
+    let mut idle = (timeout > 0).then(|| Duration::from_secs(timeout));
+    let mut last_io = tokio::time::Instant::now();
     // Built once and polled by reference in every read: re-creating notification futures
     // per read showed up in profiles of the request loop.
     let killer = handle.clone();
@@ -89,7 +92,9 @@ pub(super) async fn serve(
         }
     };
     tokio::pin!(closed);
-    let idle_timer = tokio::time::sleep(idle.unwrap_or(IDLE_NEVER));
+    // Not reset per read (that costs a timer-wheel update): it fires at most once a second
+    // and compares the time of the last read with the current timeout.
+    let idle_timer = tokio::time::sleep(idle.map_or(IDLE_CHECK, |d| d.min(IDLE_CHECK)));
     tokio::pin!(idle_timer);
 
     'conn: loop {
@@ -100,11 +105,26 @@ pub(super) async fn serve(
             biased;
             r = socket.read_buf(&mut rbuf) => r,
             _ = &mut closed => break,
-            _ = &mut idle_timer, if idle.is_some() => break,
+            _ = &mut idle_timer => {
+                refresh(&shared, &mut epoch, &mut parser, &mut session, &mut idle, &mut qbuf_limit);
+                let now = tokio::time::Instant::now();
+                if idle.is_some_and(|d| now >= last_io + d) {
+                    break;
+                }
+                let next = idle.map_or(now + IDLE_CHECK, |d| (last_io + d).min(now + IDLE_CHECK));
+                idle_timer.as_mut().reset(next);
+                continue;
+            }
         };
-        if let Some(d) = idle {
-            idle_timer.as_mut().reset(tokio::time::Instant::now() + d);
-        }
+        last_io = tokio::time::Instant::now();
+        refresh(
+            &shared,
+            &mut epoch,
+            &mut parser,
+            &mut session,
+            &mut idle,
+            &mut qbuf_limit,
+        );
         match read {
             Ok(0) | Err(_) => break,
             Ok(n) => {
@@ -169,6 +189,31 @@ pub(super) async fn serve(
     }
     let _ = socket.shutdown().await;
     shared.clients.remove(&id);
+}
+
+/// Re-reads the settings this connection copies once CONFIG SET has changed any (one relaxed
+/// load when nothing changed). A password set later does not log out a connection that is
+/// already in, as in Redis; clearing the password lets everyone in.
+fn refresh(
+    shared: &Shared,
+    epoch: &mut u64,
+    parser: &mut RequestParser,
+    session: &mut Session,
+    idle: &mut Option<Duration>,
+    qbuf_limit: &mut u64,
+) {
+    let now = shared.config_epoch.load(Ordering::Relaxed);
+    if now == *epoch {
+        return;
+    }
+    *epoch = now;
+    let c = shared.config.read();
+    parser.set_max_bulk(c.proto_max_bulk_len);
+    *qbuf_limit = c.client_query_buffer_limit;
+    *idle = (c.timeout > 0).then(|| Duration::from_secs(c.timeout));
+    if c.requirepass.is_none() {
+        session.authenticated = true;
+    }
 }
 
 /// Writes and clears the output buffer; false when the peer is gone.
