@@ -33,6 +33,21 @@ pub struct Session {
     /// CLIENT NO-TOUCH (mirrored in the handle for CLIENT LIST).
     pub no_touch: bool,
     pub handle: std::sync::Arc<ClientHandle>,
+    /// Commands queued since MULTI; `None` outside a transaction.
+    pub multi: Option<Multi>,
+    /// Keys this client WATCHes, as `(db, key)`.
+    pub watched: Vec<(usize, Bytes)>,
+    /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
+    pub watch_dirty: std::sync::Arc<AtomicBool>,
+}
+
+/// A transaction being queued (MULTI … EXEC).
+#[derive(Debug, Default)]
+pub struct Multi {
+    /// The queued requests, in order, as sent.
+    pub queue: Vec<Vec<Bytes>>,
+    /// A command was rejected while queuing (unknown, wrong arity…): EXEC answers EXECABORT.
+    pub failed: bool,
 }
 
 impl Session {
@@ -47,6 +62,9 @@ impl Session {
             close_after_reply: false,
             no_touch: false,
             handle,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }
     }
 

@@ -320,6 +320,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `RESET` — back to a fresh connection's state.
 fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    super::transaction::discard_transaction(ctx.shared, ctx.session);
     let s = &mut *ctx.session;
     s.select(0);
     s.set_resp3(false);

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::connection::help_reply;
 use super::table::*;
 use super::Ctx;
+use crate::notify::GENERIC;
 use crate::protocol::error::{INVALID_CURSOR, NO_SUCH_KEY};
 use crate::protocol::number::parse_i64;
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -198,7 +199,7 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     for k in removed {
-        ctx.modified(k);
+        ctx.modified(k, GENERIC, "del");
     }
     Ok(Reply::Int(n))
 }
@@ -274,11 +275,21 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit: Unit, relative: bool) ->
         return Ok(Reply::Int(0));
     }
     if at <= now as i64 {
+        // A deadline already past deletes the key, and replays as the DEL it was.
         db.remove(&key);
+        ctx.modified(&key, GENERIC, "del");
+        if ctx.propagating() {
+            ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
+        }
     } else {
         db.set_expiry(&key, Some(at as u64));
+        ctx.modified(&key, GENERIC, "expire");
+        // Replays must not depend on when they run: anything but PEXPIREAT becomes one.
+        if ctx.propagating() && (relative || unit == Unit::Seconds) {
+            let at = Bytes::from(at.to_string());
+            ctx.propagate(vec![Bytes::from_static(b"PEXPIREAT"), key, at]);
+        }
     }
-    ctx.modified(&key);
     Ok(Reply::Int(1))
 }
 
@@ -355,7 +366,7 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     db.set_expiry(&key, None);
-    ctx.modified(&key);
+    ctx.modified(&key, GENERIC, "persist");
     Ok(Reply::Int(1))
 }
 
@@ -469,8 +480,8 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     if let Some(entry) = db.remove(&src) {
         db.set_entry(&dst, entry);
     }
-    ctx.modified(&src);
-    ctx.modified(&dst);
+    ctx.modified(&src, GENERIC, "rename_from");
+    ctx.modified(&dst, GENERIC, "rename_to");
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -577,7 +588,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     to.set_entry(&dst, entry);
-    ctx.modified(&dst);
+    ctx.modified_in(target, &dst, GENERIC, "copy_to");
     Ok(Reply::Int(1))
 }
 
@@ -597,7 +608,8 @@ fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(entry) = ctx.db().remove(&key) {
         ctx.db_at(target).set_entry(&key, entry);
     }
-    ctx.modified(&key);
+    ctx.modified(&key, GENERIC, "move_from");
+    ctx.modified_in(target, &key, GENERIC, "move_to");
     Ok(Reply::Int(1))
 }
 

@@ -25,11 +25,12 @@ mod connection;
 mod keys;
 mod server;
 mod string;
+pub mod transaction;
 
 pub use table::{CommandSpec, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 6] {
+fn families() -> [&'static [CommandSpec]; 7] {
     [
         connection::COMMANDS,
         string::COMMANDS,
@@ -37,6 +38,7 @@ fn families() -> [&'static [CommandSpec]; 6] {
         server::COMMANDS,
         command::COMMANDS,
         config::COMMANDS,
+        transaction::COMMANDS,
     ]
 }
 
@@ -102,6 +104,10 @@ pub struct Ctx<'a, 'k> {
     pub spec: &'static CommandSpec,
     locked: &'a mut Locked<'k>,
     touch: bool,
+    /// Changes this command made (its part of the `dirty` counter).
+    changes: u64,
+    /// Whether the handler chose what to propagate itself (see [`Ctx::propagate`]).
+    propagated: bool,
 }
 
 impl<'k> Ctx<'_, 'k> {
@@ -126,23 +132,55 @@ impl<'k> Ctx<'_, 'k> {
         self.locked.now()
     }
 
-    /// Records a write to `key`: one place for the dirty counter (and, as they arrive,
-    /// WATCH invalidation, keyspace events and AOF propagation).
-    pub fn modified(&self, _key: &[u8]) {
-        self.shared
-            .keyspace
-            .stats
-            .dirty
-            .fetch_add(1, Ordering::Relaxed);
+    /// Records a write to `key` in the selected database: the dirty counter, WATCH
+    /// invalidation and the keyspace event `event` of notification class `class` (a
+    /// [`crate::notify`] bit), all while the key's shard is still locked. Unless the handler
+    /// calls [`Ctx::propagate`], a command that recorded a write is propagated as sent.
+    pub fn modified(&mut self, key: &[u8], class: u32, event: &'static str) {
+        let db = self.session.db;
+        self.modified_in(db, key, class, event);
     }
 
-    /// Records `n` writes that are not tied to one key (FLUSHDB, SWAPDB…).
-    pub fn modified_many(&self, n: u64) {
-        self.shared
-            .keyspace
-            .stats
-            .dirty
-            .fetch_add(n, Ordering::Relaxed);
+    /// [`Ctx::modified`] for a key of database `db` (MOVE, COPY … DB).
+    pub fn modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        self.changes += 1;
+        self.locked.touch_watched(db, key);
+        self.locked.event(db, key, class, event);
+    }
+
+    /// A further keyspace event for a key already recorded as modified (SET … EX fires
+    /// `set` then `expire`).
+    pub fn event(&mut self, key: &[u8], class: u32, event: &'static str) {
+        let db = self.session.db;
+        self.locked.event(db, key, class, event);
+    }
+
+    /// Counts `n` changes not tied to one key (FLUSHDB, FLUSHALL, SWAPDB); their WATCH
+    /// invalidation happens in the keyspace operation itself.
+    pub fn modified_many(&mut self, n: u64) {
+        self.changes += n;
+    }
+
+    /// Whether the propagation stream is recording: handlers that rewrite their argv for
+    /// replay build the rewritten form only then.
+    pub fn propagating(&self) -> bool {
+        self.locked.propagating()
+    }
+
+    /// Propagates `argv` (in the selected database) instead of the command as sent: the
+    /// deterministic form a replay needs (`PXAT` for relative expiries, `DEL` for GETDEL…).
+    /// May be called several times; calling it with nothing to propagate is not needed —
+    /// a handler that recorded no write propagates nothing.
+    pub fn propagate(&mut self, argv: Vec<Bytes>) {
+        self.propagated = true;
+        let db = self.session.db;
+        self.locked.propagate(db, argv);
+    }
+
+    /// Suppresses the default propagation of the command as sent (a handler that already
+    /// propagated what it did in another form, or a write that must not replay).
+    pub fn propagate_nothing(&mut self) {
+        self.propagated = true;
     }
 
     /// Validates a database index argument as SELECT, MOVE and COPY do.
@@ -155,14 +193,29 @@ impl<'k> Ctx<'_, 'k> {
     }
 }
 
-/// Runs one request and returns its reply: resolve, check, lock the command's shards, run.
+/// Runs one request and returns its reply: resolve, check, queue it inside MULTI, or lock
+/// the command's shards, run it and finish its effects (propagation under the locks, keyspace
+/// events after them).
 pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
     let spec = match admit(shared, session, &argv) {
         Ok(spec) => spec,
-        Err(e) => return e.into(),
+        Err(e) => {
+            // A rejected command inside MULTI dooms the transaction (EXECABORT).
+            if let Some(multi) = session.multi.as_mut() {
+                multi.failed = true;
+            }
+            return e.into();
+        }
     };
+    if session.multi.is_some() && !transaction::runs_in_multi(spec) {
+        return transaction::queue(session, spec, argv);
+    }
     let mut locked = lock_for(shared, spec, &argv);
-    run(shared, session, spec, argv, &mut locked)
+    let reply = run(shared, session, spec, argv, &mut locked);
+    let events = locked.finish();
+    drop(locked);
+    shared.publish_events(events);
+    reply
 }
 
 /// The checks every request passes before it runs: a known command with the right arity,
@@ -217,11 +270,21 @@ pub fn run(
         spec,
         locked,
         touch,
+        changes: 0,
+        propagated: false,
     };
-    match handler(&mut ctx, &mut args) {
+    let reply = match handler(&mut ctx, &mut args) {
         Ok(reply) => reply,
         Err(e) => e.into(),
+    };
+    if ctx.changes > 0 {
+        ctx.locked.dirty(ctx.changes);
+        if !ctx.propagated && ctx.locked.propagating() {
+            let db = ctx.session.db;
+            ctx.locked.propagate(db, args.argv().to_vec());
+        }
     }
+    reply
 }
 
 #[cfg(test)]

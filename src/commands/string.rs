@@ -5,6 +5,7 @@ use bytes::Bytes;
 use super::keys::{absolute_deadline, Unit};
 use super::table::*;
 use super::Ctx;
+use crate::notify::{GENERIC, STRING};
 use crate::protocol::error::{OVERFLOW, STRING_TOO_LONG};
 use crate::protocol::long_double::{self, LongDouble, Parsed};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -237,7 +238,24 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         (None, false) => Expiry::Persist,
     };
     db.set(&key, string(&value), expiry);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "set");
+    if let Some(at) = deadline {
+        ctx.event(&key, GENERIC, "expire");
+        // Replays must not depend on when they run: a relative expiry becomes PXAT.
+        if ctx.propagating() && o.expire.as_ref().is_some_and(|e| e.word != "pxat") {
+            ctx.propagate(set_pxat(&key, &value, at));
+        }
+    } else if o.get && ctx.propagating() {
+        // The old value is no business of a replay: SET … GET propagates without GET.
+        let argv: Vec<Bytes> = args
+            .argv()
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.propagate(argv);
+    }
     Ok(if o.get {
         Reply::opt_bulk(old.map(|s| s.to_bytes()))
     } else {
@@ -254,7 +272,7 @@ fn setnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     db.set(&key, string(&value), Expiry::Persist);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "set");
     Ok(Reply::Int(1))
 }
 
@@ -269,7 +287,11 @@ fn set_with_ttl(ctx: &mut Ctx, args: &mut Args, unit: Unit, name: &str) -> CmdRe
         .filter(|&t| t > 0)
         .ok_or_else(|| CmdError::invalid_expire(name))?;
     ctx.db().set(&key, string(&value), Expiry::At(at as u64));
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "set");
+    ctx.event(&key, GENERIC, "expire");
+    if ctx.propagating() {
+        ctx.propagate(set_pxat(&key, &value, at as u64));
+    }
     Ok(Reply::Ok)
 }
 
@@ -290,7 +312,10 @@ fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut db = ctx.db();
     let old = read_str(&mut db, &key)?.cloned();
     db.set(&key, string(&value), Expiry::Persist);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "set");
+    if ctx.propagating() {
+        ctx.propagate(vec![Bytes::from_static(b"SET"), key, value]);
+    }
     Ok(Reply::opt_bulk(old.map(|s| s.to_bytes())))
 }
 
@@ -302,7 +327,10 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Nil);
     };
     db.remove(&key);
-    ctx.modified(&key);
+    ctx.modified(&key, GENERIC, "del");
+    if ctx.propagating() {
+        ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
+    }
     Ok(Reply::Bulk(old))
 }
 
@@ -323,13 +351,24 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = deadline {
         if at <= now {
             db.remove(&key);
+            ctx.modified(&key, GENERIC, "del");
+            if ctx.propagating() {
+                ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
+            }
         } else {
             db.set_expiry(&key, Some(at));
+            ctx.modified(&key, GENERIC, "expire");
+            if ctx.propagating() {
+                let at = Bytes::from(at.to_string());
+                ctx.propagate(vec![Bytes::from_static(b"PEXPIREAT"), key, at]);
+            }
         }
-        ctx.modified(&key);
     } else if o.persist && db.expiry_of(&key).flatten().is_some() {
         db.set_expiry(&key, None);
-        ctx.modified(&key);
+        ctx.modified(&key, GENERIC, "persist");
+        if ctx.propagating() {
+            ctx.propagate(vec![Bytes::from_static(b"PERSIST"), key]);
+        }
     }
     Ok(Reply::Bulk(value))
 }
@@ -367,7 +406,7 @@ fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         db.set(k, string(v), Expiry::Persist);
     }
     for (k, _) in &pairs {
-        ctx.modified(k);
+        ctx.modified(k, STRING, "set");
     }
     Ok(Reply::Ok)
 }
@@ -383,7 +422,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         db.set(k, string(v), Expiry::Persist);
     }
     for (k, _) in &pairs {
-        ctx.modified(k);
+        ctx.modified(k, STRING, "set");
     }
     Ok(Reply::Int(1))
 }
@@ -396,7 +435,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     };
     let n = current.checked_add(delta).ok_or(CmdError::new(OVERFLOW))?;
     db.set(key, Value::Str(StrValue::Int(n)), Expiry::Keep);
-    ctx.modified(key);
+    ctx.modified(key, STRING, "incrby");
     Ok(Reply::Int(n))
 }
 
@@ -447,8 +486,29 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(sum.to_human());
     db.set(&key, Value::Str(StrValue::text(&text)), Expiry::Keep);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "incrbyfloat");
+    // Float formatting may differ where a replay runs: propagate the result itself.
+    if ctx.propagating() {
+        let argv = vec![
+            Bytes::from_static(b"SET"),
+            key,
+            text.clone(),
+            Bytes::from_static(b"KEEPTTL"),
+        ];
+        ctx.propagate(argv);
+    }
     Ok(Reply::Bulk(text))
+}
+
+/// `SET key value PXAT ms`: how a write with an expiry is propagated.
+fn set_pxat(key: &Bytes, value: &Bytes, at: u64) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        value.clone(),
+        Bytes::from_static(b"PXAT"),
+        Bytes::from(at.to_string()),
+    ]
 }
 
 fn max_string(ctx: &Ctx) -> u64 {
@@ -478,7 +538,7 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Value::Str(s) => s.len(),
     };
     db.set(&key, new, Expiry::Keep);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "append");
     Ok(Reply::Int(len as i64))
 }
 
@@ -552,7 +612,7 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     v[offset..offset + patch.len()].copy_from_slice(&patch);
     let len = v.len();
     db.set(&key, Value::Str(StrValue::raw(v)), Expiry::Keep);
-    ctx.modified(&key);
+    ctx.modified(&key, STRING, "setrange");
     Ok(Reply::Int(len as i64))
 }
 

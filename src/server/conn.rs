@@ -188,6 +188,7 @@ pub(super) async fn serve(
         }
     }
     let _ = socket.shutdown().await;
+    commands::transaction::discard_transaction(&shared, &mut session);
     shared.clients.remove(&id);
 }
 

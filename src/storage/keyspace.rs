@@ -145,26 +145,14 @@ impl Keyspace {
         self.notify_flags.load(Ordering::Relaxed)
     }
 
-    /// Removes `client` from the watchers of `keys` (UNWATCH, EXEC, DISCARD, disconnect).
+    /// Removes `client` from the watchers of `keys` (UNWATCH, DISCARD, disconnect), locking
+    /// their shards; [`Locked::unwatch`] does it under locks already held (EXEC).
     pub fn unwatch(&self, client: u64, keys: &[(usize, Bytes)]) {
         if keys.is_empty() {
             return;
         }
         let mut locked = self.lock(keys.iter().map(|(_, k)| k.as_ref()));
-        for (db, key) in keys {
-            let i = Self::shard_of(self.hash(key));
-            let shard = locked.shard(i);
-            let id = (*db, key.clone());
-            if let Some(watchers) = shard.watched.get_mut(&id) {
-                let before = watchers.len();
-                watchers.retain(|(c, _)| *c != client);
-                let gone = before - watchers.len();
-                if watchers.is_empty() {
-                    shard.watched.remove(&id);
-                }
-                self.watching.fetch_sub(gone, Ordering::Relaxed);
-            }
-        }
+        locked.unwatch(client, keys);
     }
 
     pub fn databases(&self) -> usize {
@@ -314,6 +302,24 @@ impl<'a> Locked<'a> {
         if watchers.iter().all(|(id, _)| *id != client) {
             watchers.push((client, flag.clone()));
             self.ks.watching.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Removes `client` from the watchers of `keys`, whose shards are locked.
+    pub fn unwatch(&mut self, client: u64, keys: &[(usize, Bytes)]) {
+        for (db, key) in keys {
+            let i = Keyspace::shard_of(self.ks.hash(key));
+            let shard = self.shard(i);
+            let id = (*db, key.clone());
+            if let Some(watchers) = shard.watched.get_mut(&id) {
+                let before = watchers.len();
+                watchers.retain(|(c, _)| *c != client);
+                let gone = before - watchers.len();
+                if watchers.is_empty() {
+                    shard.watched.remove(&id);
+                }
+                self.ks.watching.fetch_sub(gone, Ordering::Relaxed);
+            }
         }
     }
 
