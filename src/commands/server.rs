@@ -18,16 +18,23 @@ use crate::protocol::{Args, CmdError, CmdResult, Reply};
 use crate::session::ReplyMode;
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("info", -1, LOADING | STALE, DANGEROUS, Keys::NONE, info)
-        .doc(
-            "Returns information and statistics about the server.",
-            "1.0.0",
-        )
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ]),
+    CommandSpec::new(
+        "info",
+        -1,
+        LOADING | STALE | GLOBAL,
+        DANGEROUS,
+        Keys::NONE,
+        info,
+    )
+    .doc(
+        "Returns information and statistics about the server.",
+        "1.0.0",
+    )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
     CommandSpec::new(
         "shutdown",
         -1,
@@ -329,7 +336,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         "keyspace" => {
             out.push_str("# Keyspace\r\n");
             for db in 0..shared.keyspace.databases() {
-                let (keys, expires, avg_ttl) = shared.keyspace.db_stats(db, now);
+                let (keys, expires, avg_ttl) = ctx.locked().db_stats(db, now);
                 if keys > 0 {
                     let _ = write!(
                         out,

@@ -248,26 +248,9 @@ impl Keyspace {
     }
 
     /// `(keys, keys with an expiry, average remaining TTL in ms)` of one database, for
-    /// INFO keyspace.
+    /// INFO keyspace. Locks every shard; [`Locked::db_stats`] reads through locks held.
     pub fn db_stats(&self, db: usize, now: u64) -> (usize, usize, u64) {
-        let mut keys = 0;
-        let mut expires = 0;
-        let mut sum = 0u128;
-        for shard in self.shards.iter() {
-            let shard = shard.lock();
-            if let Some(d) = shard.dbs.get(db) {
-                keys += d.dict.len();
-                expires += d.expires.len();
-                sum += d.expire_sum;
-            }
-        }
-        let avg_ttl = if expires == 0 {
-            0
-        } else {
-            let remaining = sum.saturating_sub(u128::from(now) * expires as u128);
-            (remaining / expires as u128) as u64
-        };
-        (keys, expires, avg_ttl)
+        self.lock_all().db_stats(db, now)
     }
 }
 
@@ -321,6 +304,28 @@ impl<'a> Locked<'a> {
                 self.ks.watching.fetch_sub(gone, Ordering::Relaxed);
             }
         }
+    }
+
+    /// `(keys, keys with an expiry, average remaining TTL in ms)` of database `db`. Needs
+    /// every shard locked.
+    pub fn db_stats(&mut self, db: usize, now: u64) -> (usize, usize, u64) {
+        let mut keys = 0;
+        let mut expires = 0;
+        let mut sum = 0u128;
+        for i in 0..SHARDS {
+            if let Some(d) = self.shard(i).dbs.get(db) {
+                keys += d.dict.len();
+                expires += d.expires.len();
+                sum += d.expire_sum;
+            }
+        }
+        let avg_ttl = if expires == 0 {
+            0
+        } else {
+            let remaining = sum.saturating_sub(u128::from(now) * expires as u128);
+            (remaining / expires as u128) as u64
+        };
+        (keys, expires, avg_ttl)
     }
 
     /// Flags every client watching `(db, key)`: the key changed.
