@@ -4,6 +4,18 @@
 //! authentication in one place, locks the shards of the row's keys (or the whole keyspace for
 //! `GLOBAL` commands), runs the handler and returns its reply. Handlers parse with
 //! [`Args`], reach data through [`Ctx::db`], and report writes with [`Ctx::modified`].
+//!
+//! # Keys and locking
+//! A row declares its keys once, as Redis 7 key specs (`table.rs`): the legacy
+//! first/last/step of [`CommandSpec::new`] for plain commands, or `.key_specs(&[...])`
+//! (index or keyword begin, range or keynum find) when keys move with the arguments, plus
+//! a `keys_fn` for what no spec expresses. [`lock_for`] walks those specs over argv to pick
+//! the shards, and `COMMAND INFO`/`GETKEYS` read the same specs.
+//!
+//! A handler that reaches a key outside those shards has a wrong row. That is caught in
+//! every build: the keyspace records the violation (and still serves the access safely,
+//! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
+//! [`OUTSIDE_KEY_SPEC`], so the bug shows instead of silently breaking atomicity.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -25,7 +37,7 @@ mod keys;
 mod server;
 mod string;
 
-pub use table::{CommandSpec, KeySpec, Keys};
+pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
 fn families() -> [&'static [CommandSpec]; 5] {
@@ -183,15 +195,18 @@ pub fn admit(
     Ok(spec)
 }
 
-/// Locks what `spec` needs: its keys' shards, or every shard for `GLOBAL` commands.
+/// Locks what `spec` needs: its keys' shards (found by walking its key specs over `argv`,
+/// see [`CommandSpec::lock_keys`]; no allocation), or every shard for `GLOBAL` commands.
+/// Specs that cannot find their keys (a bad key count) add none: the handler then reports
+/// the error without touching a key.
 pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
     if spec.has(table::GLOBAL) {
-        shared.keyspace.lock_all()
-    } else {
-        shared
-            .keyspace
-            .lock(spec.keys.positions(argv.len()).map(|i| argv[i].as_ref()))
+        return shared.keyspace.lock_all();
     }
+    let ks = &shared.keyspace;
+    let mut mask = 0;
+    spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
+    ks.lock_mask(mask)
 }
 
 /// Runs an admitted command under locks the caller holds. `execute` locks per command;
@@ -216,11 +231,23 @@ pub fn run(
         locked,
         touch,
     };
-    match handler(&mut ctx, &mut args) {
+    let reply = match handler(&mut ctx, &mut args) {
         Ok(reply) => reply,
         Err(e) => e.into(),
+    };
+    if ctx.locked.take_violation() {
+        tracing::error!(
+            command = spec.name,
+            "a command touched a key outside its key spec: its reply was replaced by an error"
+        );
+        return CmdError::new(OUTSIDE_KEY_SPEC).into();
     }
+    reply
 }
+
+/// What a command answers when it touched a key its key specs did not name (a bug in its
+/// table row): see [`Locked`]'s docs.
+pub const OUTSIDE_KEY_SPEC: &str = "ERR internal error: command touched a key outside its key spec";
 
 #[cfg(test)]
 mod tests {
