@@ -1,6 +1,7 @@
 //! `COMMAND` and its subcommands, answered from the command table itself, so what clients
 //! learn about a command is what dispatch enforces.
 
+use super::docs::{doc, Arg};
 use super::table::*;
 use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx, KeySpec};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -181,6 +182,7 @@ fn info(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ))
 }
 
+/// The group of a row without a docs entry, guessed from its ACL categories.
 fn group(c: &CommandSpec) -> &'static str {
     if c.acl & STRING != 0 {
         "string"
@@ -193,12 +195,90 @@ fn group(c: &CommandSpec) -> &'static str {
     }
 }
 
+/// One argument of a `COMMAND DOCS` tree, with Redis 7.0's fields in its order.
+fn arg_entry(a: &Arg) -> Reply {
+    let mut f = vec![
+        (Reply::bulk("name"), Reply::bulk(a.name)),
+        (Reply::bulk("type"), Reply::bulk(a.kind.name())),
+    ];
+    if a.key_spec_index >= 0 {
+        f.push((
+            Reply::bulk("key_spec_index"),
+            Reply::Int(a.key_spec_index as i64),
+        ));
+    }
+    for (name, value) in [
+        ("token", a.token),
+        ("since", a.since),
+        ("deprecated_since", a.deprecated_since),
+    ] {
+        if !value.is_empty() {
+            f.push((Reply::bulk(name), Reply::bulk(value)));
+        }
+    }
+    if a.flags != 0 {
+        f.push((
+            Reply::bulk("flags"),
+            statuses(a.flag_names().map(String::from)),
+        ));
+    }
+    if !a.args.is_empty() {
+        f.push((
+            Reply::bulk("arguments"),
+            Reply::Array(a.args.iter().map(arg_entry).collect()),
+        ));
+    }
+    Reply::Map(f)
+}
+
+/// One command's `COMMAND DOCS` entry: the row's summary, then its docs entry (see
+/// `docs.rs`) in Redis 7.0's field order, then the subcommands'.
 fn docs_entry(c: &CommandSpec) -> Reply {
+    let d = doc(c.name);
     let mut fields = vec![
         (Reply::bulk("summary"), Reply::bulk(c.summary)),
-        (Reply::bulk("since"), Reply::bulk(c.since)),
-        (Reply::bulk("group"), Reply::bulk(group(c))),
+        (
+            Reply::bulk("since"),
+            Reply::bulk(d.map_or(c.since, |d| d.since)),
+        ),
+        (
+            Reply::bulk("group"),
+            Reply::bulk(d.map_or(group(c), |d| d.group)),
+        ),
     ];
+    if let Some(d) = d {
+        fields.push((Reply::bulk("complexity"), Reply::bulk(d.complexity)));
+        if !d.deprecated_since.is_empty() {
+            fields.extend([
+                (
+                    Reply::bulk("doc_flags"),
+                    statuses(["deprecated".to_string()]),
+                ),
+                (
+                    Reply::bulk("deprecated_since"),
+                    Reply::bulk(d.deprecated_since),
+                ),
+                (Reply::bulk("replaced_by"), Reply::bulk(d.replaced_by)),
+            ]);
+        }
+        if !d.history.is_empty() {
+            fields.push((
+                Reply::bulk("history"),
+                Reply::Set(
+                    d.history
+                        .iter()
+                        .map(|(v, what)| Reply::Array(vec![Reply::bulk(*v), Reply::bulk(*what)]))
+                        .collect(),
+                ),
+            ));
+        }
+        if !d.args.is_empty() {
+            fields.push((
+                Reply::bulk("arguments"),
+                Reply::Array(d.args.iter().map(arg_entry).collect()),
+            ));
+        }
+    }
     if !c.subcommands.is_empty() {
         fields.push((
             Reply::bulk("subcommands"),
@@ -213,7 +293,8 @@ fn docs_entry(c: &CommandSpec) -> Reply {
     Reply::Map(fields)
 }
 
-/// `COMMAND DOCS [command-name ...]` — summary, version and group of each command.
+/// `COMMAND DOCS [command-name ...]` — each command's summary, version, group, complexity,
+/// history and argument tree (what redis-cli shows as hints); unknown names are skipped.
 fn docs(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let rows: Vec<&CommandSpec> = if args.is_empty() {
         all_commands().collect()

@@ -29,6 +29,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 use crate::storage::{Db, Locked};
 
+pub mod docs;
 pub mod table;
 
 mod command;
