@@ -339,13 +339,14 @@ fn list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Array(names.into_iter().map(Reply::bulk).collect()))
 }
 
+/// GETKEYS' command line, its row, and `(position, spec index)` of each key.
+type FoundKeys = (Vec<bytes::Bytes>, &'static CommandSpec, Vec<(usize, usize)>);
+
 /// Resolves the command named by GETKEYS' arguments and finds its keys, with Redis's
 /// errors, checked in its order: unknown command, a command without keys, wrong arity, keys
 /// that cannot be found (a bad key count…) or none at all — except that commands whose
 /// keys are optional (EVAL, FCALL) then answer an empty list.
-fn keys_of(
-    args: &mut Args,
-) -> Result<(Vec<bytes::Bytes>, &'static CommandSpec, Vec<(usize, usize)>), CmdError> {
+fn keys_of(args: &mut Args) -> Result<FoundKeys, CmdError> {
     let argv = args.rest();
     let invalid = || CmdError::new("ERR Invalid command specified");
     let cmd = lookup(&argv[0]).ok_or_else(invalid)?;

@@ -232,7 +232,7 @@ impl Found {
     }
 
     pub fn contains(self, pos: usize) -> bool {
-        pos >= self.first && pos <= self.last && (pos - self.first) % self.step.max(1) == 0
+        pos >= self.first && pos <= self.last && (pos - self.first).is_multiple_of(self.step.max(1))
     }
 }
 
