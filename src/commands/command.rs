@@ -419,7 +419,7 @@ fn help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             ("COUNT", "Return the number of commands."),
             (
                 "DOCS [<command-name> ...]",
-                "Return the summary, version and group of commands.",
+                "Return the documentation of the named commands, or of all of them.",
             ),
             (
                 "GETKEYS <full-command>",
