@@ -484,14 +484,16 @@ impl CommandSpec {
     }
 
     /// Calls `found(position)` for every argv position whose shard the command must lock:
-    /// the keys of every spec (incomplete ones included) plus those of `keys_fn`. May
+    /// the keys of every spec (incomplete ones included, `not_key` ones excluded) plus those
+    /// of `keys_fn`. May
     /// repeat a position; never allocates. Rows without explicit specs use the legacy range.
     #[inline]
     pub fn lock_keys(&self, argv: &[bytes::Bytes], mut found: impl FnMut(usize)) {
         if self.key_specs.is_empty() {
             self.keys.positions(argv.len()).for_each(&mut found);
         } else {
-            for ks in self.key_specs {
+            // `not_key` specs (SPUBLISH's shard channel) name no data: nothing to lock.
+            for ks in self.key_specs.iter().filter(|k| !k.has_flag("not_key")) {
                 if let Some(f) = ks.find(argv) {
                     f.positions().for_each(&mut found);
                 }
@@ -913,6 +915,13 @@ mod tests {
         assert_eq!(keys(&geo, "georadius k 1 2 3 m withdist"), v("k"));
         assert_eq!(keys(&geo, "georadius k 1 2 3 m store"), v("k"));
         assert_eq!(geo.legacy_keys(), (Keys::ONE, true));
+
+        // SPUBLISH's channel is a spec (for cluster routing) but not data: GETKEYS shows
+        // it, locking skips it.
+        const SPUBLISH: &[KeySpec] = &[KeySpec::at(1, &["not_key"])];
+        let spublish = row(0, SPUBLISH);
+        assert_eq!(keys(&spublish, "spublish ch msg"), v("ch"));
+        assert!(locked(&spublish, "spublish ch msg").is_empty());
     }
 
     #[test]
