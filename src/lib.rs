@@ -18,8 +18,10 @@
 //! # Layout
 //! - `protocol/` — request decoding (multibulk + inline), [`Reply`] encoding in RESP2/RESP3,
 //!   the argument cursor and the shared error texts.
-//! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`), one
-//!   file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`, `config.rs`).
+//! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
+//!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
+//!   one file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`,
+//!   `config.rs`, `transaction.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   value types, glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,

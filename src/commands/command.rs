@@ -1,6 +1,7 @@
 //! `COMMAND` and its subcommands, answered from the command table itself, so what clients
 //! learn about a command is what dispatch enforces.
 
+use super::docs::{doc, Arg};
 use super::table::*;
 use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx, KeySpec};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -61,7 +62,57 @@ fn statuses(items: impl IntoIterator<Item = String>) -> Reply {
     Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
 }
 
+fn search_entry(kind: &'static str, spec: Vec<(&'static str, Reply)>) -> Reply {
+    Reply::Map(vec![
+        (Reply::bulk("type"), Reply::bulk(kind)),
+        (
+            Reply::bulk("spec"),
+            Reply::Map(spec.into_iter().map(|(k, v)| (Reply::bulk(k), v)).collect()),
+        ),
+    ])
+}
+
+/// One key spec as `COMMAND INFO` shows it: notes (when any), flags, begin_search, find_keys.
 fn key_spec_entry(k: &KeySpec) -> Reply {
+    let int = |n: i32| Reply::Int(n as i64);
+    let begin = match k.begin {
+        BeginSearch::Index(i) => search_entry("index", vec![("index", int(i))]),
+        BeginSearch::Keyword { keyword, startfrom } => search_entry(
+            "keyword",
+            vec![
+                ("keyword", Reply::bulk(keyword)),
+                ("startfrom", int(startfrom)),
+            ],
+        ),
+        BeginSearch::Unknown => search_entry("unknown", vec![]),
+    };
+    let find = match k.find {
+        FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        } => search_entry(
+            "range",
+            vec![
+                ("lastkey", int(lastkey)),
+                ("keystep", int(keystep)),
+                ("limit", int(limit)),
+            ],
+        ),
+        FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        } => search_entry(
+            "keynum",
+            vec![
+                ("keynumidx", int(keynumidx)),
+                ("firstkey", int(firstkey)),
+                ("keystep", int(keystep)),
+            ],
+        ),
+        FindKeys::Unknown => search_entry("unknown", vec![]),
+    };
     let mut fields = Vec::with_capacity(4);
     if !k.notes.is_empty() {
         fields.push((Reply::bulk("notes"), Reply::bulk(k.notes)));
@@ -71,30 +122,8 @@ fn key_spec_entry(k: &KeySpec) -> Reply {
             Reply::bulk("flags"),
             statuses(k.flags.iter().map(|f| f.to_string())),
         ),
-        (
-            Reply::bulk("begin_search"),
-            Reply::Map(vec![
-                (Reply::bulk("type"), Reply::bulk("index")),
-                (
-                    Reply::bulk("spec"),
-                    Reply::Map(vec![(Reply::bulk("index"), Reply::Int(k.index as i64))]),
-                ),
-            ]),
-        ),
-        (
-            Reply::bulk("find_keys"),
-            Reply::Map(vec![
-                (Reply::bulk("type"), Reply::bulk("range")),
-                (
-                    Reply::bulk("spec"),
-                    Reply::Map(vec![
-                        (Reply::bulk("lastkey"), Reply::Int(k.lastkey as i64)),
-                        (Reply::bulk("keystep"), Reply::Int(k.keystep as i64)),
-                        (Reply::bulk("limit"), Reply::Int(0)),
-                    ]),
-                ),
-            ]),
-        ),
+        (Reply::bulk("begin_search"), begin),
+        (Reply::bulk("find_keys"), find),
     ]);
     Reply::Map(fields)
 }
@@ -103,7 +132,7 @@ fn key_spec_entry(k: &KeySpec) -> Reply {
 /// strings, tips and key specs are sets in RESP3, and subcommands are an empty set when
 /// there are none but an array otherwise.
 fn info_entry(c: &CommandSpec) -> Reply {
-    let k = c.keys;
+    let (k, _) = c.legacy_keys();
     let subcommands: Vec<Reply> = c.subcommands.iter().map(info_entry).collect();
     Reply::Array(vec![
         Reply::bulk(c.name),
@@ -153,6 +182,7 @@ fn info(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ))
 }
 
+/// The group of a row without a docs entry, guessed from its ACL categories.
 fn group(c: &CommandSpec) -> &'static str {
     if c.acl & STRING != 0 {
         "string"
@@ -165,12 +195,90 @@ fn group(c: &CommandSpec) -> &'static str {
     }
 }
 
+/// One argument of a `COMMAND DOCS` tree, with Redis 7.0's fields in its order.
+fn arg_entry(a: &Arg) -> Reply {
+    let mut f = vec![
+        (Reply::bulk("name"), Reply::bulk(a.name)),
+        (Reply::bulk("type"), Reply::bulk(a.kind.name())),
+    ];
+    if a.key_spec_index >= 0 {
+        f.push((
+            Reply::bulk("key_spec_index"),
+            Reply::Int(a.key_spec_index as i64),
+        ));
+    }
+    for (name, value) in [
+        ("token", a.token),
+        ("since", a.since),
+        ("deprecated_since", a.deprecated_since),
+    ] {
+        if !value.is_empty() {
+            f.push((Reply::bulk(name), Reply::bulk(value)));
+        }
+    }
+    if a.flags != 0 {
+        f.push((
+            Reply::bulk("flags"),
+            statuses(a.flag_names().map(String::from)),
+        ));
+    }
+    if !a.args.is_empty() {
+        f.push((
+            Reply::bulk("arguments"),
+            Reply::Array(a.args.iter().map(arg_entry).collect()),
+        ));
+    }
+    Reply::Map(f)
+}
+
+/// One command's `COMMAND DOCS` entry: the row's summary, then its docs entry (see
+/// `docs.rs`) in Redis 7.0's field order, then the subcommands'.
 fn docs_entry(c: &CommandSpec) -> Reply {
+    let d = doc(c.name);
     let mut fields = vec![
         (Reply::bulk("summary"), Reply::bulk(c.summary)),
-        (Reply::bulk("since"), Reply::bulk(c.since)),
-        (Reply::bulk("group"), Reply::bulk(group(c))),
+        (
+            Reply::bulk("since"),
+            Reply::bulk(d.map_or(c.since, |d| d.since)),
+        ),
+        (
+            Reply::bulk("group"),
+            Reply::bulk(d.map_or(group(c), |d| d.group)),
+        ),
     ];
+    if let Some(d) = d {
+        fields.push((Reply::bulk("complexity"), Reply::bulk(d.complexity)));
+        if !d.deprecated_since.is_empty() {
+            fields.extend([
+                (
+                    Reply::bulk("doc_flags"),
+                    statuses(["deprecated".to_string()]),
+                ),
+                (
+                    Reply::bulk("deprecated_since"),
+                    Reply::bulk(d.deprecated_since),
+                ),
+                (Reply::bulk("replaced_by"), Reply::bulk(d.replaced_by)),
+            ]);
+        }
+        if !d.history.is_empty() {
+            fields.push((
+                Reply::bulk("history"),
+                Reply::Set(
+                    d.history
+                        .iter()
+                        .map(|(v, what)| Reply::Array(vec![Reply::bulk(*v), Reply::bulk(*what)]))
+                        .collect(),
+                ),
+            ));
+        }
+        if !d.args.is_empty() {
+            fields.push((
+                Reply::bulk("arguments"),
+                Reply::Array(d.args.iter().map(arg_entry).collect()),
+            ));
+        }
+    }
     if !c.subcommands.is_empty() {
         fields.push((
             Reply::bulk("subcommands"),
@@ -185,7 +293,8 @@ fn docs_entry(c: &CommandSpec) -> Reply {
     Reply::Map(fields)
 }
 
-/// `COMMAND DOCS [command-name ...]` — summary, version and group of each command.
+/// `COMMAND DOCS [command-name ...]` — each command's summary, version, group, complexity,
+/// history and argument tree (what redis-cli shows as hints); unknown names are skipped.
 fn docs(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let rows: Vec<&CommandSpec> = if args.is_empty() {
         all_commands().collect()
@@ -230,41 +339,51 @@ fn list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Array(names.into_iter().map(Reply::bulk).collect()))
 }
 
-/// Resolves the command named by GETKEYS' arguments and its key positions.
-fn keys_of(
-    args: &mut Args,
-) -> Result<(Vec<bytes::Bytes>, &'static CommandSpec, Vec<usize>), CmdError> {
+/// GETKEYS' command line, its row, and `(position, spec index)` of each key.
+type FoundKeys = (Vec<bytes::Bytes>, &'static CommandSpec, Vec<(usize, usize)>);
+
+/// Resolves the command named by GETKEYS' arguments and finds its keys, with Redis's
+/// errors, checked in its order: unknown command, a command without keys, wrong arity, keys
+/// that cannot be found (a bad key count…) or none at all — except that commands whose
+/// keys are optional (EVAL, FCALL) then answer an empty list.
+fn keys_of(args: &mut Args) -> Result<FoundKeys, CmdError> {
     let argv = args.rest();
-    let Some(cmd) = lookup(&argv[0]) else {
-        return Err(CmdError::new("ERR Invalid command specified"));
-    };
+    let invalid = || CmdError::new("ERR Invalid command specified");
+    let cmd = lookup(&argv[0]).ok_or_else(invalid)?;
     let spec = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
-        lookup_sub(cmd, &argv[1]).ok_or(CmdError::new("ERR Invalid command specified"))?
+        lookup_sub(cmd, &argv[1]).ok_or_else(invalid)?
     } else {
         cmd
     };
+    if !spec.has_keys() {
+        return Err(CmdError::new("ERR The command has no key arguments"));
+    }
     if !spec.arity_ok(argv.len()) {
         return Err(CmdError::new(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let positions: Vec<usize> = spec.keys.positions(argv.len()).collect();
-    if positions.is_empty() {
-        return Err(CmdError::new("ERR The command has no key arguments"));
+    let keys = spec.find_keys(&argv).unwrap_or_default();
+    if keys.is_empty() && !spec.has(NO_MANDATORY_KEYS) {
+        return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
-    Ok((argv, spec, positions))
+    Ok((argv, spec, keys))
 }
 
 /// `COMMAND GETKEYS command [arg ...]`.
 fn getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let (argv, _, positions) = keys_of(args)?;
-    Ok(Reply::bulks(positions.into_iter().map(|i| argv[i].clone())))
+    let (argv, _, keys) = keys_of(args)?;
+    Ok(Reply::bulks(keys.into_iter().map(|(i, _)| argv[i].clone())))
 }
 
-/// The flags of the key at argv position `pos`: those of the key spec covering it. SET's
-/// depend on its arguments, as Redis's `setGetKeys` decides: `RW access update` with GET,
-/// `OW update` without.
-fn flags_at(spec: &CommandSpec, argv: &[bytes::Bytes], pos: usize) -> &'static [&'static str] {
+/// The flags of a key found by spec `spec_index`. Specs flagged `variable_flags` depend on
+/// the arguments, as Redis's per-command key functions decide; SET's: `RW access update`
+/// with GET, `OW update` without.
+fn key_flags(
+    spec: &CommandSpec,
+    argv: &[bytes::Bytes],
+    spec_index: usize,
+) -> &'static [&'static str] {
     if spec.name == "set" {
         let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
         return if get {
@@ -273,22 +392,18 @@ fn flags_at(spec: &CommandSpec, argv: &[bytes::Bytes], pos: usize) -> &'static [
             &["OW", "update"]
         };
     }
-    spec.specs()
-        .iter()
-        .find(|k| k.covers(pos, argv.len()))
-        .map_or(&[], |k| k.flags)
+    spec.specs().get(spec_index).map_or(&[], |k| k.flags)
 }
 
 /// `COMMAND GETKEYSANDFLAGS command [arg ...]`.
 fn getkeysandflags(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let (argv, spec, positions) = keys_of(args)?;
+    let (argv, spec, keys) = keys_of(args)?;
     Ok(Reply::Array(
-        positions
-            .into_iter()
-            .map(|i| {
+        keys.into_iter()
+            .map(|(i, s)| {
                 Reply::Array(vec![
                     Reply::Bulk(argv[i].clone()),
-                    statuses(flags_at(spec, &argv, i).iter().map(|f| f.to_string())),
+                    statuses(key_flags(spec, &argv, s).iter().map(|f| f.to_string())),
                 ])
             })
             .collect(),
@@ -304,7 +419,7 @@ fn help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             ("COUNT", "Return the number of commands."),
             (
                 "DOCS [<command-name> ...]",
-                "Return the summary, version and group of commands.",
+                "Return the documentation of the named commands, or of all of them.",
             ),
             (
                 "GETKEYS <full-command>",

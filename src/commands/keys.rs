@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::connection::help_reply;
 use super::table::*;
 use super::Ctx;
-use crate::notify::GENERIC;
+use crate::notify;
 use crate::protocol::error::{INVALID_CURSOR, NO_SUCH_KEY};
 use crate::protocol::number::parse_i64;
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -199,7 +199,7 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     for k in removed {
-        ctx.modified(k, GENERIC, "del");
+        ctx.modified(k, notify::GENERIC, "del");
     }
     Ok(Reply::Int(n))
 }
@@ -277,13 +277,13 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit: Unit, relative: bool) ->
     if at <= now as i64 {
         // A deadline already past deletes the key, and replays as the DEL it was.
         db.remove(&key);
-        ctx.modified(&key, GENERIC, "del");
+        ctx.modified(&key, notify::GENERIC, "del");
         if ctx.propagating() {
             ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
         }
     } else {
         db.set_expiry(&key, Some(at as u64));
-        ctx.modified(&key, GENERIC, "expire");
+        ctx.modified(&key, notify::GENERIC, "expire");
         // Replays must not depend on when they run: anything but PEXPIREAT becomes one.
         if ctx.propagating() && (relative || unit == Unit::Seconds) {
             let at = Bytes::from(at.to_string());
@@ -366,7 +366,7 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     db.set_expiry(&key, None);
-    ctx.modified(&key, GENERIC, "persist");
+    ctx.modified(&key, notify::GENERIC, "persist");
     Ok(Reply::Int(1))
 }
 
@@ -480,8 +480,8 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     if let Some(entry) = db.remove(&src) {
         db.set_entry(&dst, entry);
     }
-    ctx.modified(&src, GENERIC, "rename_from");
-    ctx.modified(&dst, GENERIC, "rename_to");
+    ctx.modified(&src, notify::GENERIC, "rename_from");
+    ctx.modified(&dst, notify::GENERIC, "rename_to");
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -588,7 +588,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     to.set_entry(&dst, entry);
-    ctx.modified_in(target, &dst, GENERIC, "copy_to");
+    ctx.modified_in(target, &dst, notify::GENERIC, "copy_to");
     Ok(Reply::Int(1))
 }
 
@@ -608,8 +608,8 @@ fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(entry) = ctx.db().remove(&key) {
         ctx.db_at(target).set_entry(&key, entry);
     }
-    ctx.modified(&key, GENERIC, "move_from");
-    ctx.modified_in(target, &key, GENERIC, "move_to");
+    ctx.modified(&key, notify::GENERIC, "move_from");
+    ctx.modified_in(target, &key, notify::GENERIC, "move_to");
     Ok(Reply::Int(1))
 }
 

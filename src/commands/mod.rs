@@ -4,6 +4,18 @@
 //! authentication in one place, locks the shards of the row's keys (or the whole keyspace for
 //! `GLOBAL` commands), runs the handler and returns its reply. Handlers parse with
 //! [`Args`], reach data through [`Ctx::db`], and report writes with [`Ctx::modified`].
+//!
+//! # Keys and locking
+//! A row declares its keys once, as Redis 7 key specs (`table.rs`): the legacy
+//! first/last/step of [`CommandSpec::new`] for plain commands, or `.key_specs(&[...])`
+//! (index or keyword begin, range or keynum find) when keys move with the arguments, plus
+//! a `keys_fn` for what no spec expresses. [`lock_for`] walks those specs over argv to pick
+//! the shards, and `COMMAND INFO`/`GETKEYS` read the same specs.
+//!
+//! A handler that reaches a key outside those shards has a wrong row. That is caught in
+//! every build: the keyspace records the violation (and still serves the access safely,
+//! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
+//! [`OUTSIDE_KEY_SPEC`], so the bug shows instead of silently breaking atomicity.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -17,6 +29,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 use crate::storage::{Db, Locked};
 
+pub mod docs;
 pub mod table;
 
 mod command;
@@ -27,7 +40,7 @@ mod server;
 mod string;
 pub mod transaction;
 
-pub use table::{CommandSpec, KeySpec, Keys};
+pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
 fn families() -> [&'static [CommandSpec]; 7] {
@@ -238,15 +251,18 @@ pub fn admit(
     Ok(spec)
 }
 
-/// Locks what `spec` needs: its keys' shards, or every shard for `GLOBAL` commands.
+/// Locks what `spec` needs: its keys' shards (found by walking its key specs over `argv`,
+/// see [`CommandSpec::lock_keys`]; no allocation), or every shard for `GLOBAL` commands.
+/// Specs that cannot find their keys (a bad key count) add none: the handler then reports
+/// the error without touching a key.
 pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
     if spec.has(table::GLOBAL) {
-        shared.keyspace.lock_all()
-    } else {
-        shared
-            .keyspace
-            .lock(spec.keys.positions(argv.len()).map(|i| argv[i].as_ref()))
+        return shared.keyspace.lock_all();
     }
+    let ks = &shared.keyspace;
+    let mut mask = 0;
+    spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
+    ks.lock_mask(mask)
 }
 
 /// Runs an admitted command under locks the caller holds. `execute` locks per command;
@@ -277,6 +293,13 @@ pub fn run(
         Ok(reply) => reply,
         Err(e) => e.into(),
     };
+    if ctx.locked.take_violation() {
+        tracing::error!(
+            command = spec.name,
+            "a command touched a key outside its key spec: its reply was replaced by an error"
+        );
+        return CmdError::new(OUTSIDE_KEY_SPEC).into();
+    }
     if ctx.changes > 0 {
         ctx.locked.dirty(ctx.changes);
         if !ctx.propagated && ctx.locked.propagating() {
@@ -286,6 +309,10 @@ pub fn run(
     }
     reply
 }
+
+/// What a command answers when it touched a key its key specs did not name (a bug in its
+/// table row): see [`Locked`]'s docs.
+pub const OUTSIDE_KEY_SPEC: &str = "ERR internal error: command touched a key outside its key spec";
 
 #[cfg(test)]
 mod tests {
@@ -307,6 +334,20 @@ mod tests {
                 assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
                 assert!(s.handler.is_some(), "{}", s.name);
             }
+        }
+    }
+
+    #[test]
+    fn key_specs_agree_with_the_legacy_range() {
+        for c in all_commands().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            for ks in c.specs() {
+                for f in ks.flags {
+                    assert!(table::KEY_SPEC_FLAGS.contains(f), "{}: flag {f}", c.name);
+                }
+            }
+            // A row's first/last/step is what COMMAND INFO computes from its specs.
+            let (legacy, _) = c.legacy_keys();
+            assert_eq!(legacy, c.keys, "{}: Keys disagree with key_specs", c.name);
         }
     }
 
@@ -447,5 +488,218 @@ mod robustness {
                 shared.clock().advance(250);
             }
         }
+    }
+}
+
+/// Every row's key specs against its handler: for sample arguments of every command and
+/// subcommand, the keys the handler looks up must be exactly the keys the specs name (no
+/// touch outside the locked shards, no spec key the handler ignores).
+#[cfg(test)]
+mod key_specs_match_handlers {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use crate::session::ClientHandle;
+    use std::collections::{BTreeSet, HashSet};
+    use std::sync::Arc;
+
+    /// Sample requests per row. A leading `~` marks a request whose handler may stop before
+    /// looking every key up (an error, an early answer): its keys must then only be a subset.
+    const SAMPLES: &[(&str, &[&str])] = &[
+        ("command", &["command"]),
+        ("command|count", &["command count"]),
+        ("command|list", &["command list filterby pattern g*"]),
+        ("command|info", &["command info get set"]),
+        ("command|docs", &["command docs get client"]),
+        ("command|getkeys", &["command getkeys mset a 1 b 2"]),
+        (
+            "command|getkeysandflags",
+            &["command getkeysandflags set a 1 get"],
+        ),
+        ("command|help", &["command help"]),
+        ("ping", &["ping", "ping x"]),
+        ("echo", &["echo x"]),
+        ("quit", &["quit"]),
+        ("select", &["select 1"]),
+        ("hello", &["hello 3", "hello"]),
+        ("auth", &["auth secret"]),
+        ("reset", &["reset"]),
+        ("client|id", &["client id"]),
+        ("client|setname", &["client setname me"]),
+        ("client|getname", &["client getname"]),
+        ("client|setinfo", &["client setinfo lib-name x"]),
+        ("client|list", &["client list"]),
+        ("client|info", &["client info"]),
+        ("client|kill", &["client kill id 999999"]),
+        ("client|no-evict", &["client no-evict on"]),
+        ("client|no-touch", &["client no-touch on"]),
+        ("client|reply", &["client reply on"]),
+        ("client|help", &["client help"]),
+        ("del", &["del a b nosuch"]),
+        ("unlink", &["unlink a b"]),
+        ("exists", &["exists a b nosuch a"]),
+        ("expire", &["expire a 100", "expire a 100 nx"]),
+        ("pexpire", &["pexpire a 100000"]),
+        ("expireat", &["expireat a 4000000000"]),
+        ("pexpireat", &["pexpireat a 4000000000000"]),
+        ("ttl", &["ttl a"]),
+        ("pttl", &["pttl a"]),
+        ("expiretime", &["expiretime a"]),
+        ("pexpiretime", &["pexpiretime a"]),
+        ("persist", &["persist a"]),
+        ("type", &["type a"]),
+        ("keys", &["keys *"]),
+        ("scan", &["scan 0 match * count 100"]),
+        ("rename", &["rename a c", "~rename nosuch c"]),
+        ("renamenx", &["renamenx a b", "renamenx a c"]),
+        ("randomkey", &["randomkey"]),
+        ("dbsize", &["dbsize"]),
+        ("flushdb", &["flushdb"]),
+        ("flushall", &["flushall"]),
+        ("swapdb", &["swapdb 0 1"]),
+        (
+            "copy",
+            &["copy a c", "copy a b db 0 replace", "copy a c db 3"],
+        ),
+        ("move", &["move a 1"]),
+        ("touch", &["touch a b nosuch"]),
+        ("object|encoding", &["object encoding a"]),
+        ("object|freq", &["~object freq a"]),
+        ("object|idletime", &["object idletime a"]),
+        ("object|refcount", &["object refcount a"]),
+        ("object|help", &["object help"]),
+        ("info", &["info", "info keyspace"]),
+        ("shutdown", &["shutdown abort"]),
+        ("get", &["get a", "get nosuch"]),
+        (
+            "set",
+            &["set a x", "set c x nx get", "set a x xx ex 100 get"],
+        ),
+        ("setnx", &["setnx c x", "setnx a x"]),
+        ("setex", &["setex c 10 x"]),
+        ("psetex", &["psetex c 10000 x"]),
+        ("getset", &["getset a x"]),
+        ("getdel", &["getdel a"]),
+        ("getex", &["getex a persist", "getex a ex 100"]),
+        ("mget", &["mget a b nosuch"]),
+        ("mset", &["mset a 1 b 2 c 3"]),
+        ("msetnx", &["msetnx c 1 d 2", "~msetnx a 1 c 2"]),
+        ("incr", &["incr n"]),
+        ("decr", &["decr n"]),
+        ("incrby", &["incrby n 5"]),
+        ("decrby", &["decrby n 5"]),
+        ("incrbyfloat", &["incrbyfloat n 1.5"]),
+        ("append", &["append a x", "append c x"]),
+        ("strlen", &["strlen a"]),
+        ("getrange", &["getrange a 0 -1"]),
+        ("setrange", &["setrange a 1 x"]),
+        ("substr", &["substr a 0 1"]),
+        ("lcs", &["lcs a b", "lcs a b len"]),
+        ("config|get", &["config get maxmemory*"]),
+        ("config|set", &["config set timeout 0"]),
+        ("config|resetstat", &["config resetstat"]),
+        ("config|rewrite", &["config rewrite"]),
+        ("config|help", &["config help"]),
+        ("multi", &["multi"]),
+        ("exec", &["exec"]),
+        ("discard", &["discard"]),
+        ("watch", &["watch a b nosuch"]),
+        ("unwatch", &["unwatch"]),
+    ];
+
+    fn argv(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|w| Bytes::from(w.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn every_row_has_samples() {
+        let sampled: HashSet<&str> = SAMPLES.iter().map(|(n, _)| *n).collect();
+        for c in all_commands() {
+            let rows: Vec<&CommandSpec> = if c.subcommands.is_empty() {
+                vec![c]
+            } else {
+                c.subcommands.iter().collect()
+            };
+            for r in rows {
+                assert!(
+                    sampled.contains(r.name),
+                    "no key-spec sample for {}",
+                    r.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn handlers_touch_exactly_the_keys_their_specs_name() {
+        for (name, lines) in SAMPLES {
+            for line in *lines {
+                let (subset, line) = match line.strip_prefix('~') {
+                    Some(l) => (true, l),
+                    None => (false, *line),
+                };
+                let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+                let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+                let mut session = Session::new(handle, true);
+                for setup in ["set a hello", "set b world", "set n 10"] {
+                    execute(&shared, &mut session, argv(setup));
+                }
+                let argv = argv(line);
+                let spec = match admit(&shared, &mut session, &argv) {
+                    Ok(s) => s,
+                    Err(e) => panic!("{line}: {}", e.text()),
+                };
+                assert_eq!(spec.name, *name, "{line}");
+                let mut expected = BTreeSet::new();
+                spec.lock_keys(&argv, |i| {
+                    expected.insert(shared.keyspace.hash(&argv[i]));
+                });
+                let mut locked = lock_for(&shared, spec, &argv);
+                let reply = run(&shared, &mut session, spec, argv, &mut locked);
+                if let Reply::Error(e) = &reply {
+                    assert_ne!(e.as_ref(), OUTSIDE_KEY_SPEC, "{line}");
+                }
+                if spec.has(table::GLOBAL) {
+                    continue;
+                }
+                let touched: BTreeSet<u64> = locked.take_touched().into_iter().collect();
+                assert!(
+                    touched.is_subset(&expected),
+                    "{line}: looked up a key its specs do not name"
+                );
+                if !subset {
+                    assert_eq!(touched, expected, "{line}: a spec key was not looked up");
+                }
+            }
+        }
+    }
+
+    /// The safety net itself: a row whose spec misses a key gets an error reply, in every
+    /// build, and the server state stays usable.
+    #[test]
+    fn touching_an_unlocked_shard_turns_the_reply_into_an_error() {
+        fn bad(ctx: &mut Ctx, args: &mut Args) -> crate::protocol::CmdResult {
+            let mut last = Reply::Nil;
+            for k in args.by_ref() {
+                last = ctx.db().get(&k).map_or(Reply::Nil, |_| Reply::Ok);
+            }
+            Ok(last)
+        }
+        static BAD: CommandSpec = CommandSpec::new("bad", -2, table::READONLY, 0, Keys::ONE, bad);
+        let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+        let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+        let mut session = Session::new(handle, true);
+        // Enough keys that some land outside the first key's shard.
+        let mut argv = vec![Bytes::from_static(b"bad")];
+        argv.extend((0..64).map(|i| Bytes::from(format!("key{i}"))));
+        let mut locked = lock_for(&shared, &BAD, &argv);
+        let reply = run(&shared, &mut session, &BAD, argv.clone(), &mut locked);
+        assert!(matches!(&reply, Reply::Error(e) if e == OUTSIDE_KEY_SPEC));
+        drop(locked);
+        // Nothing stays locked: a later command over every shard still runs.
+        let reply = execute(&shared, &mut session, vec![Bytes::from_static(b"dbsize")]);
+        assert!(matches!(reply, Reply::Int(0)));
     }
 }

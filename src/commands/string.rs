@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::keys::{absolute_deadline, Unit};
 use super::table::*;
 use super::Ctx;
-use crate::notify::{GENERIC, STRING};
+use crate::notify;
 use crate::protocol::error::{OVERFLOW, STRING_TOO_LONG};
 use crate::protocol::long_double::{self, LongDouble, Parsed};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
@@ -238,9 +238,9 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         (None, false) => Expiry::Persist,
     };
     db.set(&key, string(&value), expiry);
-    ctx.modified(&key, STRING, "set");
+    ctx.modified(&key, notify::STRING, "set");
     if let Some(at) = deadline {
-        ctx.event(&key, GENERIC, "expire");
+        ctx.event(&key, notify::GENERIC, "expire");
         // Replays must not depend on when they run: a relative expiry becomes PXAT.
         if ctx.propagating() && o.expire.as_ref().is_some_and(|e| e.word != "pxat") {
             ctx.propagate(set_pxat(&key, &value, at));
@@ -272,7 +272,7 @@ fn setnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     db.set(&key, string(&value), Expiry::Persist);
-    ctx.modified(&key, STRING, "set");
+    ctx.modified(&key, notify::STRING, "set");
     Ok(Reply::Int(1))
 }
 
@@ -287,8 +287,8 @@ fn set_with_ttl(ctx: &mut Ctx, args: &mut Args, unit: Unit, name: &str) -> CmdRe
         .filter(|&t| t > 0)
         .ok_or_else(|| CmdError::invalid_expire(name))?;
     ctx.db().set(&key, string(&value), Expiry::At(at as u64));
-    ctx.modified(&key, STRING, "set");
-    ctx.event(&key, GENERIC, "expire");
+    ctx.modified(&key, notify::STRING, "set");
+    ctx.event(&key, notify::GENERIC, "expire");
     if ctx.propagating() {
         ctx.propagate(set_pxat(&key, &value, at as u64));
     }
@@ -312,7 +312,7 @@ fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut db = ctx.db();
     let old = read_str(&mut db, &key)?.cloned();
     db.set(&key, string(&value), Expiry::Persist);
-    ctx.modified(&key, STRING, "set");
+    ctx.modified(&key, notify::STRING, "set");
     if ctx.propagating() {
         ctx.propagate(vec![Bytes::from_static(b"SET"), key, value]);
     }
@@ -327,7 +327,7 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Nil);
     };
     db.remove(&key);
-    ctx.modified(&key, GENERIC, "del");
+    ctx.modified(&key, notify::GENERIC, "del");
     if ctx.propagating() {
         ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
     }
@@ -351,13 +351,13 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = deadline {
         if at <= now {
             db.remove(&key);
-            ctx.modified(&key, GENERIC, "del");
+            ctx.modified(&key, notify::GENERIC, "del");
             if ctx.propagating() {
                 ctx.propagate(vec![Bytes::from_static(b"DEL"), key]);
             }
         } else {
             db.set_expiry(&key, Some(at));
-            ctx.modified(&key, GENERIC, "expire");
+            ctx.modified(&key, notify::GENERIC, "expire");
             if ctx.propagating() {
                 let at = Bytes::from(at.to_string());
                 ctx.propagate(vec![Bytes::from_static(b"PEXPIREAT"), key, at]);
@@ -365,7 +365,7 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     } else if o.persist && db.expiry_of(&key).flatten().is_some() {
         db.set_expiry(&key, None);
-        ctx.modified(&key, GENERIC, "persist");
+        ctx.modified(&key, notify::GENERIC, "persist");
         if ctx.propagating() {
             ctx.propagate(vec![Bytes::from_static(b"PERSIST"), key]);
         }
@@ -406,7 +406,7 @@ fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         db.set(k, string(v), Expiry::Persist);
     }
     for (k, _) in &pairs {
-        ctx.modified(k, STRING, "set");
+        ctx.modified(k, notify::STRING, "set");
     }
     Ok(Reply::Ok)
 }
@@ -422,7 +422,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         db.set(k, string(v), Expiry::Persist);
     }
     for (k, _) in &pairs {
-        ctx.modified(k, STRING, "set");
+        ctx.modified(k, notify::STRING, "set");
     }
     Ok(Reply::Int(1))
 }
@@ -435,7 +435,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     };
     let n = current.checked_add(delta).ok_or(CmdError::new(OVERFLOW))?;
     db.set(key, Value::Str(StrValue::Int(n)), Expiry::Keep);
-    ctx.modified(key, STRING, "incrby");
+    ctx.modified(key, notify::STRING, "incrby");
     Ok(Reply::Int(n))
 }
 
@@ -486,7 +486,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(sum.to_human());
     db.set(&key, Value::Str(StrValue::text(&text)), Expiry::Keep);
-    ctx.modified(&key, STRING, "incrbyfloat");
+    ctx.modified(&key, notify::STRING, "incrbyfloat");
     // Float formatting may differ where a replay runs: propagate the result itself.
     if ctx.propagating() {
         let argv = vec![
@@ -538,7 +538,7 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Value::Str(s) => s.len(),
     };
     db.set(&key, new, Expiry::Keep);
-    ctx.modified(&key, STRING, "append");
+    ctx.modified(&key, notify::STRING, "append");
     Ok(Reply::Int(len as i64))
 }
 
@@ -612,7 +612,7 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     v[offset..offset + patch.len()].copy_from_slice(&patch);
     let len = v.len();
     db.set(&key, Value::Str(StrValue::raw(v)), Expiry::Keep);
-    ctx.modified(&key, STRING, "setrange");
+    ctx.modified(&key, notify::STRING, "setrange");
     Ok(Reply::Int(len as i64))
 }
 

@@ -136,27 +136,163 @@ impl Keys {
     }
 }
 
-/// A key spec as `COMMAND INFO` shows it: keys from argv `index`, `lastkey` more positions
-/// (negative: counted from the end) every `keystep`, with their access flags and notes.
+/// How a key spec finds its first key (Redis 7's `begin_search`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At this argv position (the command name is position 0).
+    Index(i32),
+    /// Just after `keyword` (ASCII case-insensitive), searched from argv position
+    /// `startfrom` towards the end, or, when `startfrom` is negative, from `argc + startfrom`
+    /// backwards. No keyword: the spec finds no keys.
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+    /// Not expressible (SORT's STORE, which may appear anywhere): the row's
+    /// [`CommandSpec::keys_fn`] finds these keys.
+    Unknown,
+}
+
+/// How a key spec finds the rest of its keys, from the first (Redis 7's `find_keys`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys from the first to `lastkey` positions further (negative: counted from argv's
+    /// end, `-1` = the last argument) every `keystep`. With a negative `lastkey` and `limit`
+    /// above 1 only the first `1/limit` of the remaining arguments count (XREAD's STREAMS:
+    /// half are keys, half are IDs).
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// The number of keys is the argument `keynumidx` positions after the begin position;
+    /// the keys start `firstkey` positions after it, every `keystep` (EVAL, ZUNIONSTORE…).
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+    /// See [`BeginSearch::Unknown`].
+    Unknown,
+}
+
+/// The key-spec flags Redis 7.0 knows, for validation and `COMMAND INFO`.
+pub const KEY_SPEC_FLAGS: &[&str] = &[
+    "RO",
+    "RW",
+    "OW",
+    "RM",
+    "access",
+    "update",
+    "insert",
+    "delete",
+    "not_key",
+    "incomplete",
+    "variable_flags",
+];
+
+/// One key spec (Redis 7): where some of a command's keys are and how the command uses them.
+/// Built with [`KeySpec::at`] / [`KeySpec::keyword`] / [`KeySpec::unknown`], then
+/// [`KeySpec::range`] or [`KeySpec::keynum`] (the default finds one key):
+///
+/// ```
+/// use emberkv::commands::KeySpec;
+/// // EVAL script numkeys key [key ...] arg [arg ...]
+/// let eval = KeySpec::at(2, &["RW", "access", "update"]).keynum(0, 1, 1);
+/// // XREAD ... STREAMS key [key ...] id [id ...]
+/// let xread = KeySpec::keyword("STREAMS", 1, &["RO", "access"]).range(-1, 1, 2);
+/// # let _ = (eval, xread);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeySpec {
-    pub index: i32,
-    pub lastkey: i32,
-    pub keystep: i32,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
     pub flags: &'static [&'static str],
     pub notes: &'static str,
 }
 
+/// The keys one spec found in an argv: positions `first..=last` every `step` (both range
+/// and keynum specs find an arithmetic progression, so no allocation is needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub first: usize,
+    pub last: usize,
+    pub step: usize,
+}
+
+impl Found {
+    const NONE: Found = Found {
+        first: 1,
+        last: 0,
+        step: 1,
+    };
+
+    pub fn positions(self) -> impl Iterator<Item = usize> {
+        (self.first..=self.last).step_by(self.step.max(1))
+    }
+
+    pub fn contains(self, pos: usize) -> bool {
+        pos >= self.first && pos <= self.last && (pos - self.first).is_multiple_of(self.step.max(1))
+    }
+}
+
 impl KeySpec {
-    /// The single key at argv `index`.
+    const ONE_KEY: FindKeys = FindKeys::Range {
+        lastkey: 0,
+        keystep: 1,
+        limit: 0,
+    };
+
+    /// The single key at argv `index` (add [`KeySpec::range`] for more).
     pub const fn at(index: i32, flags: &'static [&'static str]) -> KeySpec {
         KeySpec {
-            index,
-            lastkey: 0,
-            keystep: 1,
+            begin: BeginSearch::Index(index),
+            find: Self::ONE_KEY,
             flags,
             notes: "",
         }
+    }
+
+    /// The single key after `keyword` (see [`BeginSearch::Keyword`]).
+    pub const fn keyword(
+        keyword: &'static str,
+        startfrom: i32,
+        flags: &'static [&'static str],
+    ) -> KeySpec {
+        KeySpec {
+            begin: BeginSearch::Keyword { keyword, startfrom },
+            find: Self::ONE_KEY,
+            flags,
+            notes: "",
+        }
+    }
+
+    /// Keys the row's [`CommandSpec::keys_fn`] finds (shown as `unknown`).
+    pub const fn unknown(flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            begin: BeginSearch::Unknown,
+            find: FindKeys::Unknown,
+            flags,
+            notes: "",
+        }
+    }
+
+    pub const fn range(mut self, lastkey: i32, keystep: i32, limit: i32) -> KeySpec {
+        self.find = FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        };
+        self
+    }
+
+    pub const fn keynum(mut self, keynumidx: i32, firstkey: i32, keystep: i32) -> KeySpec {
+        self.find = FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        };
+        self
     }
 
     pub const fn notes(mut self, notes: &'static str) -> KeySpec {
@@ -164,19 +300,87 @@ impl KeySpec {
         self
     }
 
-    /// Whether argv position `pos` of an `argc`-long command is one of this spec's keys.
-    pub fn covers(&self, pos: usize, argc: usize) -> bool {
-        let last = if self.lastkey < 0 {
-            argc as i64 + self.lastkey as i64
-        } else {
-            self.index as i64 + self.lastkey as i64
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// The keys this spec finds in `argv` (`argv[0]` is the command name). `None`: the spec
+    /// cannot tell (unknown, or a key count that is not a positive number that fits the
+    /// arguments) — locking then takes no keys from it and the handler reports the error.
+    /// Positions past the end are cut off (variadic commands check their syntax later).
+    pub fn find<A: AsRef<[u8]>>(&self, argv: &[A]) -> Option<Found> {
+        let argc = argv.len() as i64;
+        let first = match self.begin {
+            BeginSearch::Index(i) => i as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let hit = |i: &i64| {
+                    argv[*i as usize]
+                        .as_ref()
+                        .eq_ignore_ascii_case(keyword.as_bytes())
+                };
+                let found = if startfrom >= 0 {
+                    (startfrom as i64..argc).find(hit)
+                } else {
+                    (1..=(argc + startfrom as i64).min(argc - 1))
+                        .rev()
+                        .find(hit)
+                };
+                match found {
+                    Some(i) => i + 1,
+                    None => return Some(Found::NONE),
+                }
+            }
+            BeginSearch::Unknown => return None,
         };
-        let pos = pos as i64;
-        pos >= self.index as i64
-            && pos <= last
-            && (pos - self.index as i64) % self.keystep.max(1) as i64 == 0
+        let (first, last, step) = match self.find {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as i64
+                } else if limit <= 1 {
+                    argc + lastkey as i64
+                } else {
+                    first + (argc - first).max(0) / limit as i64 + lastkey as i64
+                };
+                (first, last, keystep as i64)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let at = first + keynumidx as i64;
+                if at < 1 || at >= argc {
+                    return None;
+                }
+                let n = crate::protocol::number::parse_i64(argv[at as usize].as_ref())?;
+                let step = (keystep as i64).max(1);
+                let start = first + firstkey as i64;
+                if n <= 0 || n > (argc - start + step - 1) / step {
+                    return None;
+                }
+                (start, start + (n - 1) * step, step)
+            }
+            FindKeys::Unknown => return None,
+        };
+        let last = last.min(argc - 1);
+        if first < 1 || step < 1 || last < first {
+            return Some(Found::NONE);
+        }
+        Some(Found {
+            first: first as usize,
+            last: last as usize,
+            step: step as usize,
+        })
     }
 }
+
+/// A hand-written key finder, for rows whose keys no spec describes (SORT … STORE): calls
+/// `found(position, spec_index)` for each key of `argv`.
+pub type KeysFn = fn(argv: &[bytes::Bytes], found: &mut dyn FnMut(usize, usize));
 
 /// One command (or subcommand: `name` is then `container|sub`).
 #[derive(Clone, Copy, Debug)]
@@ -194,6 +398,8 @@ pub struct CommandSpec {
     /// Key specs, when one derived from `keys` and `key_flags` does not describe the command
     /// (keys in different roles, notes).
     pub key_specs: &'static [KeySpec],
+    /// Finds the keys of specs that are `unknown` or `incomplete` (Redis's `getkeys_proc`).
+    pub keys_fn: Option<KeysFn>,
     pub tips: &'static [&'static str],
     pub summary: &'static str,
     pub since: &'static str,
@@ -218,6 +424,7 @@ impl CommandSpec {
             keys,
             key_flags: &[],
             key_specs: &[],
+            keys_fn: None,
             tips: &[],
             summary: "",
             since: "1.0.0",
@@ -241,6 +448,7 @@ impl CommandSpec {
             keys: Keys::NONE,
             key_flags: &[],
             key_specs: &[],
+            keys_fn: None,
             tips: &[],
             summary,
             since: "1.0.0",
@@ -270,6 +478,131 @@ impl CommandSpec {
         self
     }
 
+    pub const fn keys_fn(mut self, f: KeysFn) -> Self {
+        self.keys_fn = Some(f);
+        self
+    }
+
+    /// Calls `found(position)` for every argv position whose shard the command must lock:
+    /// the keys of every spec (incomplete ones included, `not_key` ones excluded) plus those
+    /// of `keys_fn`. May
+    /// repeat a position; never allocates. Rows without explicit specs use the legacy range.
+    #[inline]
+    pub fn lock_keys(&self, argv: &[bytes::Bytes], mut found: impl FnMut(usize)) {
+        if self.key_specs.is_empty() {
+            self.keys.positions(argv.len()).for_each(&mut found);
+        } else {
+            // `not_key` specs (SPUBLISH's shard channel) name no data: nothing to lock.
+            for ks in self.key_specs.iter().filter(|k| !k.has_flag("not_key")) {
+                if let Some(f) = ks.find(argv) {
+                    f.positions().for_each(&mut found);
+                }
+            }
+        }
+        if let Some(f) = self.keys_fn {
+            f(argv, &mut |pos, _| found(pos));
+        }
+    }
+
+    /// `(position, spec index)` of each key, as `COMMAND GETKEYS` reports them: from the
+    /// specs when they all apply and are complete, else from `keys_fn`. `None`: the
+    /// arguments do not let the keys be found (a key count that is not a number or is too
+    /// large…).
+    pub fn find_keys(&self, argv: &[bytes::Bytes]) -> Option<Vec<(usize, usize)>> {
+        let mut keys = Vec::new();
+        if self.key_specs.is_empty() && self.keys_fn.is_none() {
+            keys.extend(self.keys.positions(argv.len()).map(|p| (p, 0)));
+            return Some(keys);
+        }
+        let mut complete = true;
+        for (i, ks) in self.key_specs.iter().enumerate() {
+            match ks.find(argv) {
+                Some(f) if !ks.has_flag("incomplete") => {
+                    keys.extend(f.positions().map(|p| (p, i)));
+                }
+                _ => complete = false,
+            }
+        }
+        if complete {
+            return Some(keys);
+        }
+        let f = self.keys_fn?;
+        keys.clear();
+        f(argv, &mut |pos, spec| keys.push((pos, spec)));
+        Some(keys)
+    }
+
+    /// Whether the command has keys at all (`COMMAND GETKEYS` refuses commands without).
+    pub fn has_keys(&self) -> bool {
+        self.keys.first > 0 || !self.key_specs.is_empty() || self.keys_fn.is_some()
+    }
+
+    /// The legacy first/last/step `COMMAND INFO` shows and whether the command has
+    /// `movablekeys`, computed from the specs as Redis does: range specs that begin at an
+    /// index, step 1 and follow each other merge into the range; any other spec (keyword,
+    /// keynum, unknown, a gap, a step, an `incomplete` flag) makes the keys movable.
+    pub fn legacy_keys(&self) -> (Keys, bool) {
+        let movable_fn = self.keys_fn.is_some();
+        match self.key_specs {
+            [] => return (self.keys, movable_fn),
+            [KeySpec {
+                begin: BeginSearch::Index(index),
+                find: FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+                flags,
+                ..
+            }] => {
+                let last = if *lastkey < 0 {
+                    *lastkey
+                } else {
+                    index + lastkey
+                };
+                let movable = movable_fn || flags.contains(&"incomplete");
+                return (Keys::range(*index, last, *keystep), movable);
+            }
+            _ => {}
+        }
+        let mut movable = movable_fn;
+        let (mut first, mut last, mut prev_last) = (i32::MAX, 0i32, 0i32);
+        for ks in self.key_specs {
+            let (
+                BeginSearch::Index(index),
+                FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+            ) = (ks.begin, ks.find)
+            else {
+                movable = true;
+                continue;
+            };
+            if keystep != 1 || (prev_last != 0 && prev_last != index - 1) {
+                movable = true;
+                continue;
+            }
+            if ks.has_flag("incomplete") {
+                movable = true;
+            }
+            first = first.min(index);
+            let abs = if lastkey >= 0 {
+                lastkey + index
+            } else {
+                lastkey
+            };
+            // A negative (from the end) last key wins over any positive one.
+            last = if (abs as u32) > (last as u32) {
+                abs
+            } else {
+                last
+            };
+            prev_last = last;
+        }
+        if first == i32::MAX {
+            return (Keys::NONE, true);
+        }
+        (Keys::range(first, last, 1), movable)
+    }
+
     /// The key specs `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` report: the explicit ones,
     /// or one derived from the legacy range and the key flags (`RW update` for writes, `RO
     /// access` otherwise, when none are given).
@@ -288,13 +621,8 @@ impl CommandSpec {
         } else {
             &["RO", "access"]
         };
-        vec![KeySpec {
-            index: k.first,
-            lastkey: if k.last < 0 { k.last } else { k.last - k.first },
-            keystep: k.step,
-            flags,
-            notes: "",
-        }]
+        let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
+        vec![KeySpec::at(k.first, flags).range(lastkey, k.step, 0)]
     }
 
     pub fn has(&self, flag: u32) -> bool {
@@ -322,13 +650,20 @@ impl CommandSpec {
         }
     }
 
-    /// Flag names as `COMMAND INFO` lists them.
+    /// Flag names as `COMMAND INFO` lists them: `movablekeys` (computed from the key specs)
+    /// goes between `no_multi` and `allow_busy`, and `may_replicate` is not shown (as in Redis).
     pub fn flag_names(&self) -> Vec<&'static str> {
-        FLAG_NAMES
-            .iter()
-            .filter(|(bit, _)| self.flags & bit != 0)
-            .map(|(_, n)| *n)
-            .collect()
+        let movable = self.legacy_keys().1;
+        let mut names = Vec::new();
+        for &(bit, name) in FLAG_NAMES {
+            if bit == ALLOW_BUSY && movable {
+                names.push("movablekeys");
+            }
+            if self.flags & bit != 0 && bit != MAY_REPLICATE {
+                names.push(name);
+            }
+        }
+        names
     }
 
     /// ACL categories, the family's plus those its flags imply (as Redis derives them).
@@ -383,18 +718,227 @@ mod tests {
         assert!(pos(Keys::ONE, 1).is_empty());
     }
 
+    fn nop(_: &mut Ctx<'_, '_>, _: &mut Args) -> CmdResult {
+        Ok(crate::protocol::Reply::Ok)
+    }
+
+    fn row(flags: u32, specs: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec::new("x", -1, flags, 0, Keys::NONE, nop).key_specs(specs)
+    }
+
+    fn argv(line: &str) -> Vec<bytes::Bytes> {
+        line.split(' ')
+            .map(|w| bytes::Bytes::from(w.replace("''", "")))
+            .collect()
+    }
+
+    /// The keys `COMMAND GETKEYS` would report (`None`: it cannot tell).
+    fn keys(c: &CommandSpec, line: &str) -> Option<Vec<String>> {
+        let a = argv(line);
+        let found = c.find_keys(&a)?;
+        Some(
+            found
+                .into_iter()
+                .map(|(p, _)| String::from_utf8_lossy(&a[p]).into_owned())
+                .collect(),
+        )
+    }
+
+    /// The keys whose shards locking takes, deduplicated in argv order.
+    fn locked(c: &CommandSpec, line: &str) -> Vec<String> {
+        let a = argv(line);
+        let mut pos = Vec::new();
+        c.lock_keys(&a, |p| pos.push(p));
+        pos.sort_unstable();
+        pos.dedup();
+        pos.into_iter()
+            .map(|p| String::from_utf8_lossy(&a[p]).into_owned())
+            .collect()
+    }
+
+    fn v(words: &str) -> Option<Vec<String>> {
+        Some(
+            words
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect(),
+        )
+    }
+
+    const RW: &[&str] = &["RW", "access", "update"];
+    const RO: &[&str] = &["RO", "access"];
+    const OW: &[&str] = &["OW", "update"];
+    const RMW: &[&str] = &["RW", "access", "delete"];
+
     #[test]
-    fn key_specs_cover_their_positions() {
-        let src = KeySpec::at(1, &["RO"]);
-        assert!(src.covers(1, 3) && !src.covers(2, 3));
-        let pairs = KeySpec {
-            index: 1,
-            lastkey: -1,
-            keystep: 2,
-            flags: &["OW"],
-            notes: "",
-        };
-        assert!(pairs.covers(1, 5) && pairs.covers(3, 5) && !pairs.covers(2, 5));
-        assert!(!pairs.covers(5, 5));
+    fn eval_and_fcall_take_a_key_count_at_2() {
+        const SPECS: &[KeySpec] = &[KeySpec::at(2, RW).keynum(0, 1, 1)];
+        let eval = row(NO_MANDATORY_KEYS, SPECS);
+        assert_eq!(keys(&eval, "eval s 2 a b x y"), v("a b"));
+        assert_eq!(keys(&eval, "fcall f 1 a b"), v("a"));
+        // A count of 0, not a number, negative or past the arguments: no keys to lock.
+        for bad in [
+            "eval s 0",
+            "eval s x a",
+            "eval s -1 a",
+            "eval s 5 a b",
+            "eval s",
+        ] {
+            assert_eq!(keys(&eval, bad), None, "{bad}");
+            assert!(locked(&eval, bad).is_empty(), "{bad}");
+        }
+        assert_eq!(eval.legacy_keys(), (Keys::NONE, true));
+        assert!(eval.flag_names().contains(&"movablekeys"));
+    }
+
+    #[test]
+    fn zunionstore_has_a_destination_and_counted_sources() {
+        const SPECS: &[KeySpec] = &[KeySpec::at(1, OW), KeySpec::at(2, RO).keynum(0, 1, 1)];
+        let z = row(WRITE, SPECS);
+        assert_eq!(keys(&z, "zunionstore d 2 a b weights 1 2"), v("d a b"));
+        assert_eq!(keys(&z, "zunionstore d 1 a b"), v("d a"));
+        assert_eq!(keys(&z, "zunionstore d 3 a b"), None);
+        assert_eq!(locked(&z, "zunionstore d 3 a b"), v("d").unwrap());
+        assert_eq!(z.legacy_keys(), (Keys::ONE, true));
+        assert_eq!(
+            z.find_keys(&argv("zunionstore d 2 a b")).unwrap()[1],
+            (3, 1)
+        );
+    }
+
+    #[test]
+    fn mpop_and_sintercard_count_their_keys() {
+        const LMPOP: &[KeySpec] = &[KeySpec::at(1, RMW).keynum(0, 1, 1)];
+        const BLMPOP: &[KeySpec] = &[KeySpec::at(2, RMW).keynum(0, 1, 1)];
+        let (lmpop, blmpop) = (row(WRITE, LMPOP), row(WRITE | BLOCKING, BLMPOP));
+        assert_eq!(keys(&lmpop, "lmpop 2 a b left count 3"), v("a b"));
+        assert_eq!(keys(&lmpop, "zmpop 1 z min"), v("z"));
+        assert_eq!(keys(&lmpop, "sintercard 2 a b limit 1"), v("a b"));
+        assert_eq!(keys(&lmpop, "lmpop 0 a left"), None);
+        assert_eq!(keys(&lmpop, "lmpop 5 a b left"), None);
+        assert_eq!(keys(&blmpop, "blmpop 0.5 2 a b right"), v("a b"));
+        assert_eq!(blmpop.legacy_keys(), (Keys::NONE, true));
+    }
+
+    #[test]
+    fn xread_keys_are_the_first_half_after_streams() {
+        const XREAD: &[KeySpec] = &[KeySpec::keyword("STREAMS", 1, RO).range(-1, 1, 2)];
+        const XREADGROUP: &[KeySpec] = &[KeySpec::keyword("STREAMS", 4, RO).range(-1, 1, 2)];
+        let (xread, group) = (row(READONLY, XREAD), row(WRITE, XREADGROUP));
+        assert_eq!(keys(&xread, "xread count 1 streams a b 0 0"), v("a b"));
+        assert_eq!(keys(&xread, "xread STREAMS a b c d e"), v("a b"));
+        assert_eq!(keys(&xread, "xread streams streams a b"), v("streams"));
+        assert_eq!(keys(&xread, "xread count 1"), v(""));
+        assert_eq!(keys(&group, "xreadgroup group g c streams s 0"), v("s"));
+        // GROUP's name is "streams": the search starts after it.
+        assert_eq!(
+            keys(&group, "xreadgroup group streams c streams s t 0 0"),
+            v("s t")
+        );
+        assert_eq!(xread.legacy_keys(), (Keys::NONE, true));
+    }
+
+    /// SORT's STORE may appear anywhere among the options, so Redis marks that spec
+    /// `unknown` and finds it by walking the options; a `keys_fn` does the same here.
+    fn sort_keys(argv: &[bytes::Bytes], found: &mut dyn FnMut(usize, usize)) {
+        if argv.len() > 1 {
+            found(1, 0);
+        }
+        let mut i = 2;
+        let mut store = None;
+        while i < argv.len() {
+            let a = &argv[i];
+            if a.eq_ignore_ascii_case(b"limit") {
+                i += 2;
+            } else if a.eq_ignore_ascii_case(b"by") || a.eq_ignore_ascii_case(b"get") {
+                i += 1;
+            } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+                store = Some(i + 1);
+                i += 1;
+            }
+            i += 1;
+        }
+        if let Some(p) = store {
+            found(p, 2);
+        }
+    }
+
+    #[test]
+    fn sort_store_is_found_by_a_keys_fn() {
+        const SPECS: &[KeySpec] = &[
+            KeySpec::at(1, RO),
+            KeySpec::unknown(RO).notes("BY and GET patterns name keys derived from the data"),
+            KeySpec::unknown(OW).notes("STORE may appear anywhere among the options"),
+        ];
+        let sort = row(WRITE, SPECS).keys_fn(sort_keys);
+        assert_eq!(keys(&sort, "sort k by w_* get o_* store d"), v("k d"));
+        assert_eq!(keys(&sort, "sort k get store"), v("k"));
+        assert_eq!(keys(&sort, "sort k get store store d2"), v("k d2"));
+        assert_eq!(locked(&sort, "sort k limit 0 1 store d"), v("k d").unwrap());
+        assert_eq!(sort.legacy_keys(), (Keys::ONE, true));
+        let d = sort.find_keys(&argv("sort k store d")).unwrap();
+        assert_eq!(d, vec![(1, 0), (3, 2)]);
+    }
+
+    #[test]
+    fn migrate_and_georadius_find_keys_after_keywords() {
+        const MIGRATE: &[KeySpec] = &[
+            KeySpec::at(3, RMW),
+            KeySpec::keyword("KEYS", -2, &["RW", "access", "delete", "incomplete"]).range(-1, 1, 0),
+        ];
+        let migrate = row(WRITE, MIGRATE);
+        // The KEYS spec is incomplete (KEYS could be a key name): locking takes both specs'
+        // keys, an over-approximation that is always safe.
+        assert_eq!(
+            locked(&migrate, "migrate h p '' 0 5 keys a b"),
+            vec!["", "a", "b"]
+        );
+        assert_eq!(locked(&migrate, "migrate h p k 0 5"), v("k").unwrap());
+        assert_eq!(
+            keys(&migrate, "migrate h p k 0 5"),
+            None,
+            "incomplete, no keys_fn"
+        );
+        assert_eq!(migrate.legacy_keys(), (Keys::range(3, 3, 1), true));
+
+        const GEORADIUS: &[KeySpec] = &[
+            KeySpec::at(1, RO),
+            KeySpec::keyword("STORE", 6, OW),
+            KeySpec::keyword("STOREDIST", 6, OW),
+        ];
+        let geo = row(WRITE, GEORADIUS);
+        assert_eq!(
+            keys(&geo, "georadius k 1 2 3 m store d storedist e"),
+            v("k d e")
+        );
+        assert_eq!(keys(&geo, "georadius k 1 2 3 m withdist"), v("k"));
+        assert_eq!(keys(&geo, "georadius k 1 2 3 m store"), v("k"));
+        assert_eq!(geo.legacy_keys(), (Keys::ONE, true));
+
+        // SPUBLISH's channel is a spec (for cluster routing) but not data: GETKEYS shows
+        // it, locking skips it.
+        const SPUBLISH: &[KeySpec] = &[KeySpec::at(1, &["not_key"])];
+        let spublish = row(0, SPUBLISH);
+        assert_eq!(keys(&spublish, "spublish ch msg"), v("ch"));
+        assert!(locked(&spublish, "spublish ch msg").is_empty());
+    }
+
+    #[test]
+    fn legacy_ranges_follow_redis() {
+        const MSET: &[KeySpec] = &[KeySpec::at(1, OW).range(-1, 2, 0)];
+        const RENAME: &[KeySpec] = &[KeySpec::at(1, RMW), KeySpec::at(2, OW)];
+        const GAP: &[KeySpec] = &[KeySpec::at(1, RO), KeySpec::at(3, OW)];
+        assert_eq!(
+            row(WRITE, MSET).legacy_keys(),
+            (Keys::range(1, -1, 2), false)
+        );
+        assert_eq!(keys(&row(WRITE, MSET), "mset a 1 b 2"), v("a b"));
+        assert_eq!(row(WRITE, RENAME).legacy_keys(), (Keys::TWO, false));
+        assert_eq!(row(WRITE, GAP).legacy_keys(), (Keys::ONE, true));
+        let plain = CommandSpec::new("get", 2, READONLY, 0, Keys::ONE, nop);
+        assert_eq!(plain.legacy_keys(), (Keys::ONE, false));
+        assert_eq!(keys(&plain, "get k"), v("k"));
+        assert!(!plain.flag_names().contains(&"movablekeys"));
     }
 }

@@ -164,13 +164,19 @@ impl Keyspace {
     }
 
     #[inline]
-    fn hash(&self, key: &[u8]) -> u64 {
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
     }
 
     #[inline]
     fn shard_of(hash: u64) -> usize {
         (hash >> SHARD_SHIFT) as usize
+    }
+
+    /// The bit of `key`'s shard in a [`Keyspace::lock_mask`] mask.
+    #[inline]
+    pub fn shard_bit(&self, key: &[u8]) -> u32 {
+        1 << Self::shard_of(self.hash(key))
     }
 
     /// Locks the shards holding `keys`, in ascending order.
@@ -190,7 +196,9 @@ impl Keyspace {
         self.lock_mask(u32::MAX)
     }
 
-    fn lock_mask(&self, mask: u32) -> Locked<'_> {
+    /// Locks the shards whose bits are set in `mask` (see [`Keyspace::shard_bit`]), in
+    /// ascending order.
+    pub fn lock_mask(&self, mask: u32) -> Locked<'_> {
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
         for (i, g) in guards.iter_mut().enumerate() {
             if mask & (1 << i) != 0 {
@@ -202,6 +210,10 @@ impl Keyspace {
             guards,
             now: self.clock.now_ms(),
             effects: Effects::default(),
+            violation: false,
+            scratch: None,
+            #[cfg(test)]
+            touched: Vec::new(),
         }
     }
 
@@ -255,12 +267,27 @@ impl Keyspace {
 }
 
 /// The shards one command holds, plus the command's timestamp and the effects collected
-/// under them.
+/// under them (see [`super::effects`]).
+///
+/// # Touching a shard that is not locked
+/// A command locks the shards of the keys its key specs name. Reaching another shard means
+/// the row's specs are wrong; in every build that is recorded ([`Locked::take_violation`],
+/// which dispatch turns into an error reply) and logged, and the access is still served
+/// without risk: the shard is locked on the spot when that keeps the ascending lock order
+/// (its index is above every held shard) or when it is free; otherwise (another command
+/// holds it and may be waiting for ours) the command gets an empty scratch shard instead
+/// of deadlocking — its reply is an error anyway.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
     now: u64,
     effects: Effects,
+    violation: bool,
+    scratch: Option<Box<Shard>>,
+    /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
+    /// its specs name.
+    #[cfg(test)]
+    touched: Vec<u64>,
 }
 
 impl<'a> Locked<'a> {
@@ -276,7 +303,10 @@ impl<'a> Locked<'a> {
     /// Registers `client` as watching `(db, key)`: its `flag` is set when the key changes.
     /// The key's shard must be locked (WATCH locks its keys).
     pub fn watch(&mut self, db: usize, key: &[u8], client: u64, flag: &Arc<AtomicBool>) {
-        let i = Keyspace::shard_of(self.ks.hash(key));
+        let hash = self.ks.hash(key);
+        #[cfg(test)]
+        self.touched.push(hash);
+        let i = Keyspace::shard_of(hash);
         let watchers = self
             .shard(i)
             .watched
@@ -431,17 +461,53 @@ impl<'a> Locked<'a> {
         }
     }
 
+    #[inline]
     fn shard(&mut self, i: usize) -> &mut Shard {
         if self.guards[i].is_none() {
-            // Reaching an unlocked shard means a command's key spec is incomplete: lock it
-            // now rather than fail, and flag it loudly in debug builds.
-            debug_assert!(false, "shard {i} used without being locked");
-            self.guards[i] = Some(self.ks.shards[i].lock());
+            self.outside_spec(i);
         }
         match self.guards[i].as_deref_mut() {
             Some(s) => s,
-            None => unreachable!("shard locked just above"),
+            None => {
+                let databases = self.ks.databases;
+                self.scratch.get_or_insert_with(|| {
+                    Box::new(Shard {
+                        dbs: (0..databases).map(|_| DbShard::default()).collect(),
+                        watched: HashMap::new(),
+                    })
+                })
+            }
         }
+    }
+
+    /// See the type's docs: record, log, and lock shard `i` if that cannot deadlock.
+    #[cold]
+    #[inline(never)]
+    fn outside_spec(&mut self, i: usize) {
+        if !self.violation {
+            tracing::error!(
+                shard = i,
+                "command touched a shard it did not lock (key spec bug)"
+            );
+        }
+        self.violation = true;
+        let above_held = self.guards[i + 1..].iter().all(Option::is_none);
+        self.guards[i] = if above_held {
+            Some(self.ks.shards[i].lock())
+        } else {
+            self.ks.shards[i].try_lock()
+        };
+    }
+
+    /// Whether the command touched a shard it had not locked since the last call.
+    pub fn take_violation(&mut self) -> bool {
+        std::mem::take(&mut self.violation)
+    }
+
+    /// Hashes of the keys looked up so far (tests).
+    #[cfg(test)]
+    pub(crate) fn take_touched(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.touched)
     }
 
     /// Swaps two databases (SWAPDB). Needs every shard locked.
@@ -514,6 +580,8 @@ impl Db<'_, '_> {
 
     fn slice(&mut self, hash: u64) -> &mut DbShard {
         let index = self.index;
+        #[cfg(test)]
+        self.locked.touched.push(hash);
         &mut self.locked.shard(Keyspace::shard_of(hash)).dbs[index]
     }
 
@@ -817,7 +885,7 @@ mod tests {
         }
         assert_eq!(sizes(&ks, 1), (51, 50));
         clock.advance(1_000);
-        let (n, more) = ks.active_expire(1_000);
+        let (n, more, _) = ks.active_expire(1_000);
         assert_eq!((n, more), (50, false));
         assert_eq!(sizes(&ks, 1), (1, 0));
     }

@@ -1,0 +1,784 @@
+//! `COMMAND DOCS` data: each command's group, complexity, history, deprecation and argument
+//! tree, keyed by full command name (`config|get`).
+//!
+//! # Why a separate table keyed by name
+//! Rows live in the family files and several people add rows at once; docs are long and
+//! change for different reasons (wording, history) than a row's behaviour (arity, flags,
+//! keys). Keeping them here means a new row needs no docs edit to compile, a docs entry can
+//! exist before its row lands (MULTI, the pub/sub and CONFIG commands below are ready for
+//! rows being written in parallel) and is picked up automatically once the row is in the
+//! table, and a unit test checks that every row has an entry and every argument's
+//! `key_spec_index` points at one of the row's key specs. The row still carries the summary
+//! (`CommandSpec::doc`); `since` here wins, as it is checked against Redis.
+//!
+//! # Provenance
+//! Argument names, types, tokens, flags, `since` versions and complexity notation are
+//! interface facts and match Redis 7.0 (`COMMAND DOCS`), as redis-cli's hints depend on them
+//! (CLIENT SETINFO and CLIENT NO-TOUCH follow Redis 7.2, where they appeared). Complexity
+//! explanations and history notes are our own wording.
+
+/// An argument's type, as `COMMAND DOCS` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgType {
+    String,
+    Integer,
+    Double,
+    Key,
+    Pattern,
+    UnixTime,
+    PureToken,
+    Oneof,
+    Block,
+}
+
+impl ArgType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ArgType::String => "string",
+            ArgType::Integer => "integer",
+            ArgType::Double => "double",
+            ArgType::Key => "key",
+            ArgType::Pattern => "pattern",
+            ArgType::UnixTime => "unix-time",
+            ArgType::PureToken => "pure-token",
+            ArgType::Oneof => "oneof",
+            ArgType::Block => "block",
+        }
+    }
+}
+
+pub const OPTIONAL: u8 = 1;
+pub const MULTIPLE: u8 = 2;
+pub const MULTIPLE_TOKEN: u8 = 4;
+
+/// One node of a command's argument tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Arg {
+    pub name: &'static str,
+    pub kind: ArgType,
+    /// Index into the row's key specs, for `key` arguments (-1 otherwise).
+    pub key_spec_index: i32,
+    pub token: &'static str,
+    pub since: &'static str,
+    pub deprecated_since: &'static str,
+    pub flags: u8,
+    /// Children of `oneof` and `block` arguments.
+    pub args: &'static [Arg],
+}
+
+const fn arg(name: &'static str, kind: ArgType) -> Arg {
+    Arg {
+        name,
+        kind,
+        key_spec_index: -1,
+        token: "",
+        since: "",
+        deprecated_since: "",
+        flags: 0,
+        args: &[],
+    }
+}
+
+pub const fn key(name: &'static str, key_spec_index: i32) -> Arg {
+    let mut a = arg(name, ArgType::Key);
+    a.key_spec_index = key_spec_index;
+    a
+}
+pub const fn string(name: &'static str) -> Arg {
+    arg(name, ArgType::String)
+}
+pub const fn integer(name: &'static str) -> Arg {
+    arg(name, ArgType::Integer)
+}
+pub const fn double(name: &'static str) -> Arg {
+    arg(name, ArgType::Double)
+}
+pub const fn pattern(name: &'static str) -> Arg {
+    arg(name, ArgType::Pattern)
+}
+pub const fn unix_time(name: &'static str) -> Arg {
+    arg(name, ArgType::UnixTime)
+}
+pub const fn pure_token(name: &'static str, token: &'static str) -> Arg {
+    arg(name, ArgType::PureToken).token(token)
+}
+pub const fn oneof(name: &'static str, args: &'static [Arg]) -> Arg {
+    let mut a = arg(name, ArgType::Oneof);
+    a.args = args;
+    a
+}
+pub const fn block(name: &'static str, args: &'static [Arg]) -> Arg {
+    let mut a = arg(name, ArgType::Block);
+    a.args = args;
+    a
+}
+
+impl Arg {
+    pub const fn token(mut self, token: &'static str) -> Arg {
+        self.token = token;
+        self
+    }
+    pub const fn since(mut self, since: &'static str) -> Arg {
+        self.since = since;
+        self
+    }
+    pub const fn deprecated_since(mut self, v: &'static str) -> Arg {
+        self.deprecated_since = v;
+        self
+    }
+    pub const fn optional(mut self) -> Arg {
+        self.flags |= OPTIONAL;
+        self
+    }
+    pub const fn multiple(mut self) -> Arg {
+        self.flags |= MULTIPLE;
+        self
+    }
+    pub const fn multiple_token(mut self) -> Arg {
+        self.flags |= MULTIPLE_TOKEN;
+        self
+    }
+
+    /// Flag names in `COMMAND DOCS` order.
+    pub fn flag_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        [
+            (OPTIONAL, "optional"),
+            (MULTIPLE, "multiple"),
+            (MULTIPLE_TOKEN, "multiple_token"),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| self.flags & bit != 0)
+        .map(|(_, n)| n)
+    }
+}
+
+/// One command's docs (the summary is on its row).
+#[derive(Clone, Copy, Debug)]
+pub struct CommandDoc {
+    pub name: &'static str,
+    pub since: &'static str,
+    pub group: &'static str,
+    pub complexity: &'static str,
+    /// Set for deprecated commands (doc flag `deprecated`), with `replaced_by`.
+    pub deprecated_since: &'static str,
+    pub replaced_by: &'static str,
+    /// `(version, what changed)`, oldest first.
+    pub history: &'static [(&'static str, &'static str)],
+    pub args: &'static [Arg],
+}
+
+impl CommandDoc {
+    pub const fn new(
+        name: &'static str,
+        since: &'static str,
+        group: &'static str,
+        complexity: &'static str,
+    ) -> CommandDoc {
+        CommandDoc {
+            name,
+            since,
+            group,
+            complexity,
+            deprecated_since: "",
+            replaced_by: "",
+            history: &[],
+            args: &[],
+        }
+    }
+    pub const fn deprecated(mut self, since: &'static str, replaced_by: &'static str) -> Self {
+        self.deprecated_since = since;
+        self.replaced_by = replaced_by;
+        self
+    }
+    pub const fn history(mut self, h: &'static [(&'static str, &'static str)]) -> Self {
+        self.history = h;
+        self
+    }
+    pub const fn args(mut self, args: &'static [Arg]) -> Self {
+        self.args = args;
+        self
+    }
+}
+
+/// The docs of a command or `container|sub`, by lower-case full name.
+pub fn doc(name: &str) -> Option<&'static CommandDoc> {
+    DOCS.binary_search_by(|d| d.name.cmp(name))
+        .ok()
+        .map(|i| &DOCS[i])
+}
+
+/// Every entry, sorted by name (binary search).
+#[rustfmt::skip]
+pub const DOCS: &[CommandDoc] = &[
+    CommandDoc::new("append", "2.0.0", "string", "O(1) amortized for a small appended value: the string grows its spare room geometrically.")
+        .args(&[
+            key("key", 0),
+            string("value"),
+        ]),
+    CommandDoc::new("auth", "1.0.0", "connection", "O(N), N being the passwords the user has.")
+        .history(&[("6.0.0", "ACL form with a username and a password.")])
+        .args(&[
+            string("username").since("6.0.0").optional(),
+            string("password"),
+        ]),
+    CommandDoc::new("client", "2.4.0", "connection", "Depends on the subcommand."),
+    CommandDoc::new("client|getname", "2.6.9", "connection", "O(1)"),
+    CommandDoc::new("client|help", "5.0.0", "connection", "O(1)"),
+    CommandDoc::new("client|id", "5.0.0", "connection", "O(1)"),
+    CommandDoc::new("client|info", "6.2.0", "connection", "O(1)"),
+    CommandDoc::new("client|kill", "2.4.0", "connection", "O(N), N being the number of connected clients.")
+        .history(&[("2.8.12", "New filter syntax."), ("2.8.12", "New `ID` filter."), ("3.2.0", "`TYPE` accepts `master`."), ("5.0.0", "`TYPE replica` replaces `slave`, which still works."), ("6.2.0", "New `LADDR` filter.")])
+        .args(&[
+            oneof("filter", &[
+                string("ip:port").deprecated_since("2.8.12"),
+                oneof("new-format", &[
+                    integer("client-id").token("ID").since("2.8.12").optional(),
+                    oneof("normal_master_slave_pubsub", &[
+                        pure_token("normal", "NORMAL"),
+                        pure_token("master", "MASTER").since("3.2.0"),
+                        pure_token("slave", "SLAVE"),
+                        pure_token("replica", "REPLICA").since("5.0.0"),
+                        pure_token("pubsub", "PUBSUB"),
+                    ]).token("TYPE").since("2.8.12").optional(),
+                    string("username").token("USER").optional(),
+                    string("ip:port").token("ADDR").optional(),
+                    string("ip:port").token("LADDR").since("6.2.0").optional(),
+                    string("yes/no").token("SKIPME").optional(),
+                ]).multiple(),
+            ]),
+        ]),
+    CommandDoc::new("client|list", "2.4.0", "connection", "O(N), N being the number of connected clients.")
+        .history(&[("2.8.12", "New `id` field."), ("5.0.0", "New optional `TYPE` filter."), ("6.0.0", "New `user` field."), ("6.2.0", "New `argv-mem`, `tot-mem`, `laddr` and `redir` fields; new optional `ID` filter."), ("7.0.0", "New `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "New `ssub` field.")])
+        .args(&[
+            oneof("normal_master_replica_pubsub", &[
+                pure_token("normal", "NORMAL"),
+                pure_token("master", "MASTER"),
+                pure_token("replica", "REPLICA"),
+                pure_token("pubsub", "PUBSUB"),
+            ]).token("TYPE").since("5.0.0").optional(),
+            block("id", &[
+                integer("client-id").multiple(),
+            ]).token("ID").since("6.2.0").optional(),
+        ]),
+    CommandDoc::new("client|no-evict", "7.0.0", "connection", "O(1)")
+        .args(&[
+            oneof("enabled", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+            ]),
+        ]),
+    CommandDoc::new("client|no-touch", "7.2.0", "connection", "O(1)")
+        .args(&[
+            oneof("enabled", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+            ]),
+        ]),
+    CommandDoc::new("client|reply", "3.2.0", "connection", "O(1)")
+        .args(&[
+            oneof("on_off_skip", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+                pure_token("skip", "SKIP"),
+            ]),
+        ]),
+    CommandDoc::new("client|setinfo", "7.2.0", "connection", "O(1)")
+        .args(&[
+            oneof("attr", &[
+                string("libname").token("LIB-NAME"),
+                string("libver").token("LIB-VER"),
+            ]),
+        ]),
+    CommandDoc::new("client|setname", "2.6.9", "connection", "O(1)")
+        .args(&[
+            string("connection-name"),
+        ]),
+    CommandDoc::new("command", "2.8.13", "server", "O(N), N being the number of commands."),
+    CommandDoc::new("command|count", "2.8.13", "server", "O(1)"),
+    CommandDoc::new("command|docs", "7.0.0", "server", "O(N), N being the number of commands looked up.")
+        .args(&[
+            string("command-name").optional().multiple(),
+        ]),
+    CommandDoc::new("command|getkeys", "2.8.13", "server", "O(N), N being the number of arguments."),
+    CommandDoc::new("command|getkeysandflags", "7.0.0", "server", "O(N), N being the number of arguments."),
+    CommandDoc::new("command|help", "5.0.0", "server", "O(1)"),
+    CommandDoc::new("command|info", "2.8.13", "server", "O(N), N being the number of commands looked up.")
+        .history(&[("7.0.0", "Can be called without arguments to describe every command.")])
+        .args(&[
+            string("command-name").optional().multiple(),
+        ]),
+    CommandDoc::new("command|list", "7.0.0", "server", "O(N), N being the number of commands.")
+        .args(&[
+            oneof("filterby", &[
+                string("module-name").token("MODULE"),
+                string("category").token("ACLCAT"),
+                pattern("pattern").token("PATTERN"),
+            ]).token("FILTERBY").optional(),
+        ]),
+    CommandDoc::new("config", "2.0.0", "server", "Depends on the subcommand."),
+    CommandDoc::new("config|get", "2.0.0", "server", "O(N), N being the number of parameters given.")
+        .history(&[("7.0.0", "Takes several patterns.")])
+        .args(&[
+            block("parameter", &[
+                string("parameter"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("config|help", "5.0.0", "server", "O(1)"),
+    CommandDoc::new("config|resetstat", "2.0.0", "server", "O(1)"),
+    CommandDoc::new("config|rewrite", "2.8.0", "server", "O(1)"),
+    CommandDoc::new("config|set", "2.0.0", "server", "O(N), N being the number of parameters given.")
+        .history(&[("7.0.0", "Sets several parameters in one call.")])
+        .args(&[
+            block("parameter_value", &[
+                string("parameter"),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("copy", "6.2.0", "generic", "O(N) for a collection of N items; O(1) for a string.")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            integer("destination-db").token("DB").optional(),
+            pure_token("replace", "REPLACE").optional(),
+        ]),
+    CommandDoc::new("dbsize", "1.0.0", "server", "O(1)"),
+    CommandDoc::new("decr", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("decrby", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("decrement"),
+        ]),
+    CommandDoc::new("del", "1.0.0", "generic", "O(N), N being the keys removed; a collection costs O(M) in its M elements, a string O(1).")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("discard", "2.0.0", "transactions", "O(N), N being the number of queued commands."),
+    CommandDoc::new("echo", "1.0.0", "connection", "O(1)")
+        .args(&[
+            string("message"),
+        ]),
+    CommandDoc::new("exec", "1.2.0", "transactions", "Depends on the queued commands."),
+    CommandDoc::new("exists", "1.0.0", "generic", "O(N), N being the number of keys checked.")
+        .history(&[("3.0.3", "Takes several keys.")])
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("expire", "1.0.0", "generic", "O(1)")
+        .history(&[("7.0.0", "New `NX`, `XX`, `GT` and `LT` options.")])
+        .args(&[
+            key("key", 0),
+            integer("seconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ]).since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("expireat", "1.2.0", "generic", "O(1)")
+        .history(&[("7.0.0", "New `NX`, `XX`, `GT` and `LT` options.")])
+        .args(&[
+            key("key", 0),
+            unix_time("unix-time-seconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ]).since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("expiretime", "7.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("flushall", "1.0.0", "server", "O(N), N being the keys of all databases.")
+        .history(&[("4.0.0", "New `ASYNC` mode."), ("6.2.0", "New `SYNC` mode.")])
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC").since("4.0.0"),
+                pure_token("sync", "SYNC").since("6.2.0"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("flushdb", "1.0.0", "server", "O(N), N being the keys in the selected database.")
+        .history(&[("4.0.0", "New `ASYNC` mode."), ("6.2.0", "New `SYNC` mode.")])
+        .args(&[
+            oneof("async", &[
+                pure_token("async", "ASYNC").since("4.0.0"),
+                pure_token("sync", "SYNC").since("6.2.0"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("get", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("getdel", "6.2.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("getex", "6.2.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            oneof("expiration", &[
+                integer("seconds").token("EX"),
+                integer("milliseconds").token("PX"),
+                unix_time("unix-time-seconds").token("EXAT"),
+                unix_time("unix-time-milliseconds").token("PXAT"),
+                pure_token("persist", "PERSIST"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("getrange", "2.4.0", "string", "O(N), N being the length of the returned substring.")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("end"),
+        ]),
+    CommandDoc::new("getset", "1.0.0", "string", "O(1)")
+        .deprecated("6.2.0", "`SET` with the `GET` option")
+        .args(&[
+            key("key", 0),
+            string("value"),
+        ]),
+    CommandDoc::new("hello", "6.0.0", "connection", "O(1)")
+        .history(&[("6.2.0", "`protover` became optional; with no arguments the reply describes the connection.")])
+        .args(&[
+            block("arguments", &[
+                integer("protover"),
+                block("username_password", &[
+                    string("username"),
+                    string("password"),
+                ]).token("AUTH").optional(),
+                string("clientname").token("SETNAME").optional(),
+            ]).optional(),
+        ]),
+    CommandDoc::new("incr", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("incrby", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("increment"),
+        ]),
+    CommandDoc::new("incrbyfloat", "2.6.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            double("increment"),
+        ]),
+    CommandDoc::new("info", "1.0.0", "server", "O(1)")
+        .history(&[("7.0.0", "Takes several section names.")])
+        .args(&[
+            string("section").optional().multiple(),
+        ]),
+    CommandDoc::new("keys", "1.0.0", "generic", "O(N), N being the keys in the database (short names and pattern assumed).")
+        .args(&[
+            pattern("pattern"),
+        ]),
+    CommandDoc::new("lcs", "7.0.0", "string", "O(N*M), N and M being the two strings' lengths.")
+        .args(&[
+            key("key1", 0),
+            key("key2", 0),
+            pure_token("len", "LEN").optional(),
+            pure_token("idx", "IDX").optional(),
+            integer("len").token("MINMATCHLEN").optional(),
+            pure_token("withmatchlen", "WITHMATCHLEN").optional(),
+        ]),
+    CommandDoc::new("mget", "1.0.0", "string", "O(N), N being the number of keys read.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("move", "1.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("db"),
+        ]),
+    CommandDoc::new("mset", "1.0.1", "string", "O(N), N being the number of keys written.")
+        .args(&[
+            block("key_value", &[
+                key("key", 0),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("msetnx", "1.0.1", "string", "O(N), N being the number of keys written.")
+        .args(&[
+            block("key_value", &[
+                key("key", 0),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("multi", "1.2.0", "transactions", "O(1)"),
+    CommandDoc::new("object", "2.2.3", "generic", "Depends on the subcommand."),
+    CommandDoc::new("object|encoding", "2.2.3", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("object|freq", "4.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("object|help", "6.2.0", "generic", "O(1)"),
+    CommandDoc::new("object|idletime", "2.2.3", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("object|refcount", "2.2.3", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("persist", "2.2.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("pexpire", "2.6.0", "generic", "O(1)")
+        .history(&[("7.0.0", "New `NX`, `XX`, `GT` and `LT` options.")])
+        .args(&[
+            key("key", 0),
+            integer("milliseconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ]).since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("pexpireat", "2.6.0", "generic", "O(1)")
+        .history(&[("7.0.0", "New `NX`, `XX`, `GT` and `LT` options.")])
+        .args(&[
+            key("key", 0),
+            unix_time("unix-time-milliseconds"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ]).since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("pexpiretime", "7.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("ping", "1.0.0", "connection", "O(1)")
+        .args(&[
+            string("message").optional(),
+        ]),
+    CommandDoc::new("psetex", "2.6.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("milliseconds"),
+            string("value"),
+        ]),
+    CommandDoc::new("psubscribe", "2.0.0", "pubsub", "O(N), N being the patterns the client is subscribed to.")
+        .args(&[
+            block("pattern", &[
+                pattern("pattern"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("pttl", "2.6.0", "generic", "O(1)")
+        .history(&[("2.8.0", "Replies -2 when the key does not exist.")])
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("publish", "2.0.0", "pubsub", "O(N+M), N being the channel's subscribers and M all clients' pattern subscriptions.")
+        .args(&[
+            string("channel"),
+            string("message"),
+        ]),
+    CommandDoc::new("pubsub", "2.8.0", "pubsub", "Depends on the subcommand."),
+    CommandDoc::new("pubsub|channels", "2.8.0", "pubsub", "O(N), N being the number of active channels (pattern matching taken as constant).")
+        .args(&[
+            pattern("pattern").optional(),
+        ]),
+    CommandDoc::new("pubsub|help", "6.2.0", "pubsub", "O(1)"),
+    CommandDoc::new("pubsub|numpat", "2.8.0", "pubsub", "O(1)"),
+    CommandDoc::new("pubsub|numsub", "2.8.0", "pubsub", "O(N), N being the number of channels asked about.")
+        .args(&[
+            string("channel").optional().multiple(),
+        ]),
+    CommandDoc::new("pubsub|shardchannels", "7.0.0", "pubsub", "O(N), N being the number of active shard channels (pattern matching taken as constant).")
+        .args(&[
+            pattern("pattern").optional(),
+        ]),
+    CommandDoc::new("pubsub|shardnumsub", "7.0.0", "pubsub", "O(N), N being the number of shard channels asked about.")
+        .args(&[
+            string("shardchannel").optional().multiple(),
+        ]),
+    CommandDoc::new("punsubscribe", "2.0.0", "pubsub", "O(N+M), N being this client's patterns and M every client's patterns.")
+        .args(&[
+            pattern("pattern").optional().multiple(),
+        ]),
+    CommandDoc::new("quit", "1.0.0", "connection", "O(1)"),
+    CommandDoc::new("randomkey", "1.0.0", "generic", "O(1)"),
+    CommandDoc::new("rename", "1.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+            key("newkey", 1),
+        ]),
+    CommandDoc::new("renamenx", "1.0.0", "generic", "O(1)")
+        .history(&[("3.2.0", "Renaming a key to itself is no longer an error.")])
+        .args(&[
+            key("key", 0),
+            key("newkey", 1),
+        ]),
+    CommandDoc::new("reset", "6.2.0", "connection", "O(1)"),
+    CommandDoc::new("scan", "2.8.0", "generic", "O(1) per call; O(N) for a whole iteration back to cursor 0, N being the number of elements.")
+        .history(&[("6.0.0", "New `TYPE` option.")])
+        .args(&[
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+            string("type").token("TYPE").since("6.0.0").optional(),
+        ]),
+    CommandDoc::new("select", "1.0.0", "connection", "O(1)")
+        .args(&[
+            integer("index"),
+        ]),
+    CommandDoc::new("set", "1.0.0", "string", "O(1)")
+        .history(&[("2.6.12", "New `EX`, `PX`, `NX` and `XX` options."), ("6.0.0", "New `KEEPTTL` option."), ("6.2.0", "New `GET`, `EXAT` and `PXAT` options."), ("7.0.0", "`NX` and `GET` may be combined.")])
+        .args(&[
+            key("key", 0),
+            string("value"),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+            ]).since("2.6.12").optional(),
+            pure_token("get", "GET").since("6.2.0").optional(),
+            oneof("expiration", &[
+                integer("seconds").token("EX").since("2.6.12"),
+                integer("milliseconds").token("PX").since("2.6.12"),
+                unix_time("unix-time-seconds").token("EXAT").since("6.2.0"),
+                unix_time("unix-time-milliseconds").token("PXAT").since("6.2.0"),
+                pure_token("keepttl", "KEEPTTL").since("6.0.0"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("setex", "2.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("seconds"),
+            string("value"),
+        ]),
+    CommandDoc::new("setnx", "1.0.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("value"),
+        ]),
+    CommandDoc::new("setrange", "2.2.0", "string", "O(1), plus O(M) to copy the value in, M being its length.")
+        .args(&[
+            key("key", 0),
+            integer("offset"),
+            string("value"),
+        ]),
+    CommandDoc::new("shutdown", "1.0.0", "server", "O(N) when saving, N being the keys of all databases; O(1) otherwise.")
+        .history(&[("7.0.0", "New `NOW`, `FORCE` and `ABORT` options.")])
+        .args(&[
+            oneof("nosave_save", &[
+                pure_token("nosave", "NOSAVE"),
+                pure_token("save", "SAVE"),
+            ]).optional(),
+            pure_token("now", "NOW").since("7.0.0").optional(),
+            pure_token("force", "FORCE").since("7.0.0").optional(),
+            pure_token("abort", "ABORT").since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("spublish", "7.0.0", "pubsub", "O(N), N being the clients subscribed to the shard channel.")
+        .args(&[
+            string("shardchannel"),
+            string("message"),
+        ]),
+    CommandDoc::new("ssubscribe", "7.0.0", "pubsub", "O(N), N being the number of shard channels given.")
+        .args(&[
+            string("shardchannel").multiple(),
+        ]),
+    CommandDoc::new("strlen", "2.2.0", "string", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("subscribe", "2.0.0", "pubsub", "O(N), N being the number of channels given.")
+        .args(&[
+            string("channel").multiple(),
+        ]),
+    CommandDoc::new("substr", "1.0.0", "string", "O(N), N being the length of the returned substring.")
+        .deprecated("2.0.0", "`GETRANGE`")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("end"),
+        ]),
+    CommandDoc::new("sunsubscribe", "7.0.0", "pubsub", "O(N), N being the clients subscribed to a shard channel.")
+        .args(&[
+            string("shardchannel").optional().multiple(),
+        ]),
+    CommandDoc::new("swapdb", "4.0.0", "server", "O(N), N being the clients watching or blocked on keys of either database.")
+        .args(&[
+            integer("index1"),
+            integer("index2"),
+        ]),
+    CommandDoc::new("touch", "3.2.1", "generic", "O(N), N being the number of keys touched.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("ttl", "1.0.0", "generic", "O(1)")
+        .history(&[("2.8.0", "Replies -2 when the key does not exist.")])
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("type", "1.0.0", "generic", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("unlink", "4.0.0", "generic", "O(1) per key; the memory is then reclaimed in O(N) on another thread, N being the allocations freed.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("unsubscribe", "2.0.0", "pubsub", "O(N), N being the clients subscribed to a channel.")
+        .args(&[
+            string("channel").optional().multiple(),
+        ]),
+    CommandDoc::new("unwatch", "2.2.0", "transactions", "O(1)"),
+    CommandDoc::new("watch", "2.2.0", "transactions", "O(1) per key.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::all_commands;
+
+    #[test]
+    fn entries_are_sorted_and_unique() {
+        for w in DOCS.windows(2) {
+            assert!(w[0].name < w[1].name, "{} / {}", w[0].name, w[1].name);
+        }
+    }
+
+    fn check_args(row: &crate::commands::CommandSpec, args: &[Arg]) {
+        for a in args {
+            let nested = matches!(a.kind, ArgType::Oneof | ArgType::Block);
+            assert_eq!(nested, !a.args.is_empty(), "{}: {}", row.name, a.name);
+            if a.kind == ArgType::Key {
+                let specs = row.specs();
+                assert!(
+                    a.key_spec_index >= 0 && (a.key_spec_index as usize) < specs.len(),
+                    "{}: {} points at key spec {}",
+                    row.name,
+                    a.name,
+                    a.key_spec_index
+                );
+            }
+            if a.kind == ArgType::PureToken {
+                assert!(!a.token.is_empty(), "{}: {}", row.name, a.name);
+            }
+            check_args(row, a.args);
+        }
+    }
+
+    #[test]
+    fn every_row_has_docs_that_fit_its_key_specs() {
+        for c in all_commands().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            let d = doc(c.name).unwrap_or_else(|| panic!("no COMMAND DOCS entry for {}", c.name));
+            check_args(c, d.args);
+        }
+    }
+}
