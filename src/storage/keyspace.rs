@@ -231,10 +231,10 @@ impl Keyspace {
             let mut n = 0;
             for db in 0..self.databases {
                 loop {
-                    let due = match locked.shard(i).dbs[db].expires.first() {
-                        Some((deadline, _)) if *deadline < now => true,
-                        _ => false,
-                    };
+                    let due = matches!(
+                        locked.shard(i).dbs[db].expires.first(),
+                        Some((deadline, _)) if *deadline < now
+                    );
                     if !due {
                         break;
                     }
