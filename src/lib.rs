@@ -122,7 +122,7 @@ impl ServerBuilder {
                 rt.block_on(async move {
                     match self.start().await {
                         Ok(handle) => {
-                            let _ = tx.send(Ok((handle.addr(), handle.clock().clone())));
+                            let _ = tx.send(Ok((handle.addr(), handle.shared().clone())));
                             tokio::select! {
                                 _ = stop_rx => {}
                                 _ = handle.stopped() => {}
@@ -135,12 +135,12 @@ impl ServerBuilder {
                     }
                 });
             })?;
-        let (addr, clock) = rx
+        let (addr, shared) = rx
             .recv()
             .map_err(|_| std::io::Error::other("server thread ended before starting"))??;
         Ok(BackgroundServer {
             addr,
-            clock,
+            shared,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -150,7 +150,7 @@ impl ServerBuilder {
 /// A server running on its own thread; dropping it stops the server.
 pub struct BackgroundServer {
     addr: std::net::SocketAddr,
-    clock: Clock,
+    shared: std::sync::Arc<shared::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -166,7 +166,17 @@ impl BackgroundServer {
     }
 
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        self.shared.clock()
+    }
+
+    /// The server's shared state (keyspace, configuration, clients).
+    pub fn shared(&self) -> &std::sync::Arc<shared::Shared> {
+        &self.shared
+    }
+
+    /// The propagation stream (see [`ServerHandle::propagation`]).
+    pub fn propagation(&self) -> &storage::Propagation {
+        &self.shared.keyspace.propagation
     }
 }
 

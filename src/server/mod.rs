@@ -47,6 +47,17 @@ impl ServerHandle {
         self.shared.clock()
     }
 
+    /// The server's shared state (keyspace, configuration, clients), for in-process tests.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The propagation stream: every write in the deterministic form a replica or an
+    /// append-only file replays. Call `set_enabled(true)` to start recording, then `drain()`.
+    pub fn propagation(&self) -> &crate::storage::Propagation {
+        &self.shared.keyspace.propagation
+    }
+
     /// Resolves when a client ran SHUTDOWN or [`ServerHandle::shutdown`] was called.
     pub async fn stopped(&self) {
         let mut rx = self.stop.subscribe();
