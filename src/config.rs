@@ -229,6 +229,7 @@ impl Default for Config {
 
 /// What the command line asks the binary to do.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built once at start-up
 pub enum CliAction {
     /// Start the server with this configuration.
     Run(Config),

@@ -23,6 +23,9 @@ pub struct Shared {
     pub config: RwLock<Config>,
     /// Channel and pattern subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
+    /// by [`Shared::apply_config`]); shared with `pubsub`.
+    pub output: Arc<crate::session::OutputPolicy>,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
     pub started_ms: u64,
@@ -57,10 +60,15 @@ pub struct ServerStats {
 impl Shared {
     pub fn new(config: Config, clock: Clock) -> Self {
         let started_ms = clock.now_ms();
+        let output = Arc::new(crate::session::OutputPolicy::new(
+            &config.client_output_buffer_limit,
+            clock.clone(),
+        ));
         Shared {
             keyspace: Keyspace::new(config.databases, clock),
             config: RwLock::new(config),
-            pubsub: crate::pubsub::PubSub::default(),
+            pubsub: crate::pubsub::PubSub::new(output.clone()),
+            output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
             started_ms,
@@ -75,7 +83,8 @@ impl Shared {
     /// Copies the settings that hot paths read without the config lock into their atomics;
     /// called once at start and after every successful CONFIG SET.
     pub fn apply_config(&self) {
-        let _config = self.config.read();
+        let config = self.config.read();
+        self.output.set(&config.client_output_buffer_limit);
     }
 
     /// Records a command-rate sample (called by the server's periodic task).

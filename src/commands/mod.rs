@@ -22,17 +22,19 @@ pub mod table;
 mod command;
 mod connection;
 mod keys;
+mod pubsub;
 mod server;
 mod string;
 
 pub use table::{CommandSpec, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 5] {
+fn families() -> [&'static [CommandSpec]; 6] {
     [
         connection::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
+        pubsub::COMMANDS,
         server::COMMANDS,
         command::COMMANDS,
     ]
@@ -176,11 +178,33 @@ pub fn admit(
         return Err(CmdError::new(NOAUTH));
     }
     session.meta().last_cmd = spec.name;
+    if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
+        return Err(CmdError::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        )));
+    }
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
+}
+
+/// The commands a RESP2 client may run while it has subscriptions.
+fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "subscribe"
+            | "ssubscribe"
+            | "psubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// Locks what `spec` needs: its keys' shards, or every shard for `GLOBAL` commands.

@@ -92,15 +92,52 @@ pub(super) async fn serve(
     let idle_timer = tokio::time::sleep(idle.unwrap_or(IDLE_NEVER));
     tokio::pin!(idle_timer);
 
+    // The outbox's wake-up, re-armed each time it fires (see `session`'s module docs).
+    let outbox_wake = handle.outbox.notified();
+    tokio::pin!(outbox_wake);
+
     'conn: loop {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
             rbuf.reserve(READ_CHUNK);
         }
-        let read = tokio::select! {
+        let event = tokio::select! {
             biased;
-            r = socket.read_buf(&mut rbuf) => r,
-            _ = &mut closed => break,
-            _ = &mut idle_timer, if idle.is_some() => break,
+            r = socket.read_buf(&mut rbuf) => Event::Read(r),
+            _ = &mut outbox_wake => Event::Outbox,
+            _ = &mut closed => Event::Closed,
+            _ = &mut idle_timer, if idle.is_some() => Event::Idle,
+        };
+        let read = match event {
+            Event::Read(r) => r,
+            Event::Closed => break,
+            Event::Idle => {
+                // Subscribers are exempt from the idle timeout, as in Redis.
+                if session.subs.total() == 0 {
+                    break;
+                }
+                if let Some(d) = idle {
+                    idle_timer.as_mut().reset(tokio::time::Instant::now() + d);
+                }
+                continue;
+            }
+            Event::Outbox => {
+                outbox_wake.set(handle.outbox.notified());
+                loop {
+                    let d = handle.outbox.drain_into(&mut wbuf, FLUSH_AT);
+                    if !wbuf.is_empty()
+                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                    {
+                        break 'conn;
+                    }
+                    if !d.more {
+                        break;
+                    }
+                }
+                if handle.is_killed() {
+                    break;
+                }
+                continue;
+            }
         };
         if let Some(d) = idle {
             idle_timer.as_mut().reset(tokio::time::Instant::now() + d);
@@ -128,11 +165,18 @@ pub(super) async fn serve(
                     if reply.is_error() {
                         shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     }
+                    // What this command pushed to its own client (a RESP3 subscriber
+                    // publishing to itself) precedes its reply, as in Redis.
+                    if handle.outbox.has_queued() {
+                        handle.outbox.drain_into(&mut wbuf, usize::MAX);
+                    }
                     send(&mut session, &reply, suppress, &mut wbuf);
                     if session.close_after_reply {
                         break;
                     }
-                    if wbuf.len() >= FLUSH_AT && !flush(&mut socket, &mut wbuf, &shared).await {
+                    if wbuf.len() >= FLUSH_AT
+                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                    {
                         break 'conn;
                     }
                 }
@@ -156,7 +200,9 @@ pub(super) async fn serve(
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
         }
-        if !wbuf.is_empty() && !flush(&mut socket, &mut wbuf, &shared).await {
+        if !wbuf.is_empty()
+            && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+        {
             break;
         }
         if session.close_after_reply || handle.is_killed() {
@@ -168,12 +214,39 @@ pub(super) async fn serve(
         }
     }
     let _ = socket.shutdown().await;
+    shared.pubsub.unsubscribe_all(id, &mut session.subs);
+    session.sync_subs();
+    handle.outbox.clear();
     shared.clients.remove(&id);
 }
 
-/// Writes and clears the output buffer; false when the peer is gone.
-async fn flush(socket: &mut TcpStream, wbuf: &mut BytesMut, shared: &Shared) -> bool {
-    if socket.write_all(wbuf).await.is_err() {
+/// What woke the connection task.
+enum Event {
+    Read(std::io::Result<usize>),
+    Outbox,
+    Closed,
+    Idle,
+}
+
+/// Writes and clears the output buffer; false when the peer is gone or the client was
+/// killed meanwhile (a write to a client that stopped reading can wait forever, so the kill
+/// signal interrupts it). While the write is pending its bytes count as the client's
+/// unflushed output for the output-buffer limits.
+async fn flush<F: std::future::Future<Output = ()>>(
+    socket: &mut TcpStream,
+    wbuf: &mut BytesMut,
+    shared: &Shared,
+    handle: &ClientHandle,
+    closed: std::pin::Pin<&mut F>,
+) -> bool {
+    handle.outbox.set_inflight(wbuf.len());
+    let written = tokio::select! {
+        biased;
+        r = socket.write_all(wbuf) => r.is_ok(),
+        _ = closed => false,
+    };
+    handle.outbox.set_inflight(0);
+    if !written {
         return false;
     }
     shared
