@@ -400,7 +400,10 @@ mod robustness {
             let mut session = Session::new(handle, true);
             for argv in reqs {
                 let reply = execute(&shared, &mut session, argv);
+                // As the connection does: what the command queued for its own client
+                // (SUBSCRIBE's confirmations), then the reply.
                 let mut out = bytes::BytesMut::new();
+                session.handle.outbox.drain_into(&mut out, usize::MAX);
                 reply.encode(&mut out, session.resp3);
                 prop_assert!(!out.is_empty());
                 shared.clock().advance(250);
