@@ -215,8 +215,10 @@ fn subscribe_confirms_before_any_message() {
 
 #[test]
 fn a_subscriber_that_stops_reading_is_disconnected() {
-    let mut config = Config::default();
-    config.port = 0;
+    let mut config = Config {
+        port: 0,
+        ..Config::default()
+    };
     config.client_output_buffer_limit[OBUF_PUBSUB] = OutputLimit {
         hard: 256 * 1024,
         soft: 0,
