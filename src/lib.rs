@@ -19,11 +19,13 @@
 //! - `protocol/` — request decoding (multibulk + inline), [`Reply`] encoding in RESP2/RESP3,
 //!   the argument cursor and the shared error texts.
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`), one
-//!   file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`).
+//!   file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`, `pubsub.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   value types, glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
-//!   shutdown. `session.rs` is one client's state; `shared.rs` the server-wide state.
+//!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
+//!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);
+//!   `shared.rs` the server-wide state; `pubsub.rs` the subscription registry.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`.
 //!
