@@ -2,7 +2,10 @@
 //! buffer, encode all replies into one buffer, write once (full pipelining).
 //!
 //! The task owns the [`Session`]; the registry holds its [`ClientHandle`] so CLIENT LIST and
-//! CLIENT KILL from other connections can see and stop it. Protocol errors are answered with
+//! CLIENT KILL from other connections can see and stop it. Beside the socket the task waits
+//! on the handle's outbox (see `session`'s module docs): what other tasks pushed (pub/sub
+//! messages…) is written in chunks, and a write stuck on a client that stopped reading is
+//! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
 
 use std::net::SocketAddr;
