@@ -490,3 +490,56 @@ impl OutputPolicy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> ClientHandle {
+        ClientHandle::new(1, "a".into(), "l".into(), -1, 0)
+    }
+
+    #[test]
+    fn outbox_drains_in_chunks_and_reports_wakes() {
+        let h = handle();
+        let policy = OutputPolicy::default();
+        for _ in 0..3 {
+            assert!(h.push(Outbound::Frame(Bytes::from_static(b"+12345\r\n")), &policy));
+        }
+        assert!(h.push(Outbound::Wake, &policy));
+        assert!(h.outbox.has_queued());
+        assert_eq!(h.outbox.stats(), (24, 4));
+        let mut out = bytes::BytesMut::new();
+        let d = h.outbox.drain_into(&mut out, 10);
+        assert_eq!((d.bytes, d.woken, d.more), (16, false, true));
+        let d = h.outbox.drain_into(&mut out, usize::MAX);
+        assert_eq!((d.bytes, d.woken, d.more), (8, true, false));
+        assert!(!h.outbox.has_queued());
+        assert_eq!(out.len(), 24);
+    }
+
+    #[test]
+    fn kill_drops_the_queue_and_refuses_more() {
+        let h = handle();
+        let policy = OutputPolicy::default();
+        assert!(h.push_reply(&Reply::Int(1), &policy));
+        h.kill();
+        assert_eq!(h.outbox.stats(), (0, 0));
+        assert!(!h.push_reply(&Reply::Int(2), &policy));
+        assert!(h.is_killed());
+    }
+
+    #[test]
+    fn unflushed_replies_count_against_the_limit() {
+        let lim = OutputLimit {
+            hard: 100,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        let policy = OutputPolicy::new(&[lim, lim, lim], Clock::manual(0));
+        let h = handle();
+        h.outbox.set_inflight(95);
+        assert!(!h.push(Outbound::Frame(Bytes::from_static(b"+123456\r\n")), &policy));
+        assert!(h.is_killed());
+    }
+}
