@@ -21,11 +21,14 @@
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`,
-//!   `config.rs`, `transaction.rs`).
+//!   `config.rs`, `transaction.rs`,
+//!   `pubsub.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   value types, glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
-//!   shutdown. `session.rs` is one client's state; `shared.rs` the server-wide state.
+//!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
+//!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);
+//!   `shared.rs` the server-wide state; `pubsub.rs` the subscription registry.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`.
 //!

@@ -1,13 +1,49 @@
-//! One client's state: selected database, protocol version, authentication, name, reply mode.
+//! One client's state: selected database, protocol version, authentication, name, reply mode,
+//! subscriptions — and the way to reach a client from outside its own connection.
 //!
 //! [`Session`] is owned by the connection task and handed to commands; [`ClientHandle`] is the
-//! part other connections can see (CLIENT LIST, CLIENT KILL) and lives in the registry.
+//! part other connections can see (CLIENT LIST, CLIENT KILL, PUBLISH) and lives in the
+//! registry.
+//!
+//! # Reaching a connection from outside: the outbox
+//!
+//! Every [`ClientHandle`] has an [`Outbox`]: a queue of [`Outbound`] items guarded by a
+//! `parking_lot` mutex, a byte count, and a [`Notify`] the connection task selects on beside
+//! its socket. This is THE mechanism for anything that must reach a client from another task:
+//! pub/sub messages today; unblocking blocked clients, client-side-caching invalidations and
+//! the like later.
+//!
+//! * **Pushing never blocks or awaits.** [`ClientHandle::push`] appends a frame already
+//!   encoded in the client's protocol ([`ClientHandle::resp3`] tells which; RESP3 out-of-band
+//!   data is a `>` push frame, RESP2 an array), or [`Outbound::Wake`] to nudge the task
+//!   without data. It takes the outbox lock for a few instructions and notifies. A publisher
+//!   never waits for a subscriber, and never writes a socket.
+//! * **Output limits are checked at push time**, on the pusher's side, against
+//!   [`OutputPolicy`] (a cached copy of `client-output-buffer-limit`, refreshed by
+//!   `Shared::apply_config`). Pending output = queued outbox bytes + the reply bytes the
+//!   connection is currently writing ([`Outbox::set_inflight`]). Over the hard limit, or over
+//!   the soft limit for longer than its seconds, the queue is dropped at once (memory freed)
+//!   and the client is killed: its task sees [`ClientHandle::killed`] resolve — even while
+//!   it is stuck writing to a full socket — and closes. The class is `pubsub` while the
+//!   client has subscriptions, `normal` otherwise.
+//! * **Delivery**: the connection task drains the queue into its write buffer (in chunks) and
+//!   writes it. It also drains before each reply it encodes, so a message pushed to a client
+//!   by its own command (PUBLISH to itself in RESP3) comes out before that command's reply,
+//!   as in Redis.
+//! * **Kill** ([`ClientHandle::kill`]) preempts the queue: it empties it and wakes the task,
+//!   which closes without writing what was pending.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::config::{OutputLimit, OBUF_NORMAL, OBUF_PUBSUB};
+use crate::protocol::Reply;
 
 /// Whether replies are sent (CLIENT REPLY).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +68,9 @@ pub struct Session {
     pub close_after_reply: bool,
     /// CLIENT NO-TOUCH (mirrored in the handle for CLIENT LIST).
     pub no_touch: bool,
+    /// Channels, patterns and shard channels this client is subscribed to (the registry in
+    /// [`crate::pubsub`] holds the other direction).
+    pub subs: Subscriptions,
     pub handle: std::sync::Arc<ClientHandle>,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Multi>,
@@ -50,6 +89,26 @@ pub struct Multi {
     pub failed: bool,
 }
 
+/// One client's subscriptions.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    pub channels: HashSet<Bytes>,
+    pub patterns: HashSet<Bytes>,
+    pub shard_channels: HashSet<Bytes>,
+}
+
+impl Subscriptions {
+    /// Channels + patterns: the count SUBSCRIBE/PSUBSCRIBE confirmations report.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// Every subscription, shard channels included: nonzero means "subscribed mode".
+    pub fn total(&self) -> usize {
+        self.count() + self.shard_channels.len()
+    }
+}
+
 impl Session {
     pub fn new(handle: std::sync::Arc<ClientHandle>, authenticated: bool) -> Self {
         Session {
@@ -61,6 +120,7 @@ impl Session {
             skip_next: false,
             close_after_reply: false,
             no_touch: false,
+            subs: Subscriptions::default(),
             handle,
             multi: None,
             watched: Vec::new(),
@@ -68,8 +128,31 @@ impl Session {
         }
     }
 
+    /// RESP2 clients with subscriptions may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
+    #[inline]
+    pub fn in_subscribed_mode(&self) -> bool {
+        !self.resp3 && self.subs.total() > 0
+    }
+
+    /// Mirrors the subscription counts into the handle (CLIENT LIST, output-limit class).
+    pub fn sync_subs(&self) {
+        let h = &self.handle;
+        h.sub.store(self.subs.channels.len(), Ordering::Relaxed);
+        h.psub.store(self.subs.patterns.len(), Ordering::Relaxed);
+        h.ssub
+            .store(self.subs.shard_channels.len(), Ordering::Relaxed);
+    }
+
     pub fn meta(&self) -> parking_lot::MutexGuard<'_, ClientMeta> {
         self.handle.meta.lock()
+    }
+
+    /// Mirrors the transaction state into CLIENT LIST's `multi` (queued commands, -1 outside
+    /// MULTI) and `watch` fields.
+    pub fn sync_tx_meta(&self) {
+        let mut m = self.handle.meta.lock();
+        m.multi = self.multi.as_ref().map_or(-1, |q| q.queue.len() as i64);
+        m.watch = self.watched.len();
     }
 
     pub fn select(&mut self, db: usize) {
@@ -79,6 +162,7 @@ impl Session {
 
     pub fn set_resp3(&mut self, resp3: bool) {
         self.resp3 = resp3;
+        self.handle.resp3.store(resp3, Ordering::Relaxed);
         self.handle.meta.lock().resp = if resp3 { 3 } else { 2 };
     }
 
@@ -106,6 +190,12 @@ pub struct ClientMeta {
     pub query_buf: usize,
     pub query_buf_free: usize,
     pub out_buf: usize,
+    /// Bytes of the arguments of the command being run (CLIENT LIST `argv-mem`).
+    pub argv_mem: usize,
+    /// Commands queued by MULTI, -1 outside a transaction (CLIENT LIST `multi`).
+    pub multi: i64,
+    /// Keys WATCHed (CLIENT LIST `watch`, where the version prints it).
+    pub watch: usize,
 }
 
 /// A client as the registry holds it.
@@ -118,6 +208,14 @@ pub struct ClientHandle {
     pub fd: i64,
     pub created_ms: u64,
     pub meta: Mutex<ClientMeta>,
+    /// What other tasks send this client; see the module docs.
+    pub outbox: Outbox,
+    /// The protocol frames pushed to this client must be encoded in.
+    resp3: AtomicBool,
+    /// Subscription counts (mirrors of [`Session::subs`]).
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
     killed: AtomicBool,
     kill_notify: Notify,
 }
@@ -143,16 +241,83 @@ impl ClientHandle {
                 query_buf: 0,
                 query_buf_free: 0,
                 out_buf: 0,
+                argv_mem: 0,
+                multi: -1,
+                watch: 0,
             }),
+            outbox: Outbox::default(),
+            resp3: AtomicBool::new(false),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
         }
     }
 
-    /// Asks the client's connection to close (CLIENT KILL).
+    /// Asks the client's connection to close (CLIENT KILL, output limits). What was queued
+    /// for it is dropped now; the connection task closes as soon as it is woken.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
+        self.outbox.clear();
         self.kill_notify.notify_one();
+    }
+
+    /// Whether frames pushed to this client must be RESP3.
+    #[inline]
+    pub fn resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client has any subscription (its output-limit class is then `pubsub`).
+    pub fn is_pubsub(&self) -> bool {
+        self.sub.load(Ordering::Relaxed)
+            + self.psub.load(Ordering::Relaxed)
+            + self.ssub.load(Ordering::Relaxed)
+            > 0
+    }
+
+    /// Queues an item for the connection and wakes it; never blocks. Returns false when the
+    /// item was not queued: the client is closing, or this push took it over its output
+    /// limit (it is then killed, its queue freed, and the event logged as Redis does).
+    pub fn push(&self, item: Outbound, policy: &OutputPolicy) -> bool {
+        if self.is_killed() {
+            return false;
+        }
+        let class = if self.is_pubsub() {
+            OBUF_PUBSUB
+        } else {
+            OBUF_NORMAL
+        };
+        let limit = policy.limit(class);
+        let verdict = self.outbox.push(item, &limit, policy);
+        if verdict {
+            return true;
+        }
+        let name = self
+            .meta
+            .lock()
+            .name
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        tracing::warn!(
+            "Client id={} addr={} laddr={} fd={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name
+        );
+        self.kill();
+        false
+    }
+
+    /// Encodes `reply` in this client's protocol and pushes it (see [`ClientHandle::push`]).
+    pub fn push_reply(&self, reply: &Reply, policy: &OutputPolicy) -> bool {
+        let mut out = bytes::BytesMut::new();
+        reply.encode(&mut out, self.resp3());
+        self.push(Outbound::Frame(out.freeze()), policy)
     }
 
     pub fn is_killed(&self) -> bool {
@@ -164,5 +329,243 @@ impl ClientHandle {
         while !self.is_killed() {
             self.kill_notify.notified().await;
         }
+    }
+}
+
+/// One item in a client's [`Outbox`].
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// Bytes to write as they are: a frame already encoded in the client's protocol
+    /// (pub/sub messages are encoded once per protocol and shared by every subscriber).
+    Frame(Bytes),
+    /// No data: wakes the connection task so it re-checks its own state (e.g. a blocked
+    /// command whose key became ready).
+    Wake,
+}
+
+/// What a connection task found when it drained its outbox.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Bytes appended to the write buffer.
+    pub bytes: usize,
+    /// Whether an [`Outbound::Wake`] was among the items.
+    pub woken: bool,
+    /// Whether items are left (the chunk limit was reached).
+    pub more: bool,
+}
+
+/// A client's queue of outbound items; see the [module docs](self).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    state: Mutex<OutboxState>,
+    /// Queued bytes, readable without the lock (the request loop checks it per command).
+    queued: AtomicUsize,
+    /// Bytes the connection is writing right now (its unflushed replies).
+    inflight: AtomicUsize,
+    notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct OutboxState {
+    items: VecDeque<Outbound>,
+    bytes: usize,
+    /// When pending output first went over the soft limit (ms), while it stays over.
+    soft_since: Option<u64>,
+}
+
+impl Outbox {
+    /// Appends `item` unless that takes pending output over `limit`; false then (the
+    /// queue is left to the caller to drop).
+    fn push(&self, item: Outbound, limit: &OutputLimit, policy: &OutputPolicy) -> bool {
+        let size = match &item {
+            Outbound::Frame(b) => b.len(),
+            Outbound::Wake => 0,
+        };
+        {
+            let mut st = self.state.lock();
+            let pending = (st.bytes + size + self.inflight.load(Ordering::Relaxed)) as u64;
+            if limit.hard > 0 && pending > limit.hard {
+                return false;
+            }
+            if limit.soft > 0 && pending > limit.soft {
+                let now = policy.clock.now_ms();
+                let since = *st.soft_since.get_or_insert(now);
+                if now.saturating_sub(since) >= limit.soft_seconds * 1000 {
+                    return false;
+                }
+            } else {
+                st.soft_since = None;
+            }
+            st.items.push_back(item);
+            st.bytes += size;
+            self.queued.store(st.bytes, Ordering::Relaxed);
+        }
+        self.notify.notify_one();
+        true
+    }
+
+    /// Drops everything queued.
+    pub fn clear(&self) {
+        let items = {
+            let mut st = self.state.lock();
+            st.bytes = 0;
+            st.soft_since = None;
+            self.queued.store(0, Ordering::Relaxed);
+            std::mem::take(&mut st.items)
+        };
+        // Freed outside the lock.
+        drop(items);
+    }
+
+    /// Whether anything is queued (cheap: one atomic load).
+    #[inline]
+    pub fn has_queued(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) > 0
+    }
+
+    /// Queued bytes and items (CLIENT LIST `omem`, `oll`).
+    pub fn stats(&self) -> (usize, usize) {
+        let st = self.state.lock();
+        (st.bytes, st.items.len())
+    }
+
+    /// Pending output: queued plus being written (INFO `client_recent_max_output_buffer`).
+    pub fn pending(&self) -> usize {
+        self.queued.load(Ordering::Relaxed) + self.inflight.load(Ordering::Relaxed)
+    }
+
+    /// Bytes the connection is writing now (CLIENT LIST `obl`).
+    pub fn inflight(&self) -> usize {
+        self.inflight.load(Ordering::Relaxed)
+    }
+
+    /// Records how many reply bytes the connection is writing (0 once written), so pushes
+    /// count them against the output limit.
+    #[inline]
+    pub fn set_inflight(&self, n: usize) {
+        self.inflight.store(n, Ordering::Relaxed);
+    }
+
+    /// A future that resolves when something is pushed (or was pushed since the last
+    /// drain). Create it once and re-create it after it fires.
+    pub fn notified(&self) -> Notified<'_> {
+        self.notify.notified()
+    }
+
+    /// Moves queued frames into `out`, stopping once `out` holds `max` bytes.
+    pub fn drain_into(&self, out: &mut bytes::BytesMut, max: usize) -> Drained {
+        let mut d = Drained::default();
+        let mut st = self.state.lock();
+        while out.len() < max {
+            let Some(item) = st.items.pop_front() else {
+                break;
+            };
+            match item {
+                Outbound::Frame(b) => {
+                    st.bytes -= b.len();
+                    d.bytes += b.len();
+                    out.extend_from_slice(&b);
+                }
+                Outbound::Wake => d.woken = true,
+            }
+        }
+        d.more = !st.items.is_empty();
+        if st.items.is_empty() {
+            st.soft_since = None;
+        }
+        self.queued.store(st.bytes, Ordering::Relaxed);
+        d
+    }
+}
+
+/// The `client-output-buffer-limit` classes as pushes read them: a copy of the config kept
+/// in atomics (refreshed by `Shared::apply_config`), plus the clock soft limits are timed
+/// with.
+#[derive(Debug, Default)]
+pub struct OutputPolicy {
+    limits: [[AtomicU64; 3]; 3],
+    clock: Clock,
+}
+
+impl OutputPolicy {
+    pub fn new(limits: &[OutputLimit; 3], clock: Clock) -> Self {
+        let p = OutputPolicy {
+            clock,
+            ..OutputPolicy::default()
+        };
+        p.set(limits);
+        p
+    }
+
+    /// Copies the configured limits in.
+    pub fn set(&self, limits: &[OutputLimit; 3]) {
+        for (slot, l) in self.limits.iter().zip(limits) {
+            slot[0].store(l.hard, Ordering::Relaxed);
+            slot[1].store(l.soft, Ordering::Relaxed);
+            slot[2].store(l.soft_seconds, Ordering::Relaxed);
+        }
+    }
+
+    /// The limit of class `class` (`OBUF_NORMAL`, `OBUF_REPLICA`, `OBUF_PUBSUB`).
+    pub fn limit(&self, class: usize) -> OutputLimit {
+        let slot = &self.limits[class];
+        OutputLimit {
+            hard: slot[0].load(Ordering::Relaxed),
+            soft: slot[1].load(Ordering::Relaxed),
+            soft_seconds: slot[2].load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> ClientHandle {
+        ClientHandle::new(1, "a".into(), "l".into(), -1, 0)
+    }
+
+    #[test]
+    fn outbox_drains_in_chunks_and_reports_wakes() {
+        let h = handle();
+        let policy = OutputPolicy::default();
+        for _ in 0..3 {
+            assert!(h.push(Outbound::Frame(Bytes::from_static(b"+12345\r\n")), &policy));
+        }
+        assert!(h.push(Outbound::Wake, &policy));
+        assert!(h.outbox.has_queued());
+        assert_eq!(h.outbox.stats(), (24, 4));
+        let mut out = bytes::BytesMut::new();
+        let d = h.outbox.drain_into(&mut out, 10);
+        assert_eq!((d.bytes, d.woken, d.more), (16, false, true));
+        let d = h.outbox.drain_into(&mut out, usize::MAX);
+        assert_eq!((d.bytes, d.woken, d.more), (8, true, false));
+        assert!(!h.outbox.has_queued());
+        assert_eq!(out.len(), 24);
+    }
+
+    #[test]
+    fn kill_drops_the_queue_and_refuses_more() {
+        let h = handle();
+        let policy = OutputPolicy::default();
+        assert!(h.push_reply(&Reply::Int(1), &policy));
+        h.kill();
+        assert_eq!(h.outbox.stats(), (0, 0));
+        assert!(!h.push_reply(&Reply::Int(2), &policy));
+        assert!(h.is_killed());
+    }
+
+    #[test]
+    fn unflushed_replies_count_against_the_limit() {
+        let lim = OutputLimit {
+            hard: 100,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        let policy = OutputPolicy::new(&[lim, lim, lim], Clock::manual(0));
+        let h = handle();
+        h.outbox.set_inflight(95);
+        assert!(!h.push(Outbound::Frame(Bytes::from_static(b"+123456\r\n")), &policy));
+        assert!(h.is_killed());
     }
 }

@@ -27,6 +27,9 @@ pub struct Shared {
     pub config_epoch: AtomicU64,
     /// Channel and pattern subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
+    /// by [`Shared::apply_config`]); shared with `pubsub`.
+    pub output: Arc<crate::session::OutputPolicy>,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
     pub started_ms: u64,
@@ -61,11 +64,16 @@ pub struct ServerStats {
 impl Shared {
     pub fn new(config: Config, clock: Clock) -> Self {
         let started_ms = clock.now_ms();
+        let output = Arc::new(crate::session::OutputPolicy::new(
+            &config.client_output_buffer_limit,
+            clock.clone(),
+        ));
         let shared = Shared {
             keyspace: Keyspace::new(config.databases, clock),
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
-            pubsub: crate::pubsub::PubSub::default(),
+            pubsub: crate::pubsub::PubSub::new(output.clone()),
+            output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
             started_ms,
@@ -85,6 +93,7 @@ impl Shared {
         let config = self.config.read();
         self.keyspace
             .set_notify_flags(config.notify_keyspace_events);
+        self.output.set(&config.client_output_buffer_limit);
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 

@@ -17,6 +17,8 @@ mod keys;
 mod limits;
 #[path = "integration/protocol.rs"]
 mod protocol;
+#[path = "integration/pubsub.rs"]
+mod pubsub;
 #[path = "integration/server.rs"]
 mod server;
 #[path = "integration/strings.rs"]

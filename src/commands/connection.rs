@@ -3,6 +3,8 @@
 //! These change the calling client's [`Session`](crate::session::Session) (and, through its
 //! handle, what CLIENT LIST shows); CLIENT LIST/KILL read the shared client registry.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 
 use super::table::*;
@@ -188,10 +190,16 @@ const CLIENT_SUBS: &[CommandSpec] = &[
     ),
 ];
 
-/// `PING [message]` — O(1).
-fn ping(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+/// `PING [message]` — O(1). A RESP2 client in subscribed mode gets `["pong", message]`.
+fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let subscribed = ctx.session.in_subscribed_mode();
     match args.remaining() {
+        0 if subscribed => Ok(Reply::Array(vec![Reply::bulk("pong"), Reply::bulk("")])),
         0 => Ok(Reply::status("PONG")),
+        1 if subscribed => Ok(Reply::Array(vec![
+            Reply::bulk("pong"),
+            Reply::Bulk(args.next_bytes()?),
+        ])),
         1 => Ok(Reply::Bulk(args.next_bytes()?)),
         _ => Err(CmdError::arity("ping")),
     }
@@ -322,6 +330,8 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     super::transaction::discard_transaction(ctx.shared, ctx.session);
     let s = &mut *ctx.session;
+    ctx.shared.pubsub.unsubscribe_all(s.id, &mut s.subs);
+    s.sync_subs();
     s.select(0);
     s.set_resp3(false);
     s.reply_mode = ReplyMode::On;
@@ -398,15 +408,27 @@ fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Ok)
 }
 
-/// One CLIENT LIST line (without the newline).
-fn client_line(c: &ClientHandle, now_ms: u64) -> String {
+/// One CLIENT LIST line (without the newline). `argv_mem` is the size of the arguments of
+/// the command the client is running: the caller's own CLIENT LIST/INFO for itself, none for
+/// the others (they are between commands).
+fn client_line(c: &ClientHandle, now_ms: u64, argv_mem: usize) -> String {
     let m = c.meta.lock().clone();
     let text = |b: &Option<Bytes>| {
         b.as_ref()
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default()
     };
+    let sub = c.sub.load(Ordering::Relaxed);
+    let psub = c.psub.load(Ordering::Relaxed);
+    let ssub = c.ssub.load(Ordering::Relaxed);
+    // Flags in Redis's order: P (pubsub), x (MULTI), …, e (no-evict), T (no-touch).
     let mut flags = String::new();
+    if sub + psub + ssub > 0 {
+        flags.push('P');
+    }
+    if m.multi >= 0 {
+        flags.push('x');
+    }
     if m.no_evict {
         flags.push('e');
     }
@@ -416,8 +438,11 @@ fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     if flags.is_empty() {
         flags.push('N');
     }
+    let obl = c.outbox.inflight();
+    let (omem, oll) = c.outbox.stats();
+    let qbuf_mem = m.query_buf + m.query_buf_free;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -427,10 +452,18 @@ fn client_line(c: &ClientHandle, now_ms: u64) -> String {
         now_ms.saturating_sub(m.last_active_ms) / 1000,
         flags,
         m.db,
+        sub,
+        psub,
+        ssub,
+        m.multi,
         m.query_buf,
         m.query_buf_free,
-        m.query_buf + m.query_buf_free,
-        m.query_buf + m.query_buf_free + m.out_buf,
+        argv_mem,
+        qbuf_mem,
+        obl,
+        oll,
+        omem,
+        qbuf_mem + argv_mem + m.out_buf + obl + omem,
         m.last_cmd,
         m.resp,
         text(&m.lib_name),
@@ -438,9 +471,14 @@ fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     )
 }
 
+/// Bytes of the current command's arguments (CLIENT LIST `argv-mem` of the caller).
+fn argv_mem(args: &Args) -> usize {
+    args.argv().iter().map(|a| a.len()).sum()
+}
+
 /// `CLIENT INFO` — O(1).
-fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let mut line = client_line(&ctx.session.handle, ctx.shared.now_ms());
+fn client_info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut line = client_line(&ctx.session.handle, ctx.shared.now_ms(), argv_mem(args));
     line.push('\n');
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
 }
@@ -448,6 +486,9 @@ fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 /// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]` — O(N) clients.
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let now = ctx.shared.now_ms();
+    let own_argv = argv_mem(args);
+    let own_id = ctx.session.id;
+    let line = |c: &ClientHandle| client_line(c, now, if c.id == own_id { own_argv } else { 0 });
     let mut out = String::new();
     if args.remaining() >= 2 && args.eat("id") {
         // One line per id asked for, in that order (repeats included); unknown ids are
@@ -459,16 +500,16 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 .ok()
                 .and_then(|id| ctx.shared.clients.get(&id).map(|c| c.value().clone()));
             if let Some(c) = found {
-                out.push_str(&client_line(&c, now));
+                out.push_str(&line(&c));
                 out.push('\n');
             }
         }
         return Ok(Reply::Verbatim("txt", Bytes::from(out)));
     }
-    let mut only_normal = true;
+    let mut wanted = None;
     if args.remaining() == 2 && args.eat("type") {
         let t = args.next_bytes()?;
-        only_normal = client_type(&t)?;
+        wanted = Some(client_type(&t)?);
     } else {
         args.finish()?;
     }
@@ -479,19 +520,42 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .map(|e| e.value().clone())
         .collect();
     clients.sort_by_key(|c| c.id);
-    for c in clients.iter().filter(|_| only_normal) {
-        out.push_str(&client_line(c, now));
+    for c in clients
+        .iter()
+        .filter(|c| wanted.is_none_or(|t| t == ClientType::of(c)))
+    {
+        out.push_str(&line(c));
         out.push('\n');
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
 }
 
-/// Parses a client type; true for `normal` (the only kind of client we have yet).
-fn client_type(t: &[u8]) -> Result<bool, CmdError> {
+/// The client classes of CLIENT LIST/KILL TYPE (and of `client-output-buffer-limit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Pubsub,
+    /// Master or replica: no such clients yet.
+    Replication,
+}
+
+impl ClientType {
+    fn of(c: &ClientHandle) -> ClientType {
+        if c.is_pubsub() {
+            ClientType::Pubsub
+        } else {
+            ClientType::Normal
+        }
+    }
+}
+
+/// Parses a client type.
+fn client_type(t: &[u8]) -> Result<ClientType, CmdError> {
     let lower = t.to_ascii_lowercase();
     match lower.as_slice() {
-        b"normal" => Ok(true),
-        b"master" | b"replica" | b"slave" | b"pubsub" => Ok(false),
+        b"normal" => Ok(ClientType::Normal),
+        b"pubsub" => Ok(ClientType::Pubsub),
+        b"master" | b"replica" | b"slave" => Ok(ClientType::Replication),
         _ => Err(CmdError::msg(format!(
             "ERR Unknown client type '{}'",
             String::from_utf8_lossy(t)
@@ -573,7 +637,7 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 .is_none_or(|a| c.laddr.as_bytes() == a.as_ref())
         })
         .filter(|_| user.as_ref().is_none_or(|u| u.as_ref() == b"default"))
-        .filter(|_| normal.unwrap_or(true))
+        .filter(|c| normal.is_none_or(|t| t == ClientType::of(c)))
         .filter(|c| !(skipme && c.id == ctx.session.id))
         .collect();
     for c in &victims {

@@ -36,6 +36,7 @@ mod command;
 mod config;
 mod connection;
 mod keys;
+mod pubsub;
 mod server;
 mod string;
 pub mod transaction;
@@ -43,11 +44,12 @@ pub mod transaction;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 7] {
+fn families() -> [&'static [CommandSpec]; 8] {
     [
         connection::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
+        pubsub::COMMANDS,
         server::COMMANDS,
         command::COMMANDS,
         config::COMMANDS,
@@ -244,11 +246,33 @@ pub fn admit(
         return Err(CmdError::new(NOAUTH));
     }
     session.meta().last_cmd = spec.name;
+    if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
+        return Err(CmdError::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        )));
+    }
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
+}
+
+/// The commands a RESP2 client may run while it has subscriptions.
+fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "subscribe"
+            | "ssubscribe"
+            | "psubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// Locks what `spec` needs: its keys' shards (found by walking its key specs over `argv`,
@@ -482,7 +506,10 @@ mod robustness {
             let mut session = Session::new(handle, true);
             for argv in reqs {
                 let reply = execute(&shared, &mut session, argv);
+                // As the connection does: what the command queued for its own client
+                // (SUBSCRIBE's confirmations), then the reply.
                 let mut out = bytes::BytesMut::new();
+                session.handle.outbox.drain_into(&mut out, usize::MAX);
                 reply.encode(&mut out, session.resp3);
                 prop_assert!(!out.is_empty());
                 shared.clock().advance(250);
@@ -605,6 +632,20 @@ mod key_specs_match_handlers {
         ("discard", &["discard"]),
         ("watch", &["watch a b nosuch"]),
         ("unwatch", &["unwatch"]),
+        ("subscribe", &["subscribe ch1 ch2"]),
+        ("unsubscribe", &["unsubscribe", "unsubscribe ch1"]),
+        ("psubscribe", &["psubscribe p*"]),
+        ("punsubscribe", &["punsubscribe p*"]),
+        ("publish", &["publish ch1 hello"]),
+        ("ssubscribe", &["ssubscribe ch1 ch2"]),
+        ("sunsubscribe", &["sunsubscribe ch1"]),
+        ("spublish", &["spublish ch1 hello"]),
+        ("pubsub|channels", &["pubsub channels", "pubsub channels c*"]),
+        ("pubsub|numpat", &["pubsub numpat"]),
+        ("pubsub|numsub", &["pubsub numsub ch1"]),
+        ("pubsub|shardchannels", &["pubsub shardchannels"]),
+        ("pubsub|shardnumsub", &["pubsub shardnumsub ch1"]),
+        ("pubsub|help", &["pubsub help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {

@@ -192,7 +192,13 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "cluster_connections", &0);
             kv(out, "maxclients", &maxclients);
             kv(out, "client_recent_max_input_buffer", &0);
-            kv(out, "client_recent_max_output_buffer", &0);
+            let max_out = shared
+                .clients
+                .iter()
+                .map(|c| c.outbox.pending())
+                .max()
+                .unwrap_or(0);
+            kv(out, "client_recent_max_output_buffer", &max_out);
             kv(out, "blocked_clients", &0);
             kv(out, "tracking_clients", &0);
             kv(out, "clients_in_timeout_table", &0);
@@ -294,9 +300,18 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "evicted_clients", &0);
             kv(out, "keyspace_hits", &load(&ks.hits));
             kv(out, "keyspace_misses", &load(&ks.misses));
-            kv(out, "pubsub_channels", &0);
-            kv(out, "pubsub_patterns", &0);
-            kv(out, "pubsubshard_channels", &0);
+            let ps = &shared.pubsub;
+            kv(
+                out,
+                "pubsub_channels",
+                &ps.channel_count(crate::pubsub::Kind::Channel),
+            );
+            kv(out, "pubsub_patterns", &ps.numpat());
+            kv(
+                out,
+                "pubsubshard_channels",
+                &ps.channel_count(crate::pubsub::Kind::Shard),
+            );
             kv(out, "latest_fork_usec", &0);
             kv(out, "total_forks", &0);
             kv(out, "total_error_replies", &load(&stats.error_replies));

@@ -99,6 +99,7 @@ pub(super) fn queue(session: &mut Session, spec: &CommandSpec, argv: Vec<Bytes>)
     if !multi.failed {
         multi.queue.push(argv);
     }
+    session.sync_tx_meta();
     Reply::Status("QUEUED".into())
 }
 
@@ -117,6 +118,7 @@ pub fn unwatch_all(shared: &Shared, session: &mut Session) {
 pub fn discard_transaction(shared: &Shared, session: &mut Session) {
     session.multi = None;
     unwatch_all(shared, session);
+    session.sync_tx_meta();
 }
 
 /// `MULTI` — O(1).
@@ -125,6 +127,7 @@ fn multi(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::new("ERR MULTI calls can not be nested"));
     }
     ctx.session.multi = Some(Multi::default());
+    ctx.session.sync_tx_meta();
     Ok(Reply::Ok)
 }
 
@@ -149,6 +152,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         ctx.session
             .watch_dirty
             .store(false, std::sync::atomic::Ordering::Relaxed);
+        ctx.session.sync_tx_meta();
         return Err(CmdError::new(
             "EXECABORT Transaction discarded because of previous errors.",
         ));
@@ -167,6 +171,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         let keys = std::mem::take(&mut ctx.session.watched);
         let id = ctx.session.id;
         ctx.locked().unwatch(id, &keys);
+        ctx.session.sync_tx_meta();
         return Ok(Reply::NilArray);
     }
     let keys = std::mem::take(&mut ctx.session.watched);
@@ -181,6 +186,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         };
         replies.push(reply);
     }
+    ctx.session.sync_tx_meta();
     // EXEC itself propagates nothing: its commands did, as one unit.
     ctx.propagate_nothing();
     Ok(Reply::Array(replies))
@@ -206,11 +212,13 @@ fn watch(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.locked().watch(db, &key, id, &flag);
         ctx.session.watched.push((db, key));
     }
+    ctx.session.sync_tx_meta();
     Ok(Reply::Ok)
 }
 
 /// `UNWATCH` — O(N) in the watched keys.
 fn unwatch(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     unwatch_all(ctx.shared, ctx.session);
+    ctx.session.sync_tx_meta();
     Ok(Reply::Ok)
 }

@@ -40,6 +40,9 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// `>` in RESP3 (out-of-band); an array in RESP2.
     Push(Vec<Reply>),
+    /// Several frames answering one command, written one after another (SUBSCRIBE a b
+    /// confirms each channel in a frame of its own). Never nested inside another reply.
+    Multi(Vec<Reply>),
 }
 
 impl Reply {
@@ -67,6 +70,17 @@ impl Reply {
 
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
+    }
+
+    /// A pub/sub frame of bulk strings followed by optional further items (`message`,
+    /// `subscribe` confirmations): a push in RESP3, an array in RESP2.
+    pub fn push_of(words: &[&[u8]], tail: Option<Reply>) -> Reply {
+        let mut items: Vec<Reply> = words
+            .iter()
+            .map(|w| Reply::Bulk(Bytes::copy_from_slice(w)))
+            .collect();
+        items.extend(tail);
+        Reply::Push(items)
     }
 
     /// Encodes this reply for a RESP2 (`resp3 == false`) or RESP3 client.
@@ -112,6 +126,11 @@ impl Reply {
                 };
                 int_line(out, tag, items.len() as i64);
                 for r in items {
+                    r.encode(out, resp3);
+                }
+            }
+            Reply::Multi(frames) => {
+                for r in frames {
                     r.encode(out, resp3);
                 }
             }
@@ -201,6 +220,17 @@ mod tests {
         let s = Reply::Set(vec![Reply::Int(1)]);
         assert_eq!(enc(&s, true), "~1\r\n:1\r\n");
         assert_eq!(enc(&s, false), "*1\r\n:1\r\n");
+    }
+
+    #[test]
+    fn multi_writes_frames_back_to_back() {
+        let sub = |c: &str, n| Reply::push_of(&[b"subscribe", c.as_bytes()], Some(Reply::Int(n)));
+        let m = Reply::Multi(vec![sub("a", 1), sub("b", 2)]);
+        assert_eq!(
+            enc(&m, false),
+            "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+        );
+        assert!(enc(&m, true).starts_with(">3\r\n$9\r\nsubscribe\r\n"));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! buffer, encode all replies into one buffer, write once (full pipelining).
 //!
 //! The task owns the [`Session`]; the registry holds its [`ClientHandle`] so CLIENT LIST and
-//! CLIENT KILL from other connections can see and stop it. Protocol errors are answered with
+//! CLIENT KILL from other connections can see and stop it. Beside the socket the task waits
+//! on the handle's outbox (see `session`'s module docs): what other tasks pushed (pub/sub
+//! messages…) is written in chunks, and a write stuck on a client that stopped reading is
+//! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
 
 use std::net::SocketAddr;
@@ -97,22 +100,61 @@ pub(super) async fn serve(
     let idle_timer = tokio::time::sleep(idle.map_or(IDLE_CHECK, |d| d.min(IDLE_CHECK)));
     tokio::pin!(idle_timer);
 
+    // The outbox's wake-up, re-armed each time it fires (see `session`'s module docs).
+    let outbox_wake = handle.outbox.notified();
+    tokio::pin!(outbox_wake);
+
     'conn: loop {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
             rbuf.reserve(READ_CHUNK);
         }
-        let read = tokio::select! {
+        let event = tokio::select! {
             biased;
-            r = socket.read_buf(&mut rbuf) => r,
-            _ = &mut closed => break,
-            _ = &mut idle_timer => {
-                refresh(&shared, &mut epoch, &mut parser, &mut session, &mut idle, &mut qbuf_limit);
+            r = socket.read_buf(&mut rbuf) => Event::Read(r),
+            _ = &mut outbox_wake => Event::Outbox,
+            _ = &mut closed => Event::Closed,
+            _ = &mut idle_timer => Event::Idle,
+        };
+        let read = match event {
+            Event::Read(r) => r,
+            Event::Closed => break,
+            Event::Idle => {
+                refresh(
+                    &shared,
+                    &mut epoch,
+                    &mut parser,
+                    &mut session,
+                    &mut idle,
+                    &mut qbuf_limit,
+                );
                 let now = tokio::time::Instant::now();
-                if idle.is_some_and(|d| now >= last_io + d) {
+                // Subscribers are exempt from the idle timeout, as in Redis.
+                let deadline = idle.map(|d| last_io + d);
+                if deadline.is_some_and(|t| now >= t) && session.subs.total() == 0 {
                     break;
                 }
-                let next = idle.map_or(now + IDLE_CHECK, |d| (last_io + d).min(now + IDLE_CHECK));
+                let next = deadline
+                    .filter(|t| *t > now)
+                    .map_or(now + IDLE_CHECK, |t| t.min(now + IDLE_CHECK));
                 idle_timer.as_mut().reset(next);
+                continue;
+            }
+            Event::Outbox => {
+                outbox_wake.set(handle.outbox.notified());
+                loop {
+                    let d = handle.outbox.drain_into(&mut wbuf, FLUSH_AT);
+                    if !wbuf.is_empty()
+                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                    {
+                        break 'conn;
+                    }
+                    if !d.more {
+                        break;
+                    }
+                }
+                if handle.is_killed() {
+                    break;
+                }
                 continue;
             }
         };
@@ -148,11 +190,18 @@ pub(super) async fn serve(
                     if reply.is_error() {
                         shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     }
+                    // What this command pushed to its own client (a RESP3 subscriber
+                    // publishing to itself) precedes its reply, as in Redis.
+                    if handle.outbox.has_queued() {
+                        handle.outbox.drain_into(&mut wbuf, usize::MAX);
+                    }
                     send(&mut session, &reply, suppress, &mut wbuf);
                     if session.close_after_reply {
                         break;
                     }
-                    if wbuf.len() >= FLUSH_AT && !flush(&mut socket, &mut wbuf, &shared).await {
+                    if wbuf.len() >= FLUSH_AT
+                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                    {
                         break 'conn;
                     }
                 }
@@ -176,7 +225,9 @@ pub(super) async fn serve(
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
         }
-        if !wbuf.is_empty() && !flush(&mut socket, &mut wbuf, &shared).await {
+        if !wbuf.is_empty()
+            && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+        {
             break;
         }
         if session.close_after_reply || handle.is_killed() {
@@ -189,6 +240,9 @@ pub(super) async fn serve(
     }
     let _ = socket.shutdown().await;
     commands::transaction::discard_transaction(&shared, &mut session);
+    shared.pubsub.unsubscribe_all(id, &mut session.subs);
+    session.sync_subs();
+    handle.outbox.clear();
     shared.clients.remove(&id);
 }
 
@@ -217,9 +271,33 @@ fn refresh(
     }
 }
 
-/// Writes and clears the output buffer; false when the peer is gone.
-async fn flush(socket: &mut TcpStream, wbuf: &mut BytesMut, shared: &Shared) -> bool {
-    if socket.write_all(wbuf).await.is_err() {
+/// What woke the connection task.
+enum Event {
+    Read(std::io::Result<usize>),
+    Outbox,
+    Closed,
+    Idle,
+}
+
+/// Writes and clears the output buffer; false when the peer is gone or the client was
+/// killed meanwhile (a write to a client that stopped reading can wait forever, so the kill
+/// signal interrupts it). While the write is pending its bytes count as the client's
+/// unflushed output for the output-buffer limits.
+async fn flush<F: std::future::Future<Output = ()>>(
+    socket: &mut TcpStream,
+    wbuf: &mut BytesMut,
+    shared: &Shared,
+    handle: &ClientHandle,
+    closed: std::pin::Pin<&mut F>,
+) -> bool {
+    handle.outbox.set_inflight(wbuf.len());
+    let written = tokio::select! {
+        biased;
+        r = socket.write_all(wbuf) => r.is_ok(),
+        _ = closed => false,
+    };
+    handle.outbox.set_inflight(0);
+    if !written {
         return false;
     }
     shared
