@@ -381,7 +381,6 @@ impl Default for Config {
 // Built once at startup, so the size of the `Run` variant costs nothing worth a Box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // built once at start-up
 pub enum CliAction {
     /// Start the server with this configuration.
     Run(Config),
