@@ -640,7 +640,10 @@ mod key_specs_match_handlers {
         ("ssubscribe", &["ssubscribe ch1 ch2"]),
         ("sunsubscribe", &["sunsubscribe ch1"]),
         ("spublish", &["spublish ch1 hello"]),
-        ("pubsub|channels", &["pubsub channels", "pubsub channels c*"]),
+        (
+            "pubsub|channels",
+            &["pubsub channels", "pubsub channels c*"],
+        ),
         ("pubsub|numpat", &["pubsub numpat"]),
         ("pubsub|numsub", &["pubsub numsub ch1"]),
         ("pubsub|shardchannels", &["pubsub shardchannels"]),

@@ -401,11 +401,8 @@ fn pairs(ctx: &Ctx, args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, CmdError> {
 /// `MSET key value [key value ...]` — O(N).
 fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = pairs(ctx, args)?;
-    let mut db = ctx.db();
     for (k, v) in &pairs {
-        db.set(k, string(v), Expiry::Persist);
-    }
-    for (k, _) in &pairs {
+        ctx.db().set(k, string(v), Expiry::Persist);
         ctx.modified(k, notify::STRING, "set");
     }
     Ok(Reply::Ok)
@@ -419,9 +416,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     for (k, v) in &pairs {
-        db.set(k, string(v), Expiry::Persist);
-    }
-    for (k, _) in &pairs {
+        ctx.db().set(k, string(v), Expiry::Persist);
         ctx.modified(k, notify::STRING, "set");
     }
     Ok(Reply::Int(1))
