@@ -74,6 +74,10 @@ pub struct Session {
     pub handle: std::sync::Arc<ClientHandle>,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Multi>,
+    /// True while EXEC runs the queued commands: replies that would otherwise go through the
+    /// outbox (SUBSCRIBE confirmations) are returned inline, as Redis writes them inside
+    /// EXEC's reply.
+    pub in_exec: bool,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -123,6 +127,7 @@ impl Session {
             subs: Subscriptions::default(),
             handle,
             multi: None,
+            in_exec: false,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }

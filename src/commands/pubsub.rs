@@ -147,6 +147,7 @@ fn subscribe_to(ctx: &mut Ctx, args: &mut Args, kind: Kind) -> CmdResult {
     let (verb, _) = verbs(kind);
     let handle = ctx.session.handle.clone();
     let resp3 = ctx.session.resp3;
+    let mut inline = Vec::new();
     for name in args.by_ref() {
         let new = set_of(ctx.session, kind).insert(name.clone());
         ctx.session.sync_subs();
@@ -154,14 +155,18 @@ fn subscribe_to(ctx: &mut Ctx, args: &mut Args, kind: Kind) -> CmdResult {
             &[verb, &name],
             Some(Reply::Int(count_of(ctx.session, kind))),
         );
-        let mut out = BytesMut::new();
-        confirm.encode(&mut out, resp3);
-        handle.push(Outbound::Frame(out.freeze()), &ctx.shared.output);
+        if ctx.session.in_exec {
+            inline.push(confirm);
+        } else {
+            let mut out = BytesMut::new();
+            confirm.encode(&mut out, resp3);
+            handle.push(Outbound::Frame(out.freeze()), &ctx.shared.output);
+        }
         if new {
             ctx.shared.pubsub.subscribe(kind, name, &handle);
         }
     }
-    Ok(Reply::Multi(Vec::new()))
+    Ok(Reply::Multi(inline))
 }
 
 /// Unsubscribes from the names in `args`, or from everything of `kind` when there are none.

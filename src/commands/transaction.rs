@@ -178,6 +178,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let id = ctx.session.id;
     ctx.locked().unwatch(id, &keys);
     let mut replies = Vec::with_capacity(multi.queue.len());
+    ctx.session.in_exec = true;
     for argv in multi.queue {
         // Resolved again: the queue holds what the client sent, and resolving is a lookup.
         let reply = match super::resolve(&argv) {
@@ -186,6 +187,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         };
         replies.push(reply);
     }
+    ctx.session.in_exec = false;
     ctx.session.sync_tx_meta();
     // EXEC itself propagates nothing: its commands did, as one unit.
     ctx.propagate_nothing();
