@@ -41,8 +41,8 @@ pub(super) async fn serve(
         .stats
         .connections_received
         .fetch_add(1, Ordering::Relaxed);
-    let mut epoch = shared.config_epoch.load(Ordering::Acquire);
-    let (maxclients, requirepass, timeout, max_bulk, mut qbuf_limit) = {
+    let epoch = shared.config_epoch.load(Ordering::Acquire);
+    let (maxclients, requirepass, timeout, max_bulk, qbuf_limit) = {
         let c = shared.config.read();
         (
             c.maxclients,
@@ -83,7 +83,11 @@ pub(super) async fn serve(
     let mut parser = RequestParser::new(max_bulk);
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
-    let mut idle = (timeout > 0).then(|| Duration::from_secs(timeout));
+    let mut live = Live {
+        epoch,
+        idle: (timeout > 0).then(|| Duration::from_secs(timeout)),
+        qbuf_limit,
+    };
     let mut last_io = tokio::time::Instant::now();
     // Built once and polled by reference in every read: re-creating notification futures
     // per read showed up in profiles of the request loop.
@@ -97,7 +101,7 @@ pub(super) async fn serve(
     tokio::pin!(closed);
     // Not reset per read (that costs a timer-wheel update): it fires at most once a second
     // and compares the time of the last read with the current timeout.
-    let idle_timer = tokio::time::sleep(idle.map_or(IDLE_CHECK, |d| d.min(IDLE_CHECK)));
+    let idle_timer = tokio::time::sleep(live.idle.map_or(IDLE_CHECK, |d| d.min(IDLE_CHECK)));
     tokio::pin!(idle_timer);
 
     // The outbox's wake-up, re-armed each time it fires (see `session`'s module docs).
@@ -119,17 +123,10 @@ pub(super) async fn serve(
             Event::Read(r) => r,
             Event::Closed => break,
             Event::Idle => {
-                refresh(
-                    &shared,
-                    &mut epoch,
-                    &mut parser,
-                    &mut session,
-                    &mut idle,
-                    &mut qbuf_limit,
-                );
+                live.refresh(&shared, &mut parser, &mut session);
                 let now = tokio::time::Instant::now();
                 // Subscribers are exempt from the idle timeout, as in Redis.
-                let deadline = idle.map(|d| last_io + d);
+                let deadline = live.idle.map(|d| last_io + d);
                 if deadline.is_some_and(|t| now >= t) && session.subs.total() == 0 {
                     break;
                 }
@@ -159,14 +156,7 @@ pub(super) async fn serve(
             }
         };
         last_io = tokio::time::Instant::now();
-        refresh(
-            &shared,
-            &mut epoch,
-            &mut parser,
-            &mut session,
-            &mut idle,
-            &mut qbuf_limit,
-        );
+        live.refresh(&shared, &mut parser, &mut session);
         match read {
             Ok(0) | Err(_) => break,
             Ok(n) => {
@@ -214,7 +204,7 @@ pub(super) async fn serve(
                 }
             }
         }
-        if rbuf.len() as u64 > qbuf_limit {
+        if rbuf.len() as u64 > live.qbuf_limit {
             tracing::warn!("closing client {peer} that reached max query buffer length");
             break;
         }
@@ -246,28 +236,31 @@ pub(super) async fn serve(
     shared.clients.remove(&id);
 }
 
-/// Re-reads the settings this connection copies once CONFIG SET has changed any (one relaxed
-/// load when nothing changed). A password set later does not log out a connection that is
-/// already in, as in Redis; clearing the password lets everyone in.
-fn refresh(
-    shared: &Shared,
-    epoch: &mut u64,
-    parser: &mut RequestParser,
-    session: &mut Session,
-    idle: &mut Option<Duration>,
-    qbuf_limit: &mut u64,
-) {
-    let now = shared.config_epoch.load(Ordering::Relaxed);
-    if now == *epoch {
-        return;
-    }
-    *epoch = now;
-    let c = shared.config.read();
-    parser.set_max_bulk(c.proto_max_bulk_len);
-    *qbuf_limit = c.client_query_buffer_limit;
-    *idle = (c.timeout > 0).then(|| Duration::from_secs(c.timeout));
-    if c.requirepass.is_none() {
-        session.authenticated = true;
+/// The settings a connection keeps copies of, refreshed when CONFIG SET changed any.
+struct Live {
+    /// The `config_epoch` the copies were taken at.
+    epoch: u64,
+    idle: Option<Duration>,
+    qbuf_limit: u64,
+}
+
+impl Live {
+    /// Re-reads the copies once CONFIG SET has changed anything (one relaxed load when
+    /// nothing changed). A password set later does not log out a connection that is already
+    /// in, as in Redis; clearing the password lets everyone in.
+    fn refresh(&mut self, shared: &Shared, parser: &mut RequestParser, session: &mut Session) {
+        let now = shared.config_epoch.load(Ordering::Relaxed);
+        if now == self.epoch {
+            return;
+        }
+        self.epoch = now;
+        let c = shared.config.read();
+        parser.set_max_bulk(c.proto_max_bulk_len);
+        self.qbuf_limit = c.client_query_buffer_limit;
+        self.idle = (c.timeout > 0).then(|| Duration::from_secs(c.timeout));
+        if c.requirepass.is_none() {
+            session.authenticated = true;
+        }
     }
 }
 
