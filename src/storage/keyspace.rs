@@ -250,6 +250,9 @@ impl Keyspace {
                     slice.expire_sum -= u128::from(deadline);
                     slice.dict.remove(self.hash(&key), &key);
                     locked.deleted_by_server(db, &key, crate::notify::EXPIRED, "expired");
+                    // Each expired key is its own unit, as Redis's active expiry propagates
+                    // one plain `DEL` per key (never a MULTI block).
+                    events.append(&mut locked.finish());
                     n += 1;
                 }
             }
@@ -431,7 +434,8 @@ impl<'a> Locked<'a> {
     }
 
     /// The effects path for a key the server itself removed (expiry, later eviction): the
-    /// event, WATCH, dirty, and a propagated `DEL` so replays remove it too.
+    /// event, WATCH, and a propagated `DEL` so replays remove it too. Not counted in `dirty`:
+    /// Redis does not count expired keys as changes either.
     pub fn deleted_by_server(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         if class == crate::notify::EXPIRED {
             self.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
