@@ -21,3 +21,5 @@ mod protocol;
 mod server;
 #[path = "integration/strings.rs"]
 mod strings;
+#[path = "integration/transactions.rs"]
+mod transactions;
