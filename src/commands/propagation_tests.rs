@@ -452,6 +452,12 @@ fn transactions_propagate_as_one_unit() {
     assert!(matches!(h.check("exec", &[]), Reply::Error(_)));
     h.setup(&["watch w", "set w 1", "multi", "set q 1"]);
     assert_eq!(h.check("exec", &[]), Reply::NilArray);
+    // A watched key that expired since WATCH aborts EXEC without a DEL of EXEC's own: the
+    // key is reclaimed (and its DEL propagated) when something reads it, as in Redis.
+    h.setup(&["psetex w 100 v", "watch w", "multi", "set q 1"]);
+    h.advance(101);
+    assert_eq!(h.check("exec", &[]), Reply::NilArray);
+    h.check("get w", &["DEL w"]);
 }
 
 #[test]

@@ -180,6 +180,48 @@ fn watch_aborts_when_the_key_expires() {
     assert_eq!(transaction(&mut r, &[&["PING"]]), "*1\r\n+PONG\r\n");
 }
 
+/// As in Redis 7.0: a key already past its deadline when WATCH ran is logically missing, so
+/// reclaiming or flushing it later is no change — but writing it is.
+#[test]
+fn watching_an_already_expired_key() {
+    let s = manual_server();
+    let mut r = Raw::connect(&s);
+    let mut other = Raw::connect(&s);
+    let expired_watch = |r: &mut Raw| {
+        assert_eq!(r.call(&["SET", "k", "v", "PX", "1000"]), "+OK\r\n");
+        s.clock().advance(2_000);
+        assert_eq!(r.call(&["WATCH", "k"]), "+OK\r\n");
+    };
+    expired_watch(&mut r);
+    assert_eq!(transaction(&mut r, &[&["PING"]]), "*1\r\n+PONG\r\n");
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["GET", "k"]), "$-1\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), "*1\r\n+PONG\r\n");
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["FLUSHDB"]), "+OK\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), "*1\r\n+PONG\r\n");
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["SET", "k", "new"]), "+OK\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), NIL_ARRAY);
+    // Reclaimed, then written again: a change.
+    other.call(&["DEL", "k"]);
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["GET", "k"]), "$-1\r\n");
+    assert_eq!(other.call(&["SET", "k", "again"]), "+OK\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), NIL_ARRAY);
+    // A live key swapped in is a change; swapped out while expired is not.
+    other.call(&["FLUSHALL"]);
+    other.call(&["SELECT", "1"]);
+    other.call(&["SET", "k", "in1"]);
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["SWAPDB", "0", "1"]), "+OK\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), NIL_ARRAY);
+    other.call(&["FLUSHALL"]);
+    expired_watch(&mut r);
+    assert_eq!(other.call(&["SWAPDB", "0", "1"]), "+OK\r\n");
+    assert_eq!(transaction(&mut r, &[&["PING"]]), "*1\r\n+PONG\r\n");
+}
+
 #[test]
 fn unwatch_discard_and_exec_forget_watches() {
     let s = server();
