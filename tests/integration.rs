@@ -25,3 +25,5 @@ mod pubsub;
 mod server;
 #[path = "integration/strings.rs"]
 mod strings;
+#[path = "integration/transactions.rs"]
+mod transactions;

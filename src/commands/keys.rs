@@ -234,7 +234,8 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit: Unit, relative: bool) ->
     let key = args.next_bytes()?;
     let when = args.next_bytes()?;
     let mut f = ExpireFlags::default();
-    for opt in args.by_ref() {
+    let opts = args.rest();
+    for opt in &opts {
         match opt.to_ascii_lowercase().as_slice() {
             b"nx" => f.nx = true,
             b"xx" => f.xx = true,
@@ -243,7 +244,7 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit: Unit, relative: bool) ->
             _ => {
                 return Err(CmdError::msg(format!(
                     "ERR Unsupported option {}",
-                    String::from_utf8_lossy(&opt)
+                    String::from_utf8_lossy(opt)
                 )))
             }
         }
@@ -284,10 +285,13 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit: Unit, relative: bool) ->
     } else {
         db.set_expiry(&key, Some(at as u64));
         ctx.modified(&key, notify::GENERIC, "expire");
-        // Replays must not depend on when they run: anything but PEXPIREAT becomes one.
+        // Replays must not depend on when they run: anything but PEXPIREAT becomes one,
+        // keeping the NX/XX/GT/LT options as sent (as Redis does).
         if ctx.propagating() && (relative || unit == Unit::Seconds) {
             let at = Bytes::from(at.to_string());
-            ctx.propagate(vec![Bytes::from_static(b"PEXPIREAT"), key, at]);
+            let mut argv = vec![Bytes::from_static(b"PEXPIREAT"), key, at];
+            argv.extend(opts);
+            ctx.propagate(argv);
         }
     }
     Ok(Reply::Int(1))
@@ -481,7 +485,7 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
         db.set_entry(&dst, entry);
     }
     ctx.modified(&src, notify::GENERIC, "rename_from");
-    ctx.modified(&dst, notify::GENERIC, "rename_to");
+    ctx.also_modified_in(ctx.session.db, &dst, notify::GENERIC, "rename_to");
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -530,15 +534,23 @@ fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut db = ctx.db();
     let n = db.len() as u64;
     db.clear(lazy);
-    ctx.modified_many(n.max(1));
+    // Redis counts the keys removed (none for an empty database) but propagates the flush
+    // whatever it removed.
+    ctx.modified_many(n);
+    ctx.propagate_as_sent(args);
     Ok(Reply::Ok)
 }
 
 /// `FLUSHALL [ASYNC|SYNC]` — O(N).
 fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let lazy = flush_mode(args)?;
+    let n: u64 = (0..ctx.shared.keyspace.databases())
+        .map(|i| ctx.db_at(i).len() as u64)
+        .sum();
     ctx.locked().flush_all(lazy);
-    ctx.modified_many(1);
+    // As FLUSHDB: the keys removed count, and the flush propagates even when there were none.
+    ctx.modified_many(n);
+    ctx.propagate_as_sent(args);
     Ok(Reply::Ok)
 }
 
@@ -554,8 +566,10 @@ fn swapdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     if a != b {
         ctx.locked().swap_dbs(a as usize, b as usize);
-        ctx.modified_many(1);
     }
+    // Swapping a database with itself changes nothing, but Redis still counts and
+    // propagates it.
+    ctx.modified_many(1);
     Ok(Reply::Ok)
 }
 
@@ -609,7 +623,7 @@ fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.db_at(target).set_entry(&key, entry);
     }
     ctx.modified(&key, notify::GENERIC, "move_from");
-    ctx.modified_in(target, &key, notify::GENERIC, "move_to");
+    ctx.also_modified_in(target, &key, notify::GENERIC, "move_to");
     Ok(Reply::Int(1))
 }
 

@@ -41,6 +41,9 @@ mod server;
 mod string;
 pub mod transaction;
 
+#[cfg(test)]
+mod propagation_tests;
+
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
@@ -163,6 +166,14 @@ impl<'k> Ctx<'_, 'k> {
         self.locked.event(db, key, class, event);
     }
 
+    /// A second key written by the same change (RENAME's destination, MOVE's target): its
+    /// WATCH invalidation and event, without counting another change — Redis's `dirty`
+    /// counts a RENAME or MOVE once.
+    pub fn also_modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        self.locked.touch_watched(db, key);
+        self.locked.event(db, key, class, event);
+    }
+
     /// A further keyspace event for a key already recorded as modified (SET … EX fires
     /// `set` then `expire`).
     pub fn event(&mut self, key: &[u8], class: u32, event: &'static str) {
@@ -190,6 +201,16 @@ impl<'k> Ctx<'_, 'k> {
         self.propagated = true;
         let db = self.session.db;
         self.locked.propagate(db, argv);
+    }
+
+    /// Propagates the command as sent even if it counted no change (FLUSHDB of an empty
+    /// database, as Redis forces it).
+    pub fn propagate_as_sent(&mut self, args: &Args) {
+        if self.propagating() {
+            self.propagate(args.argv().to_vec());
+        } else {
+            self.propagated = true;
+        }
     }
 
     /// Suppresses the default propagation of the command as sent (a handler that already

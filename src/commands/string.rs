@@ -241,8 +241,10 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ctx.modified(&key, notify::STRING, "set");
     if let Some(at) = deadline {
         ctx.event(&key, notify::GENERIC, "expire");
-        // Replays must not depend on when they run: a relative expiry becomes PXAT.
-        if ctx.propagating() && o.expire.as_ref().is_some_and(|e| e.word != "pxat") {
+        // Replays must not depend on when they run, nor on what the key held: any expiry
+        // becomes `SET key value PXAT ms`, without NX/XX/GET (as Redis writes it, even when
+        // PXAT was given).
+        if ctx.propagating() {
             ctx.propagate(set_pxat(&key, &value, at));
         }
     } else if o.get && ctx.propagating() {

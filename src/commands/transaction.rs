@@ -157,16 +157,19 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    // A watched key that expired but was not reclaimed yet counts as changed too: looking it
-    // up reclaims it, which sets the flag through the effects path.
+    // A watched key that expired since WATCH but was not reclaimed yet counts as changed
+    // too (one already expired at WATCH does not). Checked without reclaiming it, so EXEC
+    // propagates no DEL of its own, as in Redis.
+    let id = ctx.session.id;
     let watched = ctx.session.watched.clone();
-    for (db, key) in &watched {
-        ctx.db_at(*db).contains(key);
-    }
+    let expired = watched
+        .iter()
+        .any(|(db, key)| ctx.locked().watched_key_expired(id, *db, key));
     if ctx
         .session
         .watch_dirty
         .swap(false, std::sync::atomic::Ordering::Relaxed)
+        || expired
     {
         let keys = std::mem::take(&mut ctx.session.watched);
         let id = ctx.session.id;

@@ -69,6 +69,13 @@ impl DbShard {
         }
     }
 
+    /// `None` when `key` is not stored; otherwise whether it is past its deadline.
+    fn expired(&self, hash: u64, key: &[u8], now: u64) -> Option<bool> {
+        let i = self.dict.find(hash, key)?;
+        let deadline = self.dict.slot(i).value.expire_at;
+        Some(deadline != 0 && deadline < now)
+    }
+
     fn remove_at(&mut self, index: usize) -> Entry {
         let (key, entry) = self.dict.remove_at(index);
         if entry.expire_at != 0 && self.expires.remove(&(entry.expire_at, key)) {
@@ -78,8 +85,19 @@ impl DbShard {
     }
 }
 
-/// Clients watching one key: `(client id, that client's "a watched key changed" flag)`.
-type Watchers = Vec<(u64, Arc<AtomicBool>)>;
+/// One client watching one key.
+#[derive(Debug)]
+struct Watcher {
+    client: u64,
+    /// The client's "a watched key changed" flag.
+    flag: Arc<AtomicBool>,
+    /// The key was already past its deadline (but not reclaimed) when WATCH ran. As in
+    /// Redis, such a key is logically missing: reclaiming it later, or flushing it, is no
+    /// change; a write that brings it back is.
+    expired: bool,
+}
+
+type Watchers = Vec<Watcher>;
 
 #[derive(Debug)]
 struct Shard {
@@ -250,6 +268,9 @@ impl Keyspace {
                     slice.expire_sum -= u128::from(deadline);
                     slice.dict.remove(self.hash(&key), &key);
                     locked.deleted_by_server(db, &key, crate::notify::EXPIRED, "expired");
+                    // Each expired key is its own unit, as Redis's active expiry propagates
+                    // one plain `DEL` per key (never a MULTI block).
+                    events.append(&mut locked.finish());
                     n += 1;
                 }
             }
@@ -307,15 +328,35 @@ impl<'a> Locked<'a> {
         #[cfg(test)]
         self.touched.push(hash);
         let i = Keyspace::shard_of(hash);
-        let watchers = self
-            .shard(i)
+        let now = self.now;
+        let shard = self.shard(i);
+        let expired = shard.dbs[db].expired(hash, key, now) == Some(true);
+        let watchers = shard
             .watched
             .entry((db, Bytes::copy_from_slice(key)))
             .or_default();
-        if watchers.iter().all(|(id, _)| *id != client) {
-            watchers.push((client, flag.clone()));
+        if watchers.iter().all(|w| w.client != client) {
+            watchers.push(Watcher {
+                client,
+                flag: flag.clone(),
+                expired,
+            });
             self.ks.watching.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Whether a key `client` watches has passed its deadline since WATCH (EXEC aborts then,
+    /// without reclaiming the key: a read does that later, as in Redis).
+    pub fn watched_key_expired(&mut self, client: u64, db: usize, key: &[u8]) -> bool {
+        let hash = self.ks.hash(key);
+        let now = self.now;
+        let shard = self.shard(Keyspace::shard_of(hash));
+        let at_watch = shard
+            .watched
+            .get(&(db, Bytes::copy_from_slice(key)))
+            .and_then(|ws| ws.iter().find(|w| w.client == client))
+            .is_some_and(|w| w.expired);
+        !at_watch && shard.dbs[db].expired(hash, key, now) == Some(true)
     }
 
     /// Removes `client` from the watchers of `keys`, whose shards are locked.
@@ -326,7 +367,7 @@ impl<'a> Locked<'a> {
             let id = (*db, key.clone());
             if let Some(watchers) = shard.watched.get_mut(&id) {
                 let before = watchers.len();
-                watchers.retain(|(c, _)| *c != client);
+                watchers.retain(|w| w.client != client);
                 let gone = before - watchers.len();
                 if watchers.is_empty() {
                     shard.watched.remove(&id);
@@ -363,11 +404,17 @@ impl<'a> Locked<'a> {
         if self.ks.watching.load(Ordering::Relaxed) == 0 {
             return;
         }
-        let i = Keyspace::shard_of(self.ks.hash(key));
-        let shard = self.shard(i);
-        if let Some(watchers) = shard.watched.get(&(db, Bytes::copy_from_slice(key))) {
-            for (_, flag) in watchers {
-                flag.store(true, Ordering::Relaxed);
+        let hash = self.ks.hash(key);
+        let shard = self.shard(Keyspace::shard_of(hash));
+        let gone = shard.dbs[db].dict.find(hash, key).is_none();
+        if let Some(watchers) = shard.watched.get_mut(&(db, Bytes::copy_from_slice(key))) {
+            for w in watchers {
+                if w.expired && gone {
+                    // A key already expired at WATCH was reclaimed: no logical change.
+                    w.expired = false;
+                } else {
+                    w.flag.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -379,19 +426,34 @@ impl<'a> Locked<'a> {
             return;
         }
         let ks = self.ks;
+        let now = self.now;
         for i in 0..SHARDS {
             let shard = self.shard(i);
-            for ((db, key), watchers) in &shard.watched {
+            for ((db, key), watchers) in shard.watched.iter_mut() {
                 if !dbs.contains(db) {
                     continue;
                 }
                 let h = ks.hash(key);
-                if dbs
+                // What the watched database holds now, and what it will hold: another of
+                // `dbs` is swapped in (SWAPDB); a flush leaves nothing.
+                let here = shard.dbs[*db].expired(h, key, now);
+                let incoming = dbs
                     .iter()
-                    .any(|&d| shard.dbs[d].dict.find(h, key).is_some())
-                {
-                    for (_, flag) in watchers {
-                        flag.store(true, Ordering::Relaxed);
+                    .filter(|&&d| d != *db)
+                    .find_map(|&d| shard.dbs[d].expired(h, key, now));
+                for w in watchers.iter_mut() {
+                    if w.expired {
+                        // Logically missing before: only a live key swapped in changes it.
+                        match incoming {
+                            Some(false) => w.flag.store(true, Ordering::Relaxed),
+                            Some(true) => {}
+                            None => w.expired = false,
+                        }
+                    } else if here.is_none() && incoming == Some(true) {
+                        // Missing, and an already expired key arrives: still missing.
+                        w.expired = true;
+                    } else if here.is_some() || incoming.is_some() {
+                        w.flag.store(true, Ordering::Relaxed);
                     }
                 }
             }
@@ -431,7 +493,8 @@ impl<'a> Locked<'a> {
     }
 
     /// The effects path for a key the server itself removed (expiry, later eviction): the
-    /// event, WATCH, dirty, and a propagated `DEL` so replays remove it too.
+    /// event, WATCH, and a propagated `DEL` so replays remove it too. Not counted in `dirty`:
+    /// Redis does not count expired keys as changes either.
     pub fn deleted_by_server(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         if class == crate::notify::EXPIRED {
             self.ks.stats.expired.fetch_add(1, Ordering::Relaxed);
