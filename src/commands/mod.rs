@@ -250,7 +250,9 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     let reply = run(shared, session, spec, argv, &mut locked);
     let events = locked.finish();
     drop(locked);
-    shared.publish_events(events);
+    if !events.is_empty() {
+        shared.publish_events(events);
+    }
     reply
 }
 
@@ -268,16 +270,21 @@ pub fn admit(
     }
     session.meta().last_cmd = spec.name;
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
-        return Err(CmdError::msg(format!(
-            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            spec.name
-        )));
+        return Err(not_in_subscribed_mode(spec));
     }
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
+}
+
+#[cold]
+fn not_in_subscribed_mode(spec: &CommandSpec) -> CmdError {
+    CmdError::msg(format!(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+        spec.name
+    ))
 }
 
 /// The commands a RESP2 client may run while it has subscriptions.
@@ -300,13 +307,21 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
 /// see [`CommandSpec::lock_keys`]; no allocation), or every shard for `GLOBAL` commands.
 /// Specs that cannot find their keys (a bad key count) add none: the handler then reports
 /// the error without touching a key.
+#[inline]
 pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
     if spec.has(table::GLOBAL) {
         return shared.keyspace.lock_all();
     }
     let ks = &shared.keyspace;
     let mut mask = 0;
-    spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
+    if spec.lock_by_range {
+        // The common case, written out so it inlines (see `CommandSpec::lock_keys`).
+        for i in spec.keys.positions(argv.len()) {
+            mask |= ks.shard_bit(&argv[i]);
+        }
+    } else {
+        spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
+    }
     ks.lock_mask(mask)
 }
 
@@ -322,7 +337,7 @@ pub fn run(
     let Some(handler) = spec.handler else {
         return CmdError::arity(spec.name).into();
     };
-    let skip = if spec.name.contains('|') { 2 } else { 1 };
+    let skip = spec.words();
     let mut args = Args::new(argv, skip);
     let touch = !session.no_touch;
     let mut ctx = Ctx {

@@ -176,6 +176,22 @@ pub enum FindKeys {
     Unknown,
 }
 
+/// `a == b` in a const context.
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The key-spec flags Redis 7.0 knows, for validation and `COMMAND INFO`.
 pub const KEY_SPEC_FLAGS: &[&str] = &[
     "RO",
@@ -295,6 +311,20 @@ impl KeySpec {
         self
     }
 
+    /// A fixed index with a plain range and real keys: what the legacy first/last/step
+    /// range describes exactly (see [`CommandSpec::lock_keys`]).
+    pub const fn is_plain(&self) -> bool {
+        let begin = matches!(self.begin, BeginSearch::Index(_));
+        let find = matches!(self.find, FindKeys::Range { limit, keystep, .. } if limit <= 1 && keystep > 0);
+        let mut data = true;
+        let mut i = 0;
+        while i < self.flags.len() {
+            data &= !const_str_eq(self.flags[i], "not_key");
+            i += 1;
+        }
+        begin && find && data
+    }
+
     pub const fn notes(mut self, notes: &'static str) -> KeySpec {
         self.notes = notes;
         self
@@ -400,6 +430,11 @@ pub struct CommandSpec {
     pub key_specs: &'static [KeySpec],
     /// Finds the keys of specs that are `unknown` or `incomplete` (Redis's `getkeys_proc`).
     pub keys_fn: Option<KeysFn>,
+    /// Whether locking may read the legacy `keys` range instead of walking the key specs:
+    /// true unless a spec searches by keyword or key count, limits its range, or names no
+    /// data (`not_key`), or `keys_fn` is set. Computed by the builder methods at compile
+    /// time, so dispatch pays nothing for rows whose specs only carry flags (SET).
+    pub(crate) lock_by_range: bool,
     pub tips: &'static [&'static str],
     pub summary: &'static str,
     pub since: &'static str,
@@ -425,6 +460,7 @@ impl CommandSpec {
             key_flags: &[],
             key_specs: &[],
             keys_fn: None,
+            lock_by_range: true,
             tips: &[],
             summary: "",
             since: "1.0.0",
@@ -449,6 +485,7 @@ impl CommandSpec {
             key_flags: &[],
             key_specs: &[],
             keys_fn: None,
+            lock_by_range: true,
             tips: &[],
             summary,
             since: "1.0.0",
@@ -475,11 +512,19 @@ impl CommandSpec {
 
     pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> Self {
         self.key_specs = specs;
+        let mut plain = true;
+        let mut i = 0;
+        while i < specs.len() {
+            plain &= specs[i].is_plain();
+            i += 1;
+        }
+        self.lock_by_range = plain && self.keys_fn.is_none();
         self
     }
 
     pub const fn keys_fn(mut self, f: KeysFn) -> Self {
         self.keys_fn = Some(f);
+        self.lock_by_range = false;
         self
     }
 
@@ -489,7 +534,9 @@ impl CommandSpec {
     /// repeat a position; never allocates. Rows without explicit specs use the legacy range.
     #[inline]
     pub fn lock_keys(&self, argv: &[bytes::Bytes], mut found: impl FnMut(usize)) {
-        if self.key_specs.is_empty() {
+        // Plain specs are exactly the legacy range (a test checks every row's range against
+        // its specs), which is cheaper to walk.
+        if self.lock_by_range {
             self.keys.positions(argv.len()).for_each(&mut found);
         } else {
             // `not_key` specs (SPUBLISH's shard channel) name no data: nothing to lock.
@@ -627,6 +674,20 @@ impl CommandSpec {
 
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
+    }
+
+    /// How many argv words name the command: 2 for a subcommand (`client list`), else 1.
+    #[inline]
+    pub const fn words(&self) -> usize {
+        let name = self.name.as_bytes();
+        let mut i = 0;
+        while i < name.len() {
+            if name[i] == b'|' {
+                return 2;
+            }
+            i += 1;
+        }
+        1
     }
 
     /// The part after `|` for subcommands.

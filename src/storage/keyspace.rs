@@ -216,6 +216,7 @@ impl Keyspace {
 
     /// Locks the shards whose bits are set in `mask` (see [`Keyspace::shard_bit`]), in
     /// ascending order.
+    #[inline]
     pub fn lock_mask(&self, mask: u32) -> Locked<'_> {
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
         for (i, g) in guards.iter_mut().enumerate() {
@@ -227,7 +228,7 @@ impl Keyspace {
             ks: self,
             guards,
             now: self.clock.now_ms(),
-            effects: Effects::default(),
+            effects: None,
             violation: false,
             scratch: None,
             #[cfg(test)]
@@ -302,7 +303,9 @@ pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
     now: u64,
-    effects: Effects,
+    /// Allocated by the first effect recorded: most commands record none (reads, and writes
+    /// with no notification or propagation consumer), and a smaller `Locked` moves faster.
+    effects: Option<Box<Effects>>,
     violation: bool,
     scratch: Option<Box<Shard>>,
     /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
@@ -400,10 +403,16 @@ impl<'a> Locked<'a> {
     }
 
     /// Flags every client watching `(db, key)`: the key changed.
+    #[inline]
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
-        if self.ks.watching.load(Ordering::Relaxed) == 0 {
-            return;
+        if self.ks.watching.load(Ordering::Relaxed) != 0 {
+            self.touch_watched_slow(db, key);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn touch_watched_slow(&mut self, db: usize, key: &[u8]) {
         let hash = self.ks.hash(key);
         let shard = self.shard(Keyspace::shard_of(hash));
         let gone = shard.dbs[db].dict.find(hash, key).is_none();
@@ -464,13 +473,19 @@ impl<'a> Locked<'a> {
     #[inline]
     pub fn event(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         if self.ks.notify_flags() & class != 0 {
-            self.effects.events.push(KeyEvent {
-                db,
-                key: Bytes::copy_from_slice(key),
-                class,
-                event,
-            });
+            self.push_event(db, key, class, event);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_event(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        self.effects_mut().events.push(KeyEvent {
+            db,
+            key: Bytes::copy_from_slice(key),
+            class,
+            event,
+        });
     }
 
     /// Counts `n` changes (the `dirty` counter).
@@ -488,7 +503,7 @@ impl<'a> Locked<'a> {
     /// Queues `argv` for propagation in database `db`, as part of the current unit.
     pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.propagating() {
-            self.effects.propagate.push((db, argv));
+            self.effects_mut().propagate.push((db, argv));
         }
     }
 
@@ -503,15 +518,25 @@ impl<'a> Locked<'a> {
         self.event(db, key, class, event);
         if self.propagating() {
             let argv = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
-            self.effects.propagate.push((db, argv));
+            self.effects_mut().propagate.push((db, argv));
         }
+    }
+
+    fn effects_mut(&mut self) -> &mut Effects {
+        self.effects.get_or_insert_with(Box::default)
     }
 
     /// Ends an execution unit: appends its propagated writes to the stream (under the locks
     /// still held) and hands back its events, to publish after the locks are dropped.
+    #[inline]
     pub fn finish(&mut self) -> Vec<KeyEvent> {
-        self.ks.propagation.append(&mut self.effects.propagate);
-        std::mem::take(&mut self.effects.events)
+        match self.effects.take() {
+            None => Vec::new(),
+            Some(mut e) => {
+                self.ks.propagation.append(&mut e.propagate);
+                std::mem::take(&mut e.events)
+            }
+        }
     }
 
     /// A view of database `index` (`index < databases`; callers validate). `touch`: whether
