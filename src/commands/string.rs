@@ -93,7 +93,6 @@ fn read_str<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d StrValue>, CmdE
         None => Ok(None),
         Some(e) => match e.value() {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => Err(CmdError::wrongtype()),
         },
     }
@@ -104,7 +103,6 @@ fn write_str(db: &mut Db, key: &[u8]) -> Result<Option<StrValue>, CmdError> {
     match db.get_mut(key).map(|e| e.value()) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.clone())),
-        #[allow(unreachable_patterns)]
         Some(_) => Err(CmdError::wrongtype()),
     }
 }
@@ -519,7 +517,7 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let limit = max_string(ctx);
     let mut db = ctx.db();
     let new = match write_str(&mut db, &key)? {
-        None => string(&tail),
+        None => StrValue::from_bytes(&tail),
         Some(s) => {
             let old = s.to_bytes();
             if (old.len() + tail.len()) as u64 > limit {
@@ -528,13 +526,11 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let mut v = Vec::with_capacity(old.len() + tail.len());
             v.extend_from_slice(&old);
             v.extend_from_slice(&tail);
-            Value::Str(StrValue::raw(v))
+            StrValue::raw(v)
         }
     };
-    let len = match &new {
-        Value::Str(s) => s.len(),
-    };
-    db.set(&key, new, Expiry::Keep);
+    let len = new.len();
+    db.set(&key, Value::Str(new), Expiry::Keep);
     ctx.modified(&key, notify::STRING, "append");
     Ok(Reply::Int(len as i64))
 }

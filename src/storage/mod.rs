@@ -6,11 +6,19 @@
 pub mod dict;
 pub mod effects;
 pub mod glob;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
+pub mod set;
 pub mod small;
 pub mod value;
+pub mod zset;
 
 pub use effects::{Effects, KeyEvent, Propagation};
+pub use hash::HashValue;
 pub use keyspace::{Db, Expiry, Keyspace, Locked, SHARDS};
+pub use list::ListValue;
+pub use set::SetValue;
 pub use small::SmallBytes;
 pub use value::{Entry, StrValue, Value};
+pub use zset::ZSetValue;

@@ -113,10 +113,14 @@ impl StrValue {
     }
 }
 
-/// A stored value.
+/// A stored value. Collections are boxed so a string key's entry stays small.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    Hash(Box<super::HashValue>),
+    List(Box<super::ListValue>),
+    Set(Box<super::SetValue>),
+    ZSet(Box<super::ZSetValue>),
 }
 
 impl Value {
@@ -124,6 +128,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -131,6 +139,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
