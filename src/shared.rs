@@ -27,6 +27,8 @@ pub struct Shared {
     pub config_epoch: AtomicU64,
     /// Channel and pattern subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// The collection encoding thresholds, as writes read them (no config lock per write).
+    pub encodings: EncodingLimits,
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
     /// by [`Shared::apply_config`]); shared with `pubsub`.
     pub output: Arc<crate::session::OutputPolicy>,
@@ -73,6 +75,7 @@ impl Shared {
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
+            encodings: EncodingLimits::default(),
             output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
@@ -94,6 +97,7 @@ impl Shared {
         self.keyspace
             .set_notify_flags(config.notify_keyspace_events);
         self.output.set(&config.client_output_buffer_limit);
+        self.encodings.set(&config);
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -195,4 +199,41 @@ fn run_id(now_ms: u64) -> String {
     }
     out.truncate(40);
     out
+}
+
+/// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*` and
+/// `list-max-listpack-size`, copied into atomics by [`Shared::apply_config`] so a write
+/// choosing a value's encoding reads them without the config lock.
+#[derive(Debug, Default)]
+pub struct EncodingLimits {
+    pub hash_max_listpack_entries: AtomicU64,
+    pub hash_max_listpack_value: AtomicU64,
+    pub set_max_intset_entries: AtomicU64,
+    pub zset_max_listpack_entries: AtomicU64,
+    pub zset_max_listpack_value: AtomicU64,
+    pub list_max_listpack_size: std::sync::atomic::AtomicI64,
+}
+
+impl EncodingLimits {
+    fn set(&self, c: &Config) {
+        let r = Ordering::Relaxed;
+        self.hash_max_listpack_entries
+            .store(c.hash_max_listpack_entries, r);
+        self.hash_max_listpack_value
+            .store(c.hash_max_listpack_value, r);
+        self.set_max_intset_entries
+            .store(c.set_max_intset_entries, r);
+        self.zset_max_listpack_entries
+            .store(c.zset_max_listpack_entries, r);
+        self.zset_max_listpack_value
+            .store(c.zset_max_listpack_value, r);
+        self.list_max_listpack_size
+            .store(i64::from(c.list_max_listpack_size), r);
+    }
+
+    /// Reads one threshold.
+    #[inline]
+    pub fn get(v: &AtomicU64) -> u64 {
+        v.load(Ordering::Relaxed)
+    }
 }
