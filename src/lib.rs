@@ -34,6 +34,7 @@
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
+pub mod blocking;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -74,6 +74,13 @@ pub struct Session {
     pub handle: std::sync::Arc<ClientHandle>,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Multi>,
+    /// Set by a blocking command that found nothing to pop (see [`crate::blocking`]): the
+    /// connection then waits instead of running the rest of its pipeline.
+    pub blocked: Option<std::sync::Arc<crate::blocking::Waiter>>,
+    /// Whether a blocking command may block now, or must answer as its non-blocking form.
+    pub block_mode: BlockMode,
+    /// Set in [`BlockMode::Serving`] by a blocking command that still found nothing.
+    pub unserved: bool,
     /// True while EXEC runs the queued commands: replies that would otherwise go through the
     /// outbox (SUBSCRIBE confirmations) are returned inline, as Redis writes them inside
     /// EXEC's reply.
@@ -82,6 +89,18 @@ pub struct Session {
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
     pub watch_dirty: std::sync::Arc<AtomicBool>,
+}
+
+/// What a blocking command does when nothing can serve it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockMode {
+    /// Block (a plain client request).
+    Block,
+    /// Answer at once as the non-blocking form would (inside EXEC, later scripts).
+    NoBlock,
+    /// The command is being run again to serve a blocked client: when nothing can serve it
+    /// yet, it stays blocked as it was.
+    Serving,
 }
 
 /// A transaction being queued (MULTI … EXEC).
@@ -127,6 +146,9 @@ impl Session {
             subs: Subscriptions::default(),
             handle,
             multi: None,
+            blocked: None,
+            block_mode: BlockMode::Block,
+            unserved: false,
             in_exec: false,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
@@ -201,6 +223,8 @@ pub struct ClientMeta {
     pub multi: i64,
     /// Keys WATCHed (CLIENT LIST `watch`, where the version prints it).
     pub watch: usize,
+    /// Blocked in BLPOP and friends (CLIENT LIST flag `b`).
+    pub blocked: bool,
 }
 
 /// A client as the registry holds it.
@@ -249,6 +273,7 @@ impl ClientHandle {
                 argv_mem: 0,
                 multi: -1,
                 watch: 0,
+                blocked: false,
             }),
             outbox: Outbox::default(),
             resp3: AtomicBool::new(false),

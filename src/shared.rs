@@ -29,6 +29,8 @@ pub struct Shared {
     pub pubsub: crate::pubsub::PubSub,
     /// The collection encoding thresholds, as writes read them (no config lock per write).
     pub encodings: EncodingLimits,
+    /// Clients blocked in BLPOP and friends (see [`crate::blocking`]).
+    pub blocked: crate::blocking::Blocked,
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
     /// by [`Shared::apply_config`]); shared with `pubsub`.
     pub output: Arc<crate::session::OutputPolicy>,
@@ -76,6 +78,7 @@ impl Shared {
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
             encodings: EncodingLimits::default(),
+            blocked: crate::blocking::Blocked::default(),
             output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),

@@ -165,6 +165,18 @@ const CLIENT_SUBS: &[CommandSpec] = &[
         "7.2.0",
     ),
     CommandSpec::new(
+        "client|unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        CONN,
+        Keys::NONE,
+        client_unblock,
+    )
+    .doc(
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        "5.0.0",
+    ),
+    CommandSpec::new(
         "client|reply",
         3,
         CLIENT_FLAGS,
@@ -346,6 +358,26 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(Reply::status("RESET"))
 }
 
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]` — O(log N): ends another client's blocking
+/// wait as a timeout (default) or with an `-UNBLOCKED` error; 1 if it was blocked.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let id = args.next_i64()?;
+    let error = match args.next() {
+        None => false,
+        Some(w) if w.eq_ignore_ascii_case(b"timeout") => false,
+        Some(w) if w.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CmdError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    args.finish()?;
+    let done =
+        u64::try_from(id).is_ok_and(|id| super::blocking::unblock_client(ctx.shared, id, error));
+    Ok(Reply::Int(i64::from(done)))
+}
+
 /// Client names and library fields may not contain spaces, newlines or control bytes.
 fn valid_client_text(n: &[u8]) -> bool {
     n.iter().all(|&b| (b'!'..=b'~').contains(&b))
@@ -428,6 +460,9 @@ fn client_line(c: &ClientHandle, now_ms: u64, argv_mem: usize) -> String {
     }
     if m.multi >= 0 {
         flags.push('x');
+    }
+    if m.blocked {
+        flags.push('b');
     }
     if m.no_evict {
         flags.push('e');

@@ -32,6 +32,7 @@ use crate::storage::{Db, Locked};
 pub mod docs;
 pub mod table;
 
+pub mod blocking;
 mod command;
 mod config;
 mod connection;
@@ -163,6 +164,7 @@ impl<'k> Ctx<'_, 'k> {
     pub fn modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         self.changes += 1;
         self.locked.touch_watched(db, key);
+        self.locked.signal_ready(db, key);
         self.locked.event(db, key, class, event);
     }
 
@@ -171,7 +173,68 @@ impl<'k> Ctx<'_, 'k> {
     /// counts a RENAME or MOVE once.
     pub fn also_modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         self.locked.touch_watched(db, key);
+        self.locked.signal_ready(db, key);
         self.locked.event(db, key, class, event);
+    }
+
+    /// Blocks the client on `keys` (a blocking command that found nothing to serve it): it
+    /// waits, without holding any lock, until a write to one of them lets its command run,
+    /// `timeout` passes (`None`: forever) and it answers `timeout_reply`, or CLIENT UNBLOCK.
+    /// Inside EXEC (later, a script) it answers `timeout_reply` at once, as the non-blocking
+    /// form would. See [`crate::blocking`].
+    pub fn block(
+        &mut self,
+        args: &Args,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Reply,
+    ) -> crate::protocol::CmdResult {
+        use crate::session::BlockMode;
+        if self.session.in_exec {
+            return Ok(timeout_reply);
+        }
+        match self.session.block_mode {
+            BlockMode::NoBlock => return Ok(timeout_reply),
+            BlockMode::Serving => {
+                self.session.unserved = true;
+                return Ok(Reply::Multi(Vec::new()));
+            }
+            BlockMode::Block => {}
+        }
+        let mut unique: Vec<Bytes> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(k) {
+                unique.push(k.clone());
+            }
+        }
+        let db = self.session.db;
+        let id = self.session.id;
+        for k in &unique {
+            self.locked.block_on(db, k, id);
+        }
+        let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+            self.session.handle.clone(),
+            db,
+            self.session.resp3,
+            args.argv().to_vec(),
+            unique,
+            timeout,
+            timeout_reply,
+        ));
+        self.ctx_register(waiter);
+        self.propagate_nothing();
+        Ok(Reply::Multi(Vec::new()))
+    }
+
+    fn ctx_register(&mut self, waiter: std::sync::Arc<crate::blocking::Waiter>) {
+        self.shared.blocked.insert(waiter.clone());
+        self.session.handle.meta.lock().blocked = true;
+        self.session.blocked = Some(waiter);
+    }
+
+    /// Whether this run serves a blocked client (its command is run again on its behalf).
+    pub fn serving_blocked(&self) -> bool {
+        self.session.block_mode == crate::session::BlockMode::Serving
     }
 
     /// A further keyspace event for a key already recorded as modified (SET … EX fires
@@ -248,12 +311,22 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     }
     let mut locked = lock_for(shared, spec, &argv);
     let reply = run(shared, session, spec, argv, &mut locked);
-    let events = locked.finish();
+    let done = locked.finish();
     drop(locked);
-    if !events.is_empty() {
-        shared.publish_events(events);
-    }
+    after_unit(shared, done);
     reply
+}
+
+/// What a unit leaves for after its locks are released: keyspace events to publish, and
+/// clients blocked on keys it wrote to serve.
+#[inline]
+pub fn after_unit(shared: &Shared, done: crate::storage::Finished) {
+    if !done.events.is_empty() {
+        shared.publish_events(done.events);
+    }
+    if !done.ready.is_empty() {
+        blocking::serve_ready(shared, done.ready);
+    }
 }
 
 /// The checks every request passes before it runs: a known command with the right arity,

@@ -199,7 +199,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 .max()
                 .unwrap_or(0);
             kv(out, "client_recent_max_output_buffer", &max_out);
-            kv(out, "blocked_clients", &0);
+            kv(out, "blocked_clients", &shared.blocked.len());
             kv(out, "tracking_clients", &0);
             kv(out, "clients_in_timeout_table", &0);
         }

@@ -27,6 +27,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Replies are flushed mid-batch once this much is pending, so a huge pipeline does not
 /// build an unbounded output buffer.
 const FLUSH_AT: usize = 1024 * 1024;
+/// A timer deadline that stands for "not armed".
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 /// How often an idle connection wakes to check its idle timeout (and whether CONFIG SET
 /// changed it), like Redis's once-a-second client cron.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
@@ -107,6 +109,10 @@ pub(super) async fn serve(
     // The outbox's wake-up, re-armed each time it fires (see `session`'s module docs).
     let outbox_wake = handle.outbox.notified();
     tokio::pin!(outbox_wake);
+    // While blocked (BLPOP…): the wait, and its timeout. The pipeline is not read meanwhile.
+    let mut blocked: Option<Arc<crate::blocking::Waiter>> = None;
+    let block_timer = tokio::time::sleep(NEVER);
+    tokio::pin!(block_timer);
 
     'conn: loop {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
@@ -117,17 +123,35 @@ pub(super) async fn serve(
             r = socket.read_buf(&mut rbuf) => Event::Read(r),
             _ = &mut outbox_wake => Event::Outbox,
             _ = &mut closed => Event::Closed,
+            _ = &mut block_timer, if blocked.as_ref().is_some_and(|w| w.timeout.is_some()) => {
+                Event::BlockTimeout
+            }
             _ = &mut idle_timer => Event::Idle,
         };
-        let read = match event {
-            Event::Read(r) => r,
+        match event {
+            Event::Read(read) => {
+                match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        shared
+                            .stats
+                            .net_input_bytes
+                            .fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                }
+                last_io = tokio::time::Instant::now();
+                live.refresh(&shared, &mut parser, &mut session);
+            }
             Event::Closed => break,
             Event::Idle => {
                 live.refresh(&shared, &mut parser, &mut session);
                 let now = tokio::time::Instant::now();
-                // Subscribers are exempt from the idle timeout, as in Redis.
+                // Subscribers and blocked clients are exempt from the idle timeout, as in Redis.
                 let deadline = live.idle.map(|d| last_io + d);
-                if deadline.is_some_and(|t| now >= t) && session.subs.total() == 0 {
+                if deadline.is_some_and(|t| now >= t)
+                    && session.subs.total() == 0
+                    && blocked.is_none()
+                {
                     break;
                 }
                 let next = deadline
@@ -138,6 +162,11 @@ pub(super) async fn serve(
             }
             Event::Outbox => {
                 outbox_wake.set(handle.outbox.notified());
+                // A wait someone else ended (served, CLIENT UNBLOCK): its reply is already in
+                // the outbox once the state says so, so check the state before draining.
+                let unblocked = blocked
+                    .as_ref()
+                    .is_some_and(|w| w.state() != crate::blocking::State::Waiting);
                 loop {
                     let d = handle.outbox.drain_into(&mut wbuf, FLUSH_AT);
                     if !wbuf.is_empty()
@@ -152,21 +181,28 @@ pub(super) async fn serve(
                 if handle.is_killed() {
                     break;
                 }
-                continue;
+                if !unblocked {
+                    continue;
+                }
+                // Served: go on with the pipeline it held back.
+                blocked = None;
             }
-        };
-        last_io = tokio::time::Instant::now();
-        live.refresh(&shared, &mut parser, &mut session);
-        match read {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                shared
-                    .stats
-                    .net_input_bytes
-                    .fetch_add(n as u64, Ordering::Relaxed);
+            Event::BlockTimeout => {
+                if let Some(w) = blocked.take() {
+                    if commands::blocking::time_out(&shared, &w) {
+                        send(&mut session, &w.timeout_reply, false, &mut wbuf);
+                    } else {
+                        // Served or unblocked a moment ago: its wake-up is on its way.
+                        block_timer
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + NEVER);
+                        blocked = Some(w);
+                        continue;
+                    }
+                }
             }
         }
-        loop {
+        while blocked.is_none() {
             match parser.next(&mut rbuf, !session.authenticated) {
                 Ok(Some(argv)) => {
                     if is_http_probe(&argv) {
@@ -177,6 +213,15 @@ pub(super) async fn serve(
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
+                    if let Some(w) = session.blocked.take() {
+                        // Blocked: no reply now, and nothing more from the pipeline until
+                        // the wait ends.
+                        if let Some(t) = w.timeout {
+                            block_timer.as_mut().reset(tokio::time::Instant::now() + t);
+                        }
+                        blocked = Some(w);
+                        break;
+                    }
                     if reply.is_error() {
                         shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     }
@@ -229,6 +274,9 @@ pub(super) async fn serve(
         }
     }
     let _ = socket.shutdown().await;
+    if let Some(w) = blocked.take() {
+        commands::blocking::cancel(&shared, &w);
+    }
     commands::transaction::discard_transaction(&shared, &mut session);
     shared.pubsub.unsubscribe_all(id, &mut session.subs);
     session.sync_subs();
@@ -270,6 +318,8 @@ enum Event {
     Outbox,
     Closed,
     Idle,
+    /// A blocked command's timeout passed.
+    BlockTimeout,
 }
 
 /// Writes and clears the output buffer; false when the peer is gone or the client was

@@ -18,8 +18,10 @@
 //!   of more than one write is wrapped in `MULTI`/`EXEC`; `SELECT` is written whenever the
 //!   database changes, as Redis's `propagatePendingCommands` and AOF feed do.
 //!
-//! Later consumers plug in here rather than beside it: blocked clients will take the keys a
-//! unit made ready from the same [`Effects`], eviction reports `evicted` through
+//! - **blocked clients**: a write to a key some client is blocked on (BLPOP…) records the key
+//!   in [`Effects::ready`]; once the unit's locks are released, the waiters are served.
+//!
+//! Later consumers plug in here rather than beside it: eviction reports `evicted` through
 //! [`Locked::deleted_by_server`](super::Locked::deleted_by_server), and the AOF writer drains
 //! [`Propagation`].
 
@@ -44,11 +46,15 @@ pub struct Effects {
     pub events: Vec<KeyEvent>,
     /// `(db, argv)` to propagate, in execution order.
     pub propagate: Vec<(usize, Vec<Bytes>)>,
+    /// Keys written while clients were blocked on them, `(db, key)` in the order they were
+    /// first written: after the locks are released their waiters are served, in arrival
+    /// order (see `commands::blocking`).
+    pub ready: Vec<(usize, Bytes)>,
 }
 
 impl Effects {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.propagate.is_empty()
+        self.events.is_empty() && self.propagate.is_empty() && self.ready.is_empty()
     }
 }
 

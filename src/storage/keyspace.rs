@@ -16,7 +16,7 @@
 //! be touched. One timestamp per command ([`Locked::now`]) keeps a command's view stable,
 //! as Redis does: a key does not expire halfway through a command.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -105,6 +105,10 @@ struct Shard {
     /// WATCHed keys of this shard, by `(db, key)`. Guarded by the shard lock, so a write and
     /// the invalidation of its watchers are one step.
     watched: HashMap<(usize, Bytes), Watchers>,
+    /// Clients blocked on keys of this shard (BLPOP…), by `(db, key)`, in arrival order.
+    /// Guarded by the shard lock, so "the key is empty" and "now waiting" are one step and
+    /// no push can slip between them unseen.
+    waiting: HashMap<(usize, Bytes), VecDeque<u64>>,
 }
 
 /// All databases.
@@ -118,6 +122,8 @@ pub struct Keyspace {
     notify_flags: AtomicU32,
     /// How many `(db, key)` are watched: writes skip the registry while it is 0.
     watching: AtomicUsize,
+    /// How many `(db, key)` have blocked clients: writes skip the registry while it is 0.
+    blocked_keys: AtomicUsize,
     /// The writes in replayable form (see [`Propagation`]).
     pub propagation: Propagation,
 }
@@ -138,6 +144,7 @@ impl Keyspace {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| DbShard::default()).collect(),
                     watched: HashMap::new(),
+                    waiting: HashMap::new(),
                 })
             })
             .collect();
@@ -149,6 +156,7 @@ impl Keyspace {
             stats: Stats::default(),
             notify_flags: AtomicU32::new(0),
             watching: AtomicUsize::new(0),
+            blocked_keys: AtomicUsize::new(0),
             propagation: Propagation::default(),
         }
     }
@@ -271,12 +279,12 @@ impl Keyspace {
                     locked.deleted_by_server(db, &key, crate::notify::EXPIRED, "expired");
                     // Each expired key is its own unit, as Redis's active expiry propagates
                     // one plain `DEL` per key (never a MULTI block).
-                    events.append(&mut locked.finish());
+                    events.append(&mut locked.finish().events);
                     n += 1;
                 }
             }
             total += n;
-            events.append(&mut locked.finish());
+            events.append(&mut locked.finish().events);
         }
         (total, more, events)
     }
@@ -400,6 +408,75 @@ impl<'a> Locked<'a> {
             (remaining / expires as u128) as u64
         };
         (keys, expires, avg_ttl)
+    }
+
+    /// Queues `client` as blocked on `(db, key)` (after any client already waiting there).
+    /// The key's shard must be locked: the blocking command holds its keys.
+    pub fn block_on(&mut self, db: usize, key: &[u8], client: u64) {
+        let ks = self.ks;
+        let i = Keyspace::shard_of(ks.hash(key));
+        let queue = self
+            .shard(i)
+            .waiting
+            .entry((db, Bytes::copy_from_slice(key)))
+            .or_default();
+        if queue.is_empty() {
+            ks.blocked_keys.fetch_add(1, Ordering::Relaxed);
+        }
+        queue.push_back(client);
+    }
+
+    /// Removes `client` from the queues of `keys` in `db` (served, timed out, unblocked,
+    /// disconnected). Their shards must be locked.
+    pub fn unblock(&mut self, db: usize, keys: &[Bytes], client: u64) {
+        let ks = self.ks;
+        for key in keys {
+            let i = Keyspace::shard_of(ks.hash(key));
+            let shard = self.shard(i);
+            let id = (db, key.clone());
+            if let Some(queue) = shard.waiting.get_mut(&id) {
+                queue.retain(|c| *c != client);
+                if queue.is_empty() {
+                    shard.waiting.remove(&id);
+                    ks.blocked_keys.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// The client blocked longest on `(db, key)`, if any. The key's shard must be locked.
+    pub fn first_waiter(&mut self, db: usize, key: &[u8]) -> Option<u64> {
+        if self.ks.blocked_keys.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let i = Keyspace::shard_of(self.ks.hash(key));
+        self.shard(i)
+            .waiting
+            .get(&(db, Bytes::copy_from_slice(key)))
+            .and_then(|q| q.front().copied())
+    }
+
+    /// Records that `(db, key)` was written: if clients are blocked on it, it goes on the
+    /// unit's ready list, for them to be served once the locks are released.
+    #[inline]
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if self.ks.blocked_keys.load(Ordering::Relaxed) != 0 {
+            self.signal_ready_slow(db, key);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn signal_ready_slow(&mut self, db: usize, key: &[u8]) {
+        let i = Keyspace::shard_of(self.ks.hash(key));
+        let id = (db, Bytes::copy_from_slice(key));
+        if !self.shard(i).waiting.contains_key(&id) {
+            return;
+        }
+        let ready = &mut self.effects_mut().ready;
+        if !ready.contains(&id) {
+            ready.push(id);
+        }
     }
 
     /// Flags every client watching `(db, key)`: the key changed.
@@ -529,12 +606,15 @@ impl<'a> Locked<'a> {
     /// Ends an execution unit: appends its propagated writes to the stream (under the locks
     /// still held) and hands back its events, to publish after the locks are dropped.
     #[inline]
-    pub fn finish(&mut self) -> Vec<KeyEvent> {
+    pub fn finish(&mut self) -> Finished {
         match self.effects.take() {
-            None => Vec::new(),
+            None => Finished::default(),
             Some(mut e) => {
                 self.ks.propagation.append(&mut e.propagate);
-                std::mem::take(&mut e.events)
+                Finished {
+                    events: std::mem::take(&mut e.events),
+                    ready: std::mem::take(&mut e.ready),
+                }
             }
         }
     }
@@ -562,6 +642,7 @@ impl<'a> Locked<'a> {
                     Box::new(Shard {
                         dbs: (0..databases).map(|_| DbShard::default()).collect(),
                         watched: HashMap::new(),
+                        waiting: HashMap::new(),
                     })
                 })
             }
@@ -619,6 +700,15 @@ impl<'a> Locked<'a> {
         }
         free(garbage, lazy);
     }
+}
+
+/// What an execution unit leaves to do once its locks are released.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// Keyspace events to publish.
+    pub events: Vec<KeyEvent>,
+    /// Keys clients are blocked on that the unit wrote, to serve.
+    pub ready: Vec<(usize, Bytes)>,
 }
 
 /// Drops flushed data, on a background thread when `lazy` and there is enough of it to

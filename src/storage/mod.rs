@@ -16,7 +16,7 @@ pub mod zset;
 
 pub use effects::{Effects, KeyEvent, Propagation};
 pub use hash::HashValue;
-pub use keyspace::{Db, Expiry, Keyspace, Locked, SHARDS};
+pub use keyspace::{Db, Expiry, Finished, Keyspace, Locked, SHARDS};
 pub use list::ListValue;
 pub use set::SetValue;
 pub use small::SmallBytes;
