@@ -5,8 +5,9 @@
 //! Rows live in the family files and several people add rows at once; docs are long and
 //! change for different reasons (wording, history) than a row's behaviour (arity, flags,
 //! keys). Keeping them here means a new row needs no docs edit to compile, a docs entry can
-//! exist before its row lands (MULTI, the pub/sub and CONFIG commands below are ready for
-//! rows being written in parallel) and is picked up automatically once the row is in the
+//! exist before its row lands (MULTI, the pub/sub and CONFIG commands, and the hash, list,
+//! set, sorted-set, SORT and CLIENT UNBLOCK commands below are ready for rows being
+//! written in parallel) and is picked up automatically once the row is in the
 //! table, and a unit test checks that every row has an entry and every argument's
 //! `key_spec_index` points at one of the row's key specs. The row still carries the summary
 //! (`CommandSpec::doc`); `since` here wins, as it is checked against Redis.
@@ -56,7 +57,8 @@ pub const MULTIPLE_TOKEN: u8 = 4;
 pub struct Arg {
     pub name: &'static str,
     pub kind: ArgType,
-    /// Index into the row's key specs, for `key` arguments (-1 otherwise).
+    /// Index into the row's key specs, for `key` arguments and the patterns SORT reads keys
+    /// through (-1 otherwise).
     pub key_spec_index: i32,
     pub token: &'static str,
     pub since: &'static str,
@@ -114,6 +116,11 @@ pub const fn block(name: &'static str, args: &'static [Arg]) -> Arg {
 }
 
 impl Arg {
+    /// Points a non-`key` argument at a key spec (SORT's `BY` and `GET` patterns name keys).
+    pub const fn key_spec(mut self, key_spec_index: i32) -> Arg {
+        self.key_spec_index = key_spec_index;
+        self
+    }
     pub const fn token(mut self, token: &'static str) -> Arg {
         self.token = token;
         self
@@ -221,6 +228,74 @@ pub const DOCS: &[CommandDoc] = &[
             string("username").since("6.0.0").optional(),
             string("password"),
         ]),
+    CommandDoc::new("blmove", "6.2.0", "list", "O(1)")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            oneof("wherefrom", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+            oneof("whereto", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+            double("timeout"),
+        ]),
+    CommandDoc::new("blmpop", "7.0.0", "list", "O(N+M), N being the number of keys given and M the number of elements popped.")
+        .args(&[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("blpop", "2.0.0", "list", "O(N), N being the number of keys given.")
+        .history(&[("6.0.0", "`timeout` accepts fractional seconds (it was an integer).")])
+        .args(&[
+            key("key", 0).multiple(),
+            double("timeout"),
+        ]),
+    CommandDoc::new("brpop", "2.0.0", "list", "O(N), N being the number of keys given.")
+        .history(&[("6.0.0", "`timeout` accepts fractional seconds (it was an integer).")])
+        .args(&[
+            key("key", 0).multiple(),
+            double("timeout"),
+        ]),
+    CommandDoc::new("brpoplpush", "2.2.0", "list", "O(1)")
+        .deprecated("6.2.0", "`BLMOVE` with `RIGHT` and `LEFT`")
+        .history(&[("6.0.0", "`timeout` accepts fractional seconds (it was an integer).")])
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            double("timeout"),
+        ]),
+    CommandDoc::new("bzmpop", "7.0.0", "sorted-set", "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of elements popped.")
+        .args(&[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("bzpopmax", "5.0.0", "sorted-set", "O(log(N)), N being the size of the sorted set.")
+        .history(&[("6.0.0", "`timeout` accepts fractional seconds (it was an integer).")])
+        .args(&[
+            key("key", 0).multiple(),
+            double("timeout"),
+        ]),
+    CommandDoc::new("bzpopmin", "5.0.0", "sorted-set", "O(log(N)), N being the size of the sorted set.")
+        .history(&[("6.0.0", "`timeout` accepts fractional seconds (it was an integer).")])
+        .args(&[
+            key("key", 0).multiple(),
+            double("timeout"),
+        ]),
     CommandDoc::new("client", "2.4.0", "connection", "Depends on the subcommand."),
     CommandDoc::new("client|getname", "2.6.9", "connection", "O(1)"),
     CommandDoc::new("client|help", "5.0.0", "connection", "O(1)"),
@@ -292,6 +367,14 @@ pub const DOCS: &[CommandDoc] = &[
     CommandDoc::new("client|setname", "2.6.9", "connection", "O(1)")
         .args(&[
             string("connection-name"),
+        ]),
+    CommandDoc::new("client|unblock", "5.0.0", "connection", "O(log N), N being the number of connected clients.")
+        .args(&[
+            integer("client-id"),
+            oneof("timeout_error", &[
+                pure_token("timeout", "TIMEOUT"),
+                pure_token("error", "ERROR"),
+            ]).optional(),
         ]),
     CommandDoc::new("command", "2.8.13", "server", "O(N), N being the number of commands."),
     CommandDoc::new("command|count", "2.8.13", "server", "O(1)"),
@@ -441,6 +524,12 @@ pub const DOCS: &[CommandDoc] = &[
             key("key", 0),
             string("value"),
         ]),
+    CommandDoc::new("hdel", "2.0.0", "hash", "O(N), N being the number of fields given.")
+        .history(&[("2.4.0", "Takes several fields.")])
+        .args(&[
+            key("key", 0),
+            string("field").multiple(),
+        ]),
     CommandDoc::new("hello", "6.0.0", "connection", "O(1)")
         .history(&[("6.2.0", "`protover` became optional; with no arguments the reply describes the connection.")])
         .args(&[
@@ -452,6 +541,93 @@ pub const DOCS: &[CommandDoc] = &[
                 ]).token("AUTH").optional(),
                 string("clientname").token("SETNAME").optional(),
             ]).optional(),
+        ]),
+    CommandDoc::new("hexists", "2.0.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+        ]),
+    CommandDoc::new("hget", "2.0.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+        ]),
+    CommandDoc::new("hgetall", "2.0.0", "hash", "O(N), N being the number of fields in the hash.")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("hincrby", "2.0.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+            integer("increment"),
+        ]),
+    CommandDoc::new("hincrbyfloat", "2.6.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+            double("increment"),
+        ]),
+    CommandDoc::new("hkeys", "2.0.0", "hash", "O(N), N being the number of fields in the hash.")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("hlen", "2.0.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("hmget", "2.0.0", "hash", "O(N), N being the number of fields asked for.")
+        .args(&[
+            key("key", 0),
+            string("field").multiple(),
+        ]),
+    CommandDoc::new("hmset", "2.0.0", "hash", "O(N), N being the number of fields written.")
+        .deprecated("4.0.0", "`HSET` with several field-value pairs")
+        .args(&[
+            key("key", 0),
+            block("field_value", &[
+                string("field"),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("hrandfield", "6.2.0", "hash", "O(N), N being the number of fields returned.")
+        .args(&[
+            key("key", 0),
+            block("options", &[
+                integer("count"),
+                pure_token("withvalues", "WITHVALUES").optional(),
+            ]).optional(),
+        ]),
+    CommandDoc::new("hscan", "2.8.0", "hash", "O(1) per call; O(N) for a whole iteration back to cursor 0, N being the number of fields in the hash.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("hset", "2.0.0", "hash", "O(1) per field written; O(N) for N field-value pairs.")
+        .history(&[("4.0.0", "Takes several field-value pairs.")])
+        .args(&[
+            key("key", 0),
+            block("field_value", &[
+                string("field"),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("hsetnx", "2.0.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+            string("value"),
+        ]),
+    CommandDoc::new("hstrlen", "3.2.0", "hash", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("field"),
+        ]),
+    CommandDoc::new("hvals", "2.0.0", "hash", "O(N), N being the number of fields in the hash.")
+        .args(&[
+            key("key", 0),
         ]),
     CommandDoc::new("incr", "1.0.0", "string", "O(1)")
         .args(&[
@@ -484,6 +660,98 @@ pub const DOCS: &[CommandDoc] = &[
             pure_token("idx", "IDX").optional(),
             integer("len").token("MINMATCHLEN").optional(),
             pure_token("withmatchlen", "WITHMATCHLEN").optional(),
+        ]),
+    CommandDoc::new("lindex", "1.0.0", "list", "O(N), N being the elements walked to reach the index; the first and last elements are O(1).")
+        .args(&[
+            key("key", 0),
+            integer("index"),
+        ]),
+    CommandDoc::new("linsert", "2.2.0", "list", "O(N), N being the elements walked before the pivot is found: close to O(1) near the head, O(N) near the tail.")
+        .args(&[
+            key("key", 0),
+            oneof("where", &[
+                pure_token("before", "BEFORE"),
+                pure_token("after", "AFTER"),
+            ]),
+            string("pivot"),
+            string("element"),
+        ]),
+    CommandDoc::new("llen", "1.0.0", "list", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("lmove", "6.2.0", "list", "O(1)")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            oneof("wherefrom", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+            oneof("whereto", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+        ]),
+    CommandDoc::new("lmpop", "7.0.0", "list", "O(N+M), N being the number of keys given and M the number of elements popped.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[
+                pure_token("left", "LEFT"),
+                pure_token("right", "RIGHT"),
+            ]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("lpop", "1.0.0", "list", "O(N), N being the number of elements popped.")
+        .history(&[("6.2.0", "New optional `count` argument.")])
+        .args(&[
+            key("key", 0),
+            integer("count").since("6.2.0").optional(),
+        ]),
+    CommandDoc::new("lpos", "6.0.6", "list", "O(N), N being the length of the list, on average; matches near either end, or a `MAXLEN` bound, bring it close to constant time.")
+        .args(&[
+            key("key", 0),
+            string("element"),
+            integer("rank").token("RANK").optional(),
+            integer("num-matches").token("COUNT").optional(),
+            integer("len").token("MAXLEN").optional(),
+        ]),
+    CommandDoc::new("lpush", "1.0.0", "list", "O(1) per element pushed; O(N) for N elements.")
+        .history(&[("2.4.0", "Takes several elements.")])
+        .args(&[
+            key("key", 0),
+            string("element").multiple(),
+        ]),
+    CommandDoc::new("lpushx", "2.2.0", "list", "O(1) per element pushed; O(N) for N elements.")
+        .history(&[("4.0.0", "Takes several elements.")])
+        .args(&[
+            key("key", 0),
+            string("element").multiple(),
+        ]),
+    CommandDoc::new("lrange", "1.0.0", "list", "O(S+N), S being the walk to the start index (from the head of a small list, from the closer end of a large one) and N the number of elements returned.")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("stop"),
+        ]),
+    CommandDoc::new("lrem", "1.0.0", "list", "O(N+M), N being the length of the list and M the number of elements removed.")
+        .args(&[
+            key("key", 0),
+            integer("count"),
+            string("element"),
+        ]),
+    CommandDoc::new("lset", "1.0.0", "list", "O(N), N being the length of the list; the first and last elements are O(1).")
+        .args(&[
+            key("key", 0),
+            integer("index"),
+            string("element"),
+        ]),
+    CommandDoc::new("ltrim", "1.0.0", "list", "O(N), N being the number of elements trimmed away.")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("stop"),
         ]),
     CommandDoc::new("mget", "1.0.0", "string", "O(N), N being the number of keys read.")
         .args(&[
@@ -622,6 +890,36 @@ pub const DOCS: &[CommandDoc] = &[
             key("newkey", 1),
         ]),
     CommandDoc::new("reset", "6.2.0", "connection", "O(1)"),
+    CommandDoc::new("rpop", "1.0.0", "list", "O(N), N being the number of elements popped.")
+        .history(&[("6.2.0", "New optional `count` argument.")])
+        .args(&[
+            key("key", 0),
+            integer("count").since("6.2.0").optional(),
+        ]),
+    CommandDoc::new("rpoplpush", "1.2.0", "list", "O(1)")
+        .deprecated("6.2.0", "`LMOVE` with `RIGHT` and `LEFT`")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+        ]),
+    CommandDoc::new("rpush", "1.0.0", "list", "O(1) per element pushed; O(N) for N elements.")
+        .history(&[("2.4.0", "Takes several elements.")])
+        .args(&[
+            key("key", 0),
+            string("element").multiple(),
+        ]),
+    CommandDoc::new("rpushx", "2.2.0", "list", "O(1) per element pushed; O(N) for N elements.")
+        .history(&[("4.0.0", "Takes several elements.")])
+        .args(&[
+            key("key", 0),
+            string("element").multiple(),
+        ]),
+    CommandDoc::new("sadd", "1.0.0", "set", "O(1) per member added; O(N) for N members.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
     CommandDoc::new("scan", "2.8.0", "generic", "O(1) per call; O(N) for a whole iteration back to cursor 0, N being the number of elements.")
         .history(&[("6.0.0", "New `TYPE` option.")])
         .args(&[
@@ -629,6 +927,19 @@ pub const DOCS: &[CommandDoc] = &[
             pattern("pattern").token("MATCH").optional(),
             integer("count").token("COUNT").optional(),
             string("type").token("TYPE").since("6.0.0").optional(),
+        ]),
+    CommandDoc::new("scard", "1.0.0", "set", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("sdiff", "1.0.0", "set", "O(N), N being the total number of members of the sets given.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("sdiffstore", "1.0.0", "set", "O(N), N being the total number of members of the sets given.")
+        .args(&[
+            key("destination", 0),
+            key("key", 1).multiple(),
         ]),
     CommandDoc::new("select", "1.0.0", "connection", "O(1)")
         .args(&[
@@ -680,10 +991,101 @@ pub const DOCS: &[CommandDoc] = &[
             pure_token("force", "FORCE").since("7.0.0").optional(),
             pure_token("abort", "ABORT").since("7.0.0").optional(),
         ]),
+    CommandDoc::new("sinter", "1.0.0", "set", "O(N*M) in the worst case, N being the size of the smallest set and M the number of sets.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("sintercard", "7.0.0", "set", "O(N*M) in the worst case, N being the size of the smallest set and M the number of sets.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("limit").token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("sinterstore", "1.0.0", "set", "O(N*M) in the worst case, N being the size of the smallest set and M the number of sets.")
+        .args(&[
+            key("destination", 0),
+            key("key", 1).multiple(),
+        ]),
+    CommandDoc::new("sismember", "1.0.0", "set", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("member"),
+        ]),
+    CommandDoc::new("smembers", "1.0.0", "set", "O(N), N being the number of members of the set.")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("smismember", "6.2.0", "set", "O(N), N being the number of members checked.")
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("smove", "1.0.0", "set", "O(1)")
+        .args(&[
+            key("source", 0),
+            key("destination", 1),
+            string("member"),
+        ]),
+    CommandDoc::new("sort", "1.0.0", "generic", "O(N+M*log(M)), N being the elements of the list or set and M the elements returned; O(N) when nothing is sorted.")
+        .args(&[
+            key("key", 0),
+            pattern("pattern").key_spec(1).token("BY").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+            pattern("pattern").key_spec(1).token("GET").optional().multiple().multiple_token(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            pure_token("sorting", "ALPHA").optional(),
+            key("destination", 2).token("STORE").optional(),
+        ]),
+    CommandDoc::new("sort_ro", "7.0.0", "generic", "O(N+M*log(M)), N being the elements of the list or set and M the elements returned; O(N) when nothing is sorted.")
+        .args(&[
+            key("key", 0),
+            pattern("pattern").key_spec(1).token("BY").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+            pattern("pattern").key_spec(1).token("GET").optional().multiple().multiple_token(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            pure_token("sorting", "ALPHA").optional(),
+        ]),
+    CommandDoc::new("spop", "1.0.0", "set", "O(1) without `count`; O(N) with it, N being the count.")
+        .history(&[("3.2.0", "New optional `count` argument.")])
+        .args(&[
+            key("key", 0),
+            integer("count").since("3.2.0").optional(),
+        ]),
     CommandDoc::new("spublish", "7.0.0", "pubsub", "O(N), N being the clients subscribed to the shard channel.")
         .args(&[
             string("shardchannel"),
             string("message"),
+        ]),
+    CommandDoc::new("srandmember", "1.0.0", "set", "O(1) without `count`; O(N) with it, N being the count's absolute value.")
+        .history(&[("2.6.0", "New optional `count` argument.")])
+        .args(&[
+            key("key", 0),
+            integer("count").since("2.6.0").optional(),
+        ]),
+    CommandDoc::new("srem", "1.0.0", "set", "O(N), N being the number of members given.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("sscan", "2.8.0", "set", "O(1) per call; O(N) for a whole iteration back to cursor 0, N being the number of members of the set.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
         ]),
     CommandDoc::new("ssubscribe", "7.0.0", "pubsub", "O(N), N being the number of shard channels given.")
         .args(&[
@@ -703,6 +1105,15 @@ pub const DOCS: &[CommandDoc] = &[
             key("key", 0),
             integer("start"),
             integer("end"),
+        ]),
+    CommandDoc::new("sunion", "1.0.0", "set", "O(N), N being the total number of members of the sets given.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("sunionstore", "1.0.0", "set", "O(N), N being the total number of members of the sets given.")
+        .args(&[
+            key("destination", 0),
+            key("key", 1).multiple(),
         ]),
     CommandDoc::new("sunsubscribe", "7.0.0", "pubsub", "O(N), N being the clients subscribed to a shard channel.")
         .args(&[
@@ -739,6 +1150,281 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             key("key", 0).multiple(),
         ]),
+    CommandDoc::new("zadd", "1.2.0", "sorted-set", "O(log(N)) per member added, N being the size of the sorted set.")
+        .history(&[("2.4.0", "Takes several score-member pairs."), ("3.0.2", "New `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "New `GT` and `LT` options.")])
+        .args(&[
+            key("key", 0),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+            ]).since("3.0.2").optional(),
+            oneof("comparison", &[
+                pure_token("gt", "GT"),
+                pure_token("lt", "LT"),
+            ]).since("6.2.0").optional(),
+            pure_token("change", "CH").since("3.0.2").optional(),
+            pure_token("increment", "INCR").since("3.0.2").optional(),
+            block("score_member", &[
+                double("score"),
+                string("member"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("zcard", "1.2.0", "sorted-set", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("zcount", "2.0.0", "sorted-set", "O(log(N)), N being the size of the sorted set.")
+        .args(&[
+            key("key", 0),
+            double("min"),
+            double("max"),
+        ]),
+    CommandDoc::new("zdiff", "6.2.0", "sorted-set", "O(L + (N-K)log(N)) in the worst case, L being the total size of all the input sets, N the size of the first one and K the size of the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    CommandDoc::new("zdiffstore", "6.2.0", "sorted-set", "O(L + (N-K)log(N)) in the worst case, L being the total size of all the input sets, N the size of the first one and K the size of the result.")
+        .args(&[
+            key("destination", 0),
+            integer("numkeys"),
+            key("key", 1).multiple(),
+        ]),
+    CommandDoc::new("zincrby", "1.2.0", "sorted-set", "O(log(N)), N being the size of the sorted set.")
+        .args(&[
+            key("key", 0),
+            integer("increment"),
+            string("member"),
+        ]),
+    CommandDoc::new("zinter", "6.2.0", "sorted-set", "O(N*K)+O(M*log(M)) in the worst case, N being the size of the smallest input set, K the number of input sets and M the size of the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]).token("AGGREGATE").optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    CommandDoc::new("zintercard", "7.0.0", "sorted-set", "O(N*K) in the worst case, N being the size of the smallest input set and K the number of input sets.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("limit").token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zinterstore", "2.0.0", "sorted-set", "O(N*K)+O(M*log(M)) in the worst case, N being the size of the smallest input set, K the number of input sets and M the size of the result.")
+        .args(&[
+            key("destination", 0),
+            integer("numkeys"),
+            key("key", 1).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]).token("AGGREGATE").optional(),
+        ]),
+    CommandDoc::new("zlexcount", "2.8.9", "sorted-set", "O(log(N)), N being the size of the sorted set.")
+        .args(&[
+            key("key", 0),
+            string("min"),
+            string("max"),
+        ]),
+    CommandDoc::new("zmpop", "7.0.0", "sorted-set", "O(K) + O(M*log(N)), K being the number of keys given, N the size of the sorted set and M the number of elements popped.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            oneof("where", &[
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("zmscore", "6.2.0", "sorted-set", "O(N), N being the number of members asked for.")
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("zpopmax", "5.0.0", "sorted-set", "O(log(N)*M), N being the size of the sorted set and M the number of elements popped.")
+        .args(&[
+            key("key", 0),
+            integer("count").optional(),
+        ]),
+    CommandDoc::new("zpopmin", "5.0.0", "sorted-set", "O(log(N)*M), N being the size of the sorted set and M the number of elements popped.")
+        .args(&[
+            key("key", 0),
+            integer("count").optional(),
+        ]),
+    CommandDoc::new("zrandmember", "6.2.0", "sorted-set", "O(N), N being the number of members returned.")
+        .args(&[
+            key("key", 0),
+            block("options", &[
+                integer("count"),
+                pure_token("withscores", "WITHSCORES").optional(),
+            ]).optional(),
+        ]),
+    CommandDoc::new("zrange", "1.2.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned.")
+        .history(&[("6.2.0", "New `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")])
+        .args(&[
+            key("key", 0),
+            string("start"),
+            string("stop"),
+            oneof("sortby", &[
+                pure_token("byscore", "BYSCORE"),
+                pure_token("bylex", "BYLEX"),
+            ]).since("6.2.0").optional(),
+            pure_token("rev", "REV").since("6.2.0").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").since("6.2.0").optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    CommandDoc::new("zrangebylex", "2.8.9", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned; O(log(N)) when `LIMIT` keeps M constant.")
+        .deprecated("6.2.0", "`ZRANGE` with `BYLEX`")
+        .args(&[
+            key("key", 0),
+            string("min"),
+            string("max"),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zrangebyscore", "1.0.5", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned; O(log(N)) when `LIMIT` keeps M constant.")
+        .deprecated("6.2.0", "`ZRANGE` with `BYSCORE`")
+        .history(&[("2.0.0", "New `WITHSCORES` option.")])
+        .args(&[
+            key("key", 0),
+            double("min"),
+            double("max"),
+            pure_token("withscores", "WITHSCORES").since("2.0.0").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zrangestore", "6.2.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements stored.")
+        .args(&[
+            key("dst", 0),
+            key("src", 1),
+            string("min"),
+            string("max"),
+            oneof("sortby", &[
+                pure_token("byscore", "BYSCORE"),
+                pure_token("bylex", "BYLEX"),
+            ]).optional(),
+            pure_token("rev", "REV").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zrank", "2.0.0", "sorted-set", "O(log(N))")
+        .args(&[
+            key("key", 0),
+            string("member"),
+        ]),
+    CommandDoc::new("zrem", "1.2.0", "sorted-set", "O(M*log(N)), N being the size of the sorted set and M the number of members removed.")
+        .history(&[("2.4.0", "Takes several members.")])
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("zremrangebylex", "2.8.9", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements removed.")
+        .args(&[
+            key("key", 0),
+            string("min"),
+            string("max"),
+        ]),
+    CommandDoc::new("zremrangebyrank", "2.0.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements removed.")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("stop"),
+        ]),
+    CommandDoc::new("zremrangebyscore", "1.2.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements removed.")
+        .args(&[
+            key("key", 0),
+            double("min"),
+            double("max"),
+        ]),
+    CommandDoc::new("zrevrange", "1.2.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned.")
+        .deprecated("6.2.0", "`ZRANGE` with `REV`")
+        .args(&[
+            key("key", 0),
+            integer("start"),
+            integer("stop"),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    CommandDoc::new("zrevrangebylex", "2.8.9", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned; O(log(N)) when `LIMIT` keeps M constant.")
+        .deprecated("6.2.0", "`ZRANGE` with `REV` and `BYLEX`")
+        .args(&[
+            key("key", 0),
+            string("max"),
+            string("min"),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zrevrangebyscore", "2.2.0", "sorted-set", "O(log(N)+M), N being the size of the sorted set and M the number of elements returned; O(log(N)) when `LIMIT` keeps M constant.")
+        .deprecated("6.2.0", "`ZRANGE` with `REV` and `BYSCORE`")
+        .history(&[("2.1.6", "`min` and `max` may be exclusive bounds.")])
+        .args(&[
+            key("key", 0),
+            double("max"),
+            double("min"),
+            pure_token("withscores", "WITHSCORES").optional(),
+            block("offset_count", &[
+                integer("offset"),
+                integer("count"),
+            ]).token("LIMIT").optional(),
+        ]),
+    CommandDoc::new("zrevrank", "2.0.0", "sorted-set", "O(log(N))")
+        .args(&[
+            key("key", 0),
+            string("member"),
+        ]),
+    CommandDoc::new("zscan", "2.8.0", "sorted-set", "O(1) per call; O(N) for a whole iteration back to cursor 0, N being the number of members of the sorted set.")
+        .args(&[
+            key("key", 0),
+            integer("cursor"),
+            pattern("pattern").token("MATCH").optional(),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("zscore", "1.2.0", "sorted-set", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("member"),
+        ]),
+    CommandDoc::new("zunion", "6.2.0", "sorted-set", "O(N)+O(M*log(M)), N being the total size of the input sets and M the size of the result.")
+        .args(&[
+            integer("numkeys"),
+            key("key", 0).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]).token("AGGREGATE").optional(),
+            pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    CommandDoc::new("zunionstore", "2.0.0", "sorted-set", "O(N)+O(M log(M)), N being the total size of the input sets and M the size of the result.")
+        .args(&[
+            key("destination", 0),
+            integer("numkeys"),
+            key("key", 1).multiple(),
+            integer("weight").token("WEIGHTS").optional().multiple(),
+            oneof("aggregate", &[
+                pure_token("sum", "SUM"),
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]).token("AGGREGATE").optional(),
+        ]),
 ];
 
 #[cfg(test)]
@@ -757,7 +1443,8 @@ mod tests {
         for a in args {
             let nested = matches!(a.kind, ArgType::Oneof | ArgType::Block);
             assert_eq!(nested, !a.args.is_empty(), "{}: {}", row.name, a.name);
-            if a.kind == ArgType::Key {
+            // Keys, and SORT's patterns, which name keys too.
+            if a.kind == ArgType::Key || a.key_spec_index >= 0 {
                 let specs = row.specs();
                 assert!(
                     a.key_spec_index >= 0 && (a.key_spec_index as usize) < specs.len(),
@@ -780,5 +1467,113 @@ mod tests {
             let d = doc(c.name).unwrap_or_else(|| panic!("no COMMAND DOCS entry for {}", c.name));
             check_args(c, d.args);
         }
+    }
+
+    fn get(name: &str) -> &'static CommandDoc {
+        doc(name).unwrap_or_else(|| panic!("no entry for {name}"))
+    }
+
+    fn tokens(a: &Arg) -> Vec<&'static str> {
+        a.args.iter().map(|c| c.token).collect()
+    }
+
+    fn flags(a: &Arg) -> Vec<&'static str> {
+        a.flag_names().collect()
+    }
+
+    #[test]
+    fn zadd_has_two_optional_oneofs_then_the_pairs() {
+        let d = get("zadd");
+        assert_eq!(d.group, "sorted-set");
+        assert_eq!(d.history.len(), 3);
+        let names: Vec<_> = d.args.iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            [
+                "key",
+                "condition",
+                "comparison",
+                "change",
+                "increment",
+                "score_member"
+            ]
+        );
+        let (cond, cmp) = (&d.args[1], &d.args[2]);
+        assert_eq!((cond.kind, cond.since), (ArgType::Oneof, "3.0.2"));
+        assert_eq!(tokens(cond), ["NX", "XX"]);
+        assert_eq!((cmp.kind, cmp.since), (ArgType::Oneof, "6.2.0"));
+        assert_eq!(tokens(cmp), ["GT", "LT"]);
+        assert!(cond
+            .args
+            .iter()
+            .chain(cmp.args)
+            .all(|c| c.kind == ArgType::PureToken));
+        assert_eq!(flags(cond), ["optional"]);
+        let pairs = &d.args[5];
+        assert_eq!(pairs.kind, ArgType::Block);
+        assert_eq!(flags(pairs), ["multiple"]);
+        let kinds: Vec<_> = pairs.args.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, [ArgType::Double, ArgType::String]);
+    }
+
+    #[test]
+    fn sort_get_repeats_its_token_and_its_patterns_name_keys() {
+        for name in ["sort", "sort_ro"] {
+            let d = get(name);
+            let by = d.args.iter().find(|a| a.token == "BY").unwrap();
+            let get_ = d.args.iter().find(|a| a.token == "GET").unwrap();
+            for p in [by, get_] {
+                assert_eq!((p.kind, p.key_spec_index), (ArgType::Pattern, 1), "{name}");
+            }
+            assert_eq!(flags(get_), ["optional", "multiple", "multiple_token"]);
+            let limit = d.args.iter().find(|a| a.token == "LIMIT").unwrap();
+            assert_eq!(limit.kind, ArgType::Block);
+            assert_eq!(limit.args.len(), 2);
+        }
+        let store = get("sort").args.last().unwrap();
+        assert_eq!(
+            (store.kind, store.token, store.key_spec_index),
+            (ArgType::Key, "STORE", 2)
+        );
+        assert!(get("sort_ro").args.iter().all(|a| a.token != "STORE"));
+    }
+
+    #[test]
+    fn collection_entries_follow_redis_key_spec_order_and_deprecations() {
+        // Destination first where Redis's key specs put it first.
+        let keys = |name: &str| -> Vec<(&'static str, i32)> {
+            get(name)
+                .args
+                .iter()
+                .filter(|a| a.kind == ArgType::Key)
+                .map(|a| (a.name, a.key_spec_index))
+                .collect()
+        };
+        assert_eq!(keys("lmove"), [("source", 0), ("destination", 1)]);
+        assert_eq!(keys("smove"), [("source", 0), ("destination", 1)]);
+        assert_eq!(keys("zrangestore"), [("dst", 0), ("src", 1)]);
+        assert_eq!(keys("zunionstore"), [("destination", 0), ("key", 1)]);
+        assert_eq!(keys("sinterstore"), [("destination", 0), ("key", 1)]);
+        // Blocking pops: timeout first for the 7.0 forms, last for the old ones.
+        assert_eq!(get("blmpop").args[0].kind, ArgType::Double);
+        assert_eq!(get("blpop").args.last().unwrap().kind, ArgType::Double);
+        let lmove_dirs = &get("blmove").args[2];
+        assert_eq!(tokens(lmove_dirs), ["LEFT", "RIGHT"]);
+        for (name, since) in [
+            ("hmset", "4.0.0"),
+            ("rpoplpush", "6.2.0"),
+            ("brpoplpush", "6.2.0"),
+            ("zrevrange", "6.2.0"),
+            ("zrangebyscore", "6.2.0"),
+            ("zrevrangebylex", "6.2.0"),
+        ] {
+            let d = get(name);
+            assert_eq!(d.deprecated_since, since, "{name}");
+            assert!(!d.replaced_by.is_empty(), "{name}");
+        }
+        assert!(get("lmove").deprecated_since.is_empty());
+        let unblock = get("client|unblock");
+        assert_eq!(unblock.args.len(), 2);
+        assert_eq!(tokens(&unblock.args[1]), ["TIMEOUT", "ERROR"]);
     }
 }
