@@ -670,6 +670,7 @@ mod key_specs_match_handlers {
         ("client|no-evict", &["client no-evict on"]),
         ("client|no-touch", &["client no-touch on"]),
         ("client|reply", &["client reply on"]),
+        ("client|unblock", &["client unblock 999999", "client unblock 1 error"]),
         ("client|help", &["client help"]),
         ("del", &["del a b nosuch"]),
         ("unlink", &["unlink a b"]),
