@@ -749,6 +749,10 @@ fn client_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             ("REPLY (ON|OFF|SKIP)", "Control whether replies are sent to this connection."),
             ("SETINFO <LIB-NAME|LIB-VER> <value>", "Record the client library's name or version."),
             ("SETNAME <name>", "Name this connection."),
+            (
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "End the blocking wait of another connection, as a timeout or with an error.",
+            ),
             ("HELP", "Print this help."),
         ],
     ))
