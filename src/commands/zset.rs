@@ -647,9 +647,9 @@ fn parse_range(args: &mut Args, form: RangeForm) -> Result<RangeRequest, CmdErro
                 limit = long_arg(&args.next_bytes()?)?;
                 limit_given = true;
             }
-            b"rev" if form.rev.is_none() => rev = Some(true),
-            b"bylex" if form.by == RangeBy::Auto => by = RangeBy::Lex,
-            b"byscore" if form.by == RangeBy::Auto => by = RangeBy::Score,
+            b"rev" if rev.is_none() => rev = Some(true),
+            b"bylex" if by == RangeBy::Auto => by = RangeBy::Lex,
+            b"byscore" if by == RangeBy::Auto => by = RangeBy::Score,
             _ => return Err(CmdError::syntax()),
         }
     }
@@ -969,11 +969,11 @@ fn zpop_generic(ctx: &mut Ctx, args: &mut Args, min: bool) -> CmdResult {
     let count = match args.peek() {
         None => None,
         Some(_) => {
-            let n = long_arg(&args.next_bytes()?)?;
-            if n < 0 {
-                return Err(CmdError::new("ERR value is out of range, must be positive"));
+            let msg = "ERR value is out of range, must be positive";
+            match parse_i64(&args.next_bytes()?) {
+                Some(n) if n >= 0 => Some(n as usize),
+                _ => return Err(CmdError::new(msg)),
             }
-            Some(n as usize)
         }
     };
     args.finish()?;
@@ -1475,7 +1475,7 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         };
         if keep {
             out.push(Reply::Bulk(m));
-            out.push(Reply::bulk(format_g17(s)));
+            out.push(Reply::bulk(d2string(s)));
         }
     }
     Ok(Reply::Array(vec![
@@ -1484,9 +1484,29 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ]))
 }
 
+/// A score as Redis stores it in text (and ZSCAN shows it): integral values within
+/// ±2^62 as integers, the rest with `%.17g`.
+fn d2string(s: f64) -> String {
+    const LIMIT: f64 = (i64::MAX / 2) as f64;
+    if s.is_finite() && (-LIMIT..=LIMIT).contains(&s) && s == (s as i64) as f64 {
+        (s as i64).to_string()
+    } else {
+        format_g17(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_scores_print_integers_exactly() {
+        assert_eq!(d2string(123456789012345678.0), "123456789012345680");
+        assert_eq!(d2string(1e20), "1e+20");
+        assert_eq!(d2string(-2.5), "-2.5");
+        assert_eq!(d2string(f64::INFINITY), "inf");
+        assert_eq!(d2string(3.0), "3");
+    }
 
     #[test]
     fn scores_parse_like_get_double_from_object() {
