@@ -697,10 +697,22 @@ mod key_specs_match_handlers {
         ("zmscore", &["zmscore z x y"]),
         ("zrank", &["zrank z x"]),
         ("zrevrank", &["zrevrank z x"]),
-        ("zrange", &["zrange z 0 -1 withscores", "zrange z +inf 0 byscore rev limit 0 1"]),
-        ("zrangestore", &["zrangestore d z 0 -1", "zrangestore d a 0 -1"]),
+        (
+            "zrange",
+            &[
+                "zrange z 0 -1 withscores",
+                "zrange z +inf 0 byscore rev limit 0 1",
+            ],
+        ),
+        (
+            "zrangestore",
+            &["zrangestore d z 0 -1", "~zrangestore d a 0 -1"],
+        ),
         ("zrevrange", &["zrevrange z 0 -1"]),
-        ("zrangebyscore", &["zrangebyscore z 0 1 withscores limit 0 1"]),
+        (
+            "zrangebyscore",
+            &["zrangebyscore z 0 1 withscores limit 0 1"],
+        ),
         ("zrevrangebyscore", &["zrevrangebyscore z 1 0"]),
         ("zrangebylex", &["zrangebylex z - +"]),
         ("zrevrangebylex", &["zrevrangebylex z + -"]),
@@ -710,7 +722,10 @@ mod key_specs_match_handlers {
         ("zpopmin", &["zpopmin z", "zpopmin z 2"]),
         ("zpopmax", &["zpopmax z 2"]),
         ("zmpop", &["zmpop 2 z y min count 2", "~zmpop 2 a z max"]),
-        ("zrandmember", &["zrandmember z", "zrandmember z -2 withscores"]),
+        (
+            "zrandmember",
+            &["zrandmember z", "zrandmember z -2 withscores"],
+        ),
         ("zunion", &["zunion 2 z y weights 1 2 withscores"]),
         ("zinter", &["zinter 2 z y aggregate max"]),
         ("zdiff", &["zdiff 2 z y"]),

@@ -197,7 +197,10 @@ fn strtod(s: &[u8]) -> (f64, usize, bool) {
         if s.get(end) == Some(&b'(') {
             if let Some(close) = s[end..].iter().position(|&c| c == b')') {
                 let inner = &s[end + 1..end + close];
-                if inner.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+                if inner
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
                     end += close + 1;
                 }
             }
@@ -245,7 +248,11 @@ fn strtod(s: &[u8]) -> (f64, usize, bool) {
     // Rust's grammar wants a digit after '.', C's does not: "1." and "1.e5" are numbers.
     let v = text
         .parse::<f64>()
-        .or_else(|_| text.replacen(".e", ".0e", 1).replacen(".E", ".0E", 1).parse())
+        .or_else(|_| {
+            text.replacen(".e", ".0e", 1)
+                .replacen(".E", ".0E", 1)
+                .parse()
+        })
         .or_else(|_| format!("{text}0").parse())
         .unwrap_or(0.0);
     let erange = v.is_infinite() || (v == 0.0 && nonzero);
@@ -426,7 +433,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, incr_cmd: bool) -> CmdResult {
         args.next_bytes()?;
     }
     let rest = args.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     if f.nx && f.xx {
@@ -434,7 +441,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, incr_cmd: bool) -> CmdResult {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(CmdError::new(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -521,7 +528,9 @@ fn zrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn zcard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Int(read(&mut db, &key)?.map_or(0, |z| z.len()) as i64))
+    Ok(Reply::Int(
+        read(&mut db, &key)?.map_or(0, |z| z.len()) as i64
+    ))
 }
 
 /// `ZSCORE key member` — O(1) (O(n) while small).
@@ -1070,8 +1079,8 @@ fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let mut seed = (ctx.now() ^ ctx.session.id.rotate_left(17) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        | 1;
+    let mut seed =
+        (ctx.now() ^ ctx.session.id.rotate_left(17) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
     move || {
         seed ^= seed >> 12;
         seed ^= seed << 25;
@@ -1296,7 +1305,7 @@ fn setop(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>) -> CmdRe
         let store = dst.is_some();
         let mut db = ctx.db();
         for k in &keys {
-            let v = if store { db.get_mut(k) } else { db.get(k) }.map(|e| &*e.value());
+            let v = if store { db.get_mut(k) } else { db.get(k) }.map(|e| e.value());
             inputs.push((input_of(v)?, 1.0));
         }
     }
@@ -1394,7 +1403,7 @@ fn zintercard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     {
         let mut db = ctx.db();
         for k in &keys {
-            inputs.push((input_of(db.get(k).map(|e| &*e.value()))?, 1.0));
+            inputs.push((input_of(db.get(k).map(|e| e.value()))?, 1.0));
         }
     }
     let mut limit = 0u64;
@@ -1464,7 +1473,10 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (from, to) = if z.encoding() == "listpack" {
         (0, len)
     } else {
-        (cursor.min(len), cursor.saturating_add(count as u64).min(len))
+        (
+            cursor.min(len),
+            cursor.saturating_add(count as u64).min(len),
+        )
     };
     let next = if to >= len { 0 } else { to };
     let mut out = Vec::new();
@@ -1562,11 +1574,26 @@ mod tests {
         let b = |s: &str| Bytes::copy_from_slice(s.as_bytes());
         let a = vec![(b("x"), 1.0), (b("y"), 2.0)];
         let c = vec![(b("y"), 3.0), (b("z"), f64::INFINITY)];
-        let u = combine(vec![(a.clone(), 1.0), (c.clone(), 2.0)], SetOp::Union, Aggregate::Sum);
-        assert_eq!(u, vec![(1.0, b("x")), (8.0, b("y")), (f64::INFINITY, b("z"))]);
-        let i = combine(vec![(a.clone(), 1.0), (c.clone(), 1.0)], SetOp::Inter, Aggregate::Max);
+        let u = combine(
+            vec![(a.clone(), 1.0), (c.clone(), 2.0)],
+            SetOp::Union,
+            Aggregate::Sum,
+        );
+        assert_eq!(
+            u,
+            vec![(1.0, b("x")), (8.0, b("y")), (f64::INFINITY, b("z"))]
+        );
+        let i = combine(
+            vec![(a.clone(), 1.0), (c.clone(), 1.0)],
+            SetOp::Inter,
+            Aggregate::Max,
+        );
         assert_eq!(i, vec![(3.0, b("y"))]);
-        let d = combine(vec![(a, 1.0), (c.clone(), 1.0)], SetOp::Diff, Aggregate::Sum);
+        let d = combine(
+            vec![(a, 1.0), (c.clone(), 1.0)],
+            SetOp::Diff,
+            Aggregate::Sum,
+        );
         assert_eq!(d, vec![(1.0, b("x"))]);
         // inf * 0 is NaN: Redis counts it as 0.
         let z = combine(vec![(c, 0.0)], SetOp::Union, Aggregate::Sum);

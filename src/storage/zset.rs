@@ -507,7 +507,10 @@ impl ZSetValue {
     /// A member's score.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
-            Repr::Small(v) => v.iter().find(|(_, m)| m.as_ref() == member).map(|(s, _)| *s),
+            Repr::Small(v) => v
+                .iter()
+                .find(|(_, m)| m.as_ref() == member)
+                .map(|(s, _)| *s),
             Repr::Big { scores, .. } => scores.get(member).copied(),
         }
     }
@@ -563,8 +566,7 @@ impl ZSetValue {
             }
             None if f.xx => Added::Skipped,
             None => {
-                if matches!(self.repr, Repr::Small(_))
-                    && !limits.fits(self.len() + 1, member.len())
+                if matches!(self.repr, Repr::Small(_)) && !limits.fits(self.len() + 1, member.len())
                 {
                     self.convert();
                 }
@@ -784,15 +786,30 @@ mod tests {
             Added::Updated(3.0)
         );
         assert_eq!(
-            z.add(&b("a"), f64::INFINITY, f(false, false, false, false, false), SMALL),
+            z.add(
+                &b("a"),
+                f64::INFINITY,
+                f(false, false, false, false, false),
+                SMALL
+            ),
             Added::Updated(f64::INFINITY)
         );
         assert_eq!(
-            z.add(&b("a"), f64::NEG_INFINITY, f(false, false, false, false, true), SMALL),
+            z.add(
+                &b("a"),
+                f64::NEG_INFINITY,
+                f(false, false, false, false, true),
+                SMALL
+            ),
             Added::NaN
         );
         assert_eq!(
-            z.add(&b("a"), f64::INFINITY, f(false, false, false, false, false), SMALL),
+            z.add(
+                &b("a"),
+                f64::INFINITY,
+                f(false, false, false, false, false),
+                SMALL
+            ),
             Added::Same(f64::INFINITY)
         );
         assert_eq!(

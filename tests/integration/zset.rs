@@ -19,14 +19,35 @@ fn zadd_flags_and_replies() {
     let s = server();
     let mut c = con(&s);
     assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "1", "a", "2", "b"]), 2);
-    assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "CH", "5", "a", "3", "c"]), 2);
-    assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "NX", "9", "a", "4", "d"]), 1);
-    assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "XX", "9", "a", "4", "e"]), 0);
-    assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "GT", "CH", "1", "a", "7", "b"]), 1);
-    assert_eq!(q::<i64>(&mut c, &["ZADD", "z", "LT", "CH", "1", "a", "70", "b"]), 1);
+    assert_eq!(
+        q::<i64>(&mut c, &["ZADD", "z", "CH", "5", "a", "3", "c"]),
+        2
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["ZADD", "z", "NX", "9", "a", "4", "d"]),
+        1
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["ZADD", "z", "XX", "9", "a", "4", "e"]),
+        0
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["ZADD", "z", "GT", "CH", "1", "a", "7", "b"]),
+        1
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["ZADD", "z", "LT", "CH", "1", "a", "70", "b"]),
+        1
+    );
     assert_eq!(v(&mut c, &["ZADD", "z", "INCR", "1.5", "a"]), bulk("2.5"));
-    assert_eq!(v(&mut c, &["ZADD", "z", "INCR", "NX", "1", "a"]), Value::Nil);
-    assert_eq!(v(&mut c, &["ZINCRBY", "z", "0.1", "a"]), bulk("2.6000000000000001"));
+    assert_eq!(
+        v(&mut c, &["ZADD", "z", "INCR", "NX", "1", "a"]),
+        Value::Nil
+    );
+    assert_eq!(
+        v(&mut c, &["ZINCRBY", "z", "0.1", "a"]),
+        bulk("2.6000000000000001")
+    );
     assert_eq!(v(&mut c, &["ZSCORE", "z", "a"]), bulk("2.6000000000000001"));
     assert_eq!(
         err(&mut c, &["ZADD", "z", "NX", "XX", "1", "a"]),
@@ -40,9 +61,18 @@ fn zadd_flags_and_replies() {
         err(&mut c, &["ZADD", "z", "INCR", "1", "a", "2", "b"]),
         "ERR INCR option supports a single increment-element pair"
     );
-    assert_eq!(err(&mut c, &["ZADD", "z", "nan", "a"]), "ERR value is not a valid float");
-    assert_eq!(err(&mut c, &["ZADD", "z", "1e400", "a"]), "ERR value is not a valid float");
-    assert_eq!(err(&mut c, &["ZADD", "z", "1", "a", "2"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["ZADD", "z", "nan", "a"]),
+        "ERR value is not a valid float"
+    );
+    assert_eq!(
+        err(&mut c, &["ZADD", "z", "1e400", "a"]),
+        "ERR value is not a valid float"
+    );
+    assert_eq!(
+        err(&mut c, &["ZADD", "z", "1", "a", "2"]),
+        "ERR syntax error"
+    );
     let _: i64 = q(&mut c, &["ZADD", "inf", "inf", "x"]);
     assert_eq!(
         err(&mut c, &["ZINCRBY", "inf", "-inf", "x"]),
@@ -60,8 +90,14 @@ fn zadd_flags_and_replies() {
 fn ranges_by_rank_score_and_lex_in_both_protocols() {
     let s = server();
     let mut c = con(&s);
-    let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
-    assert_eq!(v(&mut c, &["ZRANGE", "z", "0", "-1"]), strs(&["a", "b", "c", "d"]));
+    let _: i64 = q(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    );
+    assert_eq!(
+        v(&mut c, &["ZRANGE", "z", "0", "-1"]),
+        strs(&["a", "b", "c", "d"])
+    );
     assert_eq!(
         v(&mut c, &["ZRANGE", "z", "0", "1", "WITHSCORES"]),
         strs(&["a", "1", "b", "2"])
@@ -72,11 +108,17 @@ fn ranges_by_rank_score_and_lex_in_both_protocols() {
         strs(&["b", "c"])
     );
     assert_eq!(
-        v(&mut c, &["ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2"]),
+        v(
+            &mut c,
+            &["ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2"]
+        ),
         strs(&["c", "b"])
     );
     assert_eq!(
-        v(&mut c, &["ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "0", "1"]),
+        v(
+            &mut c,
+            &["ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "0", "1"]
+        ),
         strs(&["d"])
     );
     assert_eq!(q::<i64>(&mut c, &["ZCOUNT", "z", "(1", "+inf"]), 3);
@@ -91,13 +133,19 @@ fn ranges_by_rank_score_and_lex_in_both_protocols() {
         err(&mut c, &["ZRANGE", "z", "0", "1", "LIMIT", "0", "1"]),
         "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
     );
-    let _: i64 = q(&mut c, &["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d"]);
+    let _: i64 = q(
+        &mut c,
+        &["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d"],
+    );
     assert_eq!(
         v(&mut c, &["ZRANGEBYLEX", "lex", "[b", "(d"]),
         strs(&["b", "c"])
     );
     assert_eq!(
-        v(&mut c, &["ZREVRANGEBYLEX", "lex", "+", "-", "LIMIT", "0", "2"]),
+        v(
+            &mut c,
+            &["ZREVRANGEBYLEX", "lex", "+", "-", "LIMIT", "0", "2"]
+        ),
         strs(&["d", "c"])
     );
     assert_eq!(q::<i64>(&mut c, &["ZLEXCOUNT", "lex", "-", "+"]), 4);
@@ -126,7 +174,10 @@ fn ranges_by_rank_score_and_lex_in_both_protocols() {
 fn removal_empties_and_deletes_the_key() {
     let s = server();
     let mut c = con(&s);
-    let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    let _: i64 = q(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    );
     assert_eq!(q::<i64>(&mut c, &["ZREM", "z", "a", "nosuch"]), 1);
     assert_eq!(q::<i64>(&mut c, &["ZREMRANGEBYSCORE", "z", "(2", "3"]), 1);
     assert_eq!(q::<i64>(&mut c, &["ZREMRANGEBYRANK", "z", "-1", "-1"]), 1);
@@ -139,9 +190,15 @@ fn removal_empties_and_deletes_the_key() {
 fn pops_and_zmpop() {
     let s = server();
     let mut c = con(&s);
-    let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    let _: i64 = q(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    );
     assert_eq!(v(&mut c, &["ZPOPMIN", "z"]), strs(&["a", "1"]));
-    assert_eq!(v(&mut c, &["ZPOPMAX", "z", "2"]), strs(&["d", "4", "c", "3"]));
+    assert_eq!(
+        v(&mut c, &["ZPOPMAX", "z", "2"]),
+        strs(&["d", "4", "c", "3"])
+    );
     assert_eq!(v(&mut c, &["ZPOPMIN", "nosuch"]), Value::Array(vec![]));
     assert_eq!(
         err(&mut c, &["ZPOPMIN", "z", "-1"]),
@@ -167,7 +224,10 @@ fn pops_and_zmpop() {
         v(&mut c3, &["ZPOPMIN", "y", "1"]),
         Value::Array(vec![Value::Array(vec![bulk("a"), d(1.0)])])
     );
-    assert_eq!(v(&mut c3, &["ZPOPMAX", "y"]), Value::Array(vec![bulk("b"), d(2.0)]));
+    assert_eq!(
+        v(&mut c3, &["ZPOPMAX", "y"]),
+        Value::Array(vec![bulk("b"), d(2.0)])
+    );
 }
 
 #[test]
@@ -177,16 +237,25 @@ fn set_operations_weights_and_aggregates() {
     let _: i64 = q(&mut c, &["ZADD", "a", "1", "x", "2", "y"]);
     let _: i64 = q(&mut c, &["ZADD", "b", "10", "y", "20", "z"]);
     assert_eq!(
-        v(&mut c, &["ZUNION", "2", "a", "b", "WEIGHTS", "2", "1", "WITHSCORES"]),
+        v(
+            &mut c,
+            &["ZUNION", "2", "a", "b", "WEIGHTS", "2", "1", "WITHSCORES"]
+        ),
         strs(&["x", "2", "y", "14", "z", "20"])
     );
     assert_eq!(
-        v(&mut c, &["ZINTER", "2", "a", "b", "AGGREGATE", "MIN", "WITHSCORES"]),
+        v(
+            &mut c,
+            &["ZINTER", "2", "a", "b", "AGGREGATE", "MIN", "WITHSCORES"]
+        ),
         strs(&["y", "2"])
     );
     assert_eq!(v(&mut c, &["ZDIFF", "2", "a", "b"]), strs(&["x"]));
     assert_eq!(q::<i64>(&mut c, &["ZUNIONSTORE", "d", "2", "a", "b"]), 3);
-    assert_eq!(q::<i64>(&mut c, &["ZINTERSTORE", "d", "2", "a", "nosuch"]), 0);
+    assert_eq!(
+        q::<i64>(&mut c, &["ZINTERSTORE", "d", "2", "a", "nosuch"]),
+        0
+    );
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "d"]), 0);
     assert_eq!(q::<i64>(&mut c, &["ZDIFFSTORE", "d", "2", "a", "b"]), 1);
     assert_eq!(q::<i64>(&mut c, &["ZINTERCARD", "2", "a", "b"]), 1);
@@ -209,7 +278,10 @@ fn random_members_and_zscan() {
     let mut c = con(&s);
     let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
     // A count of at least the size returns the whole set, highest first (as Redis 7.0).
-    assert_eq!(v(&mut c, &["ZRANDMEMBER", "z", "5"]), strs(&["c", "b", "a"]));
+    assert_eq!(
+        v(&mut c, &["ZRANDMEMBER", "z", "5"]),
+        strs(&["c", "b", "a"])
+    );
     let two: Vec<String> = q(&mut c, &["ZRANDMEMBER", "z", "2"]);
     assert_eq!(two.len(), 2);
     assert_ne!(two[0], two[1]);
