@@ -1198,14 +1198,25 @@ fn aggregate(acc: &mut f64, v: f64, how: Aggregate) {
                 *acc = 0.0;
             }
         }
-        Aggregate::Min => *acc = acc.min(v),
-        Aggregate::Max => *acc = acc.max(v),
+        // Written as Redis compares, so a NaN `v` (inf × 0 weights) leaves `acc` alone.
+        Aggregate::Min => {
+            if v < *acc {
+                *acc = v
+            }
+        }
+        Aggregate::Max => {
+            if v > *acc {
+                *acc = v
+            }
+        }
     }
 }
 
 /// Computes a union / intersection / difference (Redis's aggregation order: inputs by
 /// ascending size for an intersection, in argument order otherwise), sorted by
-/// (score, member).
+/// (score, member). A weighted score that is NaN (±inf × 0) counts as 0 in a union and for
+/// the intersection's smallest input, and is ignored by the aggregation otherwise — what
+/// Redis 7.0 does.
 fn combine(
     mut inputs: Vec<(Vec<(Bytes, f64)>, f64)>,
     op: SetOp,
@@ -1254,8 +1265,9 @@ fn combine(
                 .iter()
                 .filter_map(|(m, s)| {
                     let mut acc = weighted(*s, *w0);
+                    // Redis maps a NaN product to 0 for the first input only.
                     for (map, w) in &maps {
-                        aggregate(&mut acc, weighted(*map.get(m)?, *w), how);
+                        aggregate(&mut acc, *map.get(m)? * *w, how);
                     }
                     Some((acc, m.clone()))
                 })

@@ -624,9 +624,24 @@ impl ZSetValue {
 
     /// The index range `start..end` of the elements within a lexicographic range (meaningful
     /// when all scores are equal, as in Redis).
+    ///
+    /// With mixed scores the members are not in lexicographic order and no answer is
+    /// "right"; the small form then answers as Redis's listpack does (the first member from
+    /// the start that is not below `min`, and the run after it that is not above `max`),
+    /// the big form by binary search, as Redis's skiplist descent does.
     pub fn lex_span(&self, r: &LexRange) -> (usize, usize) {
         if r.is_empty() {
             return (0, 0);
+        }
+        if let Repr::Small(v) = &self.repr {
+            let Some(start) = v.iter().position(|(_, m)| !r.before_min(m)) else {
+                return (v.len(), v.len());
+            };
+            let run = v[start..]
+                .iter()
+                .take_while(|(_, m)| r.within_max(m))
+                .count();
+            return (start, start + run);
         }
         let start = self.count_before(|_, m| r.before_min(m));
         let end = self.count_before(|_, m| r.within_max(m));
