@@ -22,9 +22,9 @@
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`,
 //!   `config.rs`, `transaction.rs`,
-//!   `pubsub.rs`).
+//!   `pubsub.rs`, `zset.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
-//!   value types, glob matching.
+//!   value types (`zset.rs`: sorted sets with an order-statistic list), glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
 //!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
 //!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);

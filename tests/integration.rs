@@ -27,3 +27,5 @@ mod server;
 mod strings;
 #[path = "integration/transactions.rs"]
 mod transactions;
+#[path = "integration/zset.rs"]
+mod zset;

@@ -41,6 +41,7 @@ mod pubsub;
 mod server;
 mod string;
 pub mod transaction;
+pub mod zset;
 
 #[cfg(test)]
 mod propagation_tests;
@@ -48,7 +49,7 @@ mod propagation_tests;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 8] {
+fn families() -> [&'static [CommandSpec]; 9] {
     [
         connection::COMMANDS,
         string::COMMANDS,
@@ -58,6 +59,7 @@ fn families() -> [&'static [CommandSpec]; 8] {
         command::COMMANDS,
         config::COMMANDS,
         transaction::COMMANDS,
+        zset::COMMANDS,
     ]
 }
 
@@ -759,6 +761,53 @@ mod key_specs_match_handlers {
         ("pubsub|shardchannels", &["pubsub shardchannels"]),
         ("pubsub|shardnumsub", &["pubsub shardnumsub ch1"]),
         ("pubsub|help", &["pubsub help"]),
+        ("zadd", &["zadd z 1 x", "zadd z xx ch 1 x", "~zadd a 1 x"]),
+        ("zincrby", &["zincrby z 1 x"]),
+        ("zrem", &["zrem z x y"]),
+        ("zcard", &["zcard z"]),
+        ("zcount", &["zcount z -inf (1"]),
+        ("zlexcount", &["zlexcount z - [x"]),
+        ("zscore", &["zscore z x"]),
+        ("zmscore", &["zmscore z x y"]),
+        ("zrank", &["zrank z x"]),
+        ("zrevrank", &["zrevrank z x"]),
+        (
+            "zrange",
+            &[
+                "zrange z 0 -1 withscores",
+                "zrange z +inf 0 byscore rev limit 0 1",
+            ],
+        ),
+        (
+            "zrangestore",
+            &["zrangestore d z 0 -1", "~zrangestore d a 0 -1"],
+        ),
+        ("zrevrange", &["zrevrange z 0 -1"]),
+        (
+            "zrangebyscore",
+            &["zrangebyscore z 0 1 withscores limit 0 1"],
+        ),
+        ("zrevrangebyscore", &["zrevrangebyscore z 1 0"]),
+        ("zrangebylex", &["zrangebylex z - +"]),
+        ("zrevrangebylex", &["zrevrangebylex z + -"]),
+        ("zremrangebyscore", &["zremrangebyscore z 0 1"]),
+        ("zremrangebyrank", &["zremrangebyrank z 0 1"]),
+        ("zremrangebylex", &["zremrangebylex z - +"]),
+        ("zpopmin", &["zpopmin z", "zpopmin z 2"]),
+        ("zpopmax", &["zpopmax z 2"]),
+        ("zmpop", &["zmpop 2 z y min count 2", "~zmpop 2 a z max"]),
+        (
+            "zrandmember",
+            &["zrandmember z", "zrandmember z -2 withscores"],
+        ),
+        ("zunion", &["zunion 2 z y weights 1 2 withscores"]),
+        ("zinter", &["zinter 2 z y aggregate max"]),
+        ("zdiff", &["zdiff 2 z y"]),
+        ("zunionstore", &["zunionstore d 2 z y", "zunionstore a 1 z"]),
+        ("zinterstore", &["zinterstore d 2 z y weights 1 1"]),
+        ("zdiffstore", &["zdiffstore d 2 z y"]),
+        ("zintercard", &["zintercard 2 z y limit 1"]),
+        ("zscan", &["zscan z 0 match * count 5"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
