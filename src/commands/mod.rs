@@ -35,6 +35,7 @@ pub mod table;
 mod command;
 mod config;
 mod connection;
+mod hash;
 mod keys;
 mod pubsub;
 mod server;
@@ -47,7 +48,7 @@ mod propagation_tests;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 8] {
+fn families() -> [&'static [CommandSpec]; 9] {
     [
         connection::COMMANDS,
         string::COMMANDS,
@@ -57,6 +58,7 @@ fn families() -> [&'static [CommandSpec]; 8] {
         command::COMMANDS,
         config::COMMANDS,
         transaction::COMMANDS,
+        hash::COMMANDS,
     ]
 }
 
@@ -685,6 +687,22 @@ mod key_specs_match_handlers {
         ("pubsub|shardchannels", &["pubsub shardchannels"]),
         ("pubsub|shardnumsub", &["pubsub shardnumsub ch1"]),
         ("pubsub|help", &["pubsub help"]),
+        ("hset", &["hset h f v g w", "hset a f v"]),
+        ("hsetnx", &["hsetnx h f v"]),
+        ("hget", &["hget h f", "hget a f"]),
+        ("hmget", &["hmget h f g"]),
+        ("hmset", &["hmset h f v"]),
+        ("hgetall", &["hgetall h"]),
+        ("hdel", &["hdel h f g", "hdel a f"]),
+        ("hexists", &["hexists h f"]),
+        ("hlen", &["hlen h"]),
+        ("hstrlen", &["hstrlen h f"]),
+        ("hkeys", &["hkeys h"]),
+        ("hvals", &["hvals h"]),
+        ("hincrby", &["hincrby h f 5"]),
+        ("hincrbyfloat", &["hincrbyfloat h f 1.5"]),
+        ("hrandfield", &["hrandfield h", "hrandfield h -3 withvalues"]),
+        ("hscan", &["hscan h 0 match f* count 10", "hscan a 0"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
