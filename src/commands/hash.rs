@@ -27,10 +27,16 @@ const H: u32 = HASH;
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("hset", -4, WRITE | DENYOOM | FAST, H, Keys::ONE, hset)
-        .doc("Sets fields of a hash, creating the key when missing.", "2.0.0")
+        .doc(
+            "Sets fields of a hash, creating the key when missing.",
+            "2.0.0",
+        )
         .key_flags(&["RW", "update"]),
     CommandSpec::new("hsetnx", 4, WRITE | DENYOOM | FAST, H, Keys::ONE, hsetnx)
-        .doc("Sets a hash field only if the field is not there yet.", "2.0.0")
+        .doc(
+            "Sets a hash field only if the field is not there yet.",
+            "2.0.0",
+        )
         .key_flags(&["RW", "insert"]),
     CommandSpec::new("hget", 3, READONLY | FAST, H, Keys::ONE, hget)
         .doc("Returns one field's value from a hash.", "2.0.0")
@@ -39,14 +45,20 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Returns several fields' values from a hash.", "2.0.0")
         .key_flags(&["RO", "access"]),
     CommandSpec::new("hmset", -4, WRITE | DENYOOM | FAST, H, Keys::ONE, hset)
-        .doc("Sets fields of a hash (the older form of HSET, replying OK).", "2.0.0")
+        .doc(
+            "Sets fields of a hash (the older form of HSET, replying OK).",
+            "2.0.0",
+        )
         .key_flags(&["RW", "update"]),
     CommandSpec::new("hgetall", 2, READONLY, H, Keys::ONE, hgetall)
         .doc("Returns every field and value of a hash.", "2.0.0")
         .tips(&["nondeterministic_output_order"])
         .key_flags(&["RO", "access"]),
     CommandSpec::new("hdel", -3, WRITE | FAST, H, Keys::ONE, hdel)
-        .doc("Removes fields from a hash, and the key once no field is left.", "2.0.0")
+        .doc(
+            "Removes fields from a hash, and the key once no field is left.",
+            "2.0.0",
+        )
         .key_flags(&["RW", "delete"]),
     CommandSpec::new("hexists", 3, READONLY | FAST, H, Keys::ONE, hexists)
         .doc("Tells whether a hash has a field.", "2.0.0")
@@ -55,7 +67,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Returns how many fields a hash has.", "2.0.0")
         .key_flags(&["RO"]),
     CommandSpec::new("hstrlen", 3, READONLY | FAST, H, Keys::ONE, hstrlen)
-        .doc("Returns the length of one field's value in a hash.", "3.2.0")
+        .doc(
+            "Returns the length of one field's value in a hash.",
+            "3.2.0",
+        )
         .key_flags(&["RO"]),
     CommandSpec::new("hkeys", 2, READONLY, H, Keys::ONE, hkeys)
         .doc("Returns every field name of a hash.", "2.0.0")
@@ -66,13 +81,29 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .tips(&["nondeterministic_output_order"])
         .key_flags(&["RO", "access"]),
     CommandSpec::new("hincrby", 4, WRITE | DENYOOM | FAST, H, Keys::ONE, hincrby)
-        .doc("Adds an integer to a hash field's integer value (0 when missing).", "2.0.0")
+        .doc(
+            "Adds an integer to a hash field's integer value (0 when missing).",
+            "2.0.0",
+        )
         .key_flags(&["RW", "access", "update"]),
-    CommandSpec::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, H, Keys::ONE, hincrbyfloat)
-        .doc("Adds a decimal number to a hash field's numeric value (0 when missing).", "2.6.0")
-        .key_flags(&["RW", "access", "update"]),
+    CommandSpec::new(
+        "hincrbyfloat",
+        4,
+        WRITE | DENYOOM | FAST,
+        H,
+        Keys::ONE,
+        hincrbyfloat,
+    )
+    .doc(
+        "Adds a decimal number to a hash field's numeric value (0 when missing).",
+        "2.6.0",
+    )
+    .key_flags(&["RW", "access", "update"]),
     CommandSpec::new("hrandfield", -2, READONLY, H, Keys::ONE, hrandfield)
-        .doc("Returns random fields (optionally with their values) of a hash.", "6.2.0")
+        .doc(
+            "Returns random fields (optionally with their values) of a hash.",
+            "6.2.0",
+        )
         .tips(&["nondeterministic_output"])
         .key_flags(&["RO", "access"]),
     CommandSpec::new("hscan", -3, READONLY, H, Keys::ONE, hscan)
@@ -197,29 +228,31 @@ fn hmget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Map(read_hash(&mut db, &key)?.map_or_else(Vec::new, |h| {
-        h.iter().map(|(f, v)| (bulk(f), bulk(v))).collect()
-    })))
+    Ok(Reply::Map(
+        read_hash(&mut db, &key)?.map_or_else(Vec::new, |h| {
+            h.iter().map(|(f, v)| (bulk(f), bulk(v))).collect()
+        }),
+    ))
 }
 
 /// `HKEYS key` — O(N).
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Array(read_hash(&mut db, &key)?.map_or_else(
-        Vec::new,
-        |h| h.iter().map(|(f, _)| bulk(f)).collect(),
-    )))
+    Ok(Reply::Array(
+        read_hash(&mut db, &key)?
+            .map_or_else(Vec::new, |h| h.iter().map(|(f, _)| bulk(f)).collect()),
+    ))
 }
 
 /// `HVALS key` — O(N).
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Array(read_hash(&mut db, &key)?.map_or_else(
-        Vec::new,
-        |h| h.iter().map(|(_, v)| bulk(v)).collect(),
-    )))
+    Ok(Reply::Array(
+        read_hash(&mut db, &key)?
+            .map_or_else(Vec::new, |h| h.iter().map(|(_, v)| bulk(v)).collect()),
+    ))
 }
 
 /// `HDEL key field [field ...]` — O(N) fields. Deletes the key once the hash is empty.
@@ -258,7 +291,9 @@ fn hexists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Int(read_hash(&mut db, &key)?.map_or(0, |h| h.len()) as i64))
+    Ok(Reply::Int(
+        read_hash(&mut db, &key)?.map_or(0, |h| h.len()) as i64
+    ))
 }
 
 /// `HSTRLEN key field` — O(1); 0 for a missing field or key.
@@ -412,7 +447,11 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                     .clone(),
                 None => (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)),
             };
-            push(&mut out, Reply::Bulk(f), withvalues.then_some(Reply::Bulk(v)));
+            push(
+                &mut out,
+                Reply::Bulk(f),
+                withvalues.then_some(Reply::Bulk(v)),
+            );
         });
         return Ok(Reply::Array(out));
     }
@@ -437,7 +476,10 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::new(INVALID_CURSOR))?;
     let mut db = ctx.db();
     let Some(h) = read_hash(&mut db, &key)? else {
-        return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(Vec::new())]));
+        return Ok(Reply::Array(vec![
+            Reply::bulk("0"),
+            Reply::Array(Vec::new()),
+        ]));
     };
     let mut count = 10usize;
     let mut pattern: Option<Bytes> = None;
@@ -470,4 +512,159 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Reply::bulk(next.to_string()),
         Reply::Array(items),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::{Bytes, BytesMut};
+    use proptest::prelude::*;
+
+    use crate::clock::Clock;
+    use crate::commands::execute;
+    use crate::config::Config;
+    use crate::protocol::Reply;
+    use crate::session::{ClientHandle, Session};
+    use crate::shared::Shared;
+
+    fn argv(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|w| Bytes::from(w.to_string()))
+            .collect()
+    }
+
+    fn harness() -> (Shared, Session) {
+        let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+        let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+        (shared, Session::new(handle, true))
+    }
+
+    /// What Redis 7.0.15 wrote to its AOF for the same commands (`--appendonly yes
+    /// --aof-use-rdb-preamble no`): everything as sent, failed or no-op writes not at all,
+    /// HINCRBYFLOAT as `HSET key field result`.
+    #[test]
+    fn propagates_what_redis_writes_to_its_aof() {
+        let (shared, mut session) = harness();
+        shared.keyspace.propagation.set_enabled(true);
+        for line in [
+            "HSET h a 1 b 2",
+            "HMSET h c 3",
+            "HSETNX h a 1",
+            "HSETNX h z 1",
+            "HDEL h nosuch",
+            "HDEL h a b nosuch",
+            "HINCRBY h n 5",
+            "HINCRBYFLOAT h f 1.5",
+            "HINCRBYFLOAT h f 0.1",
+            "HINCRBYFLOAT h f 1e3",
+            "HINCRBYFLOAT h f inf",
+            "HINCRBY h f 1",
+            "HDEL h c z n f",
+        ] {
+            execute(&shared, &mut session, argv(line));
+        }
+        let got: Vec<String> = shared
+            .keyspace
+            .propagation
+            .drain()
+            .iter()
+            .map(|a| {
+                a.iter()
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "SELECT 0",
+                "HSET h a 1 b 2",
+                "HMSET h c 3",
+                "HSETNX h z 1",
+                "HDEL h a b nosuch",
+                "HINCRBY h n 5",
+                "HSET h f 1.5",
+                "HSET h f 1.6",
+                "HSET h f 1001.59999999999999998",
+                "HDEL h c z n f",
+            ]
+        );
+    }
+
+    const WORDS: &[&str] = &[
+        "h",
+        "h2",
+        "s",
+        "f",
+        "g",
+        "",
+        "0",
+        "1",
+        "-1",
+        "3",
+        "-3",
+        "1.5",
+        "inf",
+        "-inf",
+        "nan",
+        "1e400",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "4611686018427387904",
+        "WITHVALUES",
+        "MATCH",
+        "COUNT",
+        "TYPE",
+        "f*",
+        "*",
+        "[",
+        "\\",
+        "18446744073709551615",
+    ];
+
+    fn request() -> impl Strategy<Value = Vec<Bytes>> {
+        let names: Vec<&str> = super::COMMANDS.iter().map(|c| c.name).collect();
+        let word = prop_oneof![
+            5 => prop::sample::select(WORDS).prop_map(|w| Bytes::from(w.as_bytes().to_vec())),
+            1 => prop::collection::vec(any::<u8>(), 0..70).prop_map(Bytes::from),
+        ];
+        (
+            prop::sample::select(names),
+            prop::collection::vec(word, 0..7),
+        )
+            .prop_map(|(name, args)| {
+                let mut argv = vec![Bytes::from(name.as_bytes().to_vec())];
+                argv.extend(args);
+                argv
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+        /// Any mix of hash commands (with small thresholds, so both encodings are hit, and a
+        /// string key for WRONGTYPE) answers in both protocols and never panics; a hash left
+        /// in the keyspace is never empty.
+        #[test]
+        fn hash_commands_never_panic(reqs in prop::collection::vec(request(), 1..25)) {
+            let (shared, mut session) = harness();
+            for setup in ["set s x", "config set hash-max-listpack-entries 4",
+                          "config set hash-max-listpack-value 8"] {
+                execute(&shared, &mut session, argv(setup));
+            }
+            for (i, argv) in reqs.into_iter().enumerate() {
+                session.resp3 = i % 2 == 1;
+                let reply = execute(&shared, &mut session, argv);
+                let mut out = BytesMut::new();
+                reply.encode(&mut out, session.resp3);
+                prop_assert!(!out.is_empty());
+                for key in ["h", "h2"] {
+                    let r = execute(&shared, &mut session, super::tests::argv(&format!("hlen {key}")));
+                    let exists = execute(&shared, &mut session, super::tests::argv(&format!("exists {key}")));
+                    prop_assert!(r != Reply::Int(0) || exists == Reply::Int(0), "empty hash left at {key}");
+                }
+            }
+        }
+    }
 }

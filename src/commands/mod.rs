@@ -701,7 +701,10 @@ mod key_specs_match_handlers {
         ("hvals", &["hvals h"]),
         ("hincrby", &["hincrby h f 5"]),
         ("hincrbyfloat", &["hincrbyfloat h f 1.5"]),
-        ("hrandfield", &["hrandfield h", "hrandfield h -3 withvalues"]),
+        (
+            "hrandfield",
+            &["hrandfield h", "hrandfield h -3 withvalues"],
+        ),
         ("hscan", &["hscan h 0 match f* count 10", "hscan a 0"]),
     ];
 

@@ -80,7 +80,10 @@ pub struct HashValue {
 #[derive(Clone)]
 enum Repr {
     /// Pairs back to back (see the module docs); `len` pairs.
-    Packed { buf: Box<[u8]>, len: u32 },
+    Packed {
+        buf: Box<[u8]>,
+        len: u32,
+    },
     Table(Box<Table>),
 }
 
@@ -541,9 +544,7 @@ impl HashValue {
                 Parsed::Infinite => return Err(IncrError::NanOrInfinity),
             },
         };
-        let sum = current
-            .checked_add(delta)
-            .ok_or(IncrError::NanOrInfinity)?;
+        let sum = current.checked_add(delta).ok_or(IncrError::NanOrInfinity)?;
         let text = sum.to_human();
         self.set(field, text.as_bytes(), limits);
         Ok(text)
@@ -753,8 +754,12 @@ mod tests {
         h.set(b"b", b"22", l);
         assert_eq!(
             pairs(&h),
-            [("a", "3"), ("b", "22"), ("c", "a much longer value than before")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                ("a", "3"),
+                ("b", "22"),
+                ("c", "a much longer value than before")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
         );
         assert!(h.remove(b"b"));
         assert!(!h.remove(b"b"));
@@ -785,7 +790,11 @@ mod tests {
         // A long field converts too, and HSET's pairs after the conversion still land.
         let mut h = HashValue::new();
         let n = h.set_pairs(
-            [(&b"a"[..], &b"1"[..]), (b"a-long-field", b"2"), (b"c", b"3")],
+            [
+                (&b"a"[..], &b"1"[..]),
+                (b"a-long-field", b"2"),
+                (b"c", b"3"),
+            ],
             SMALL,
         );
         assert_eq!((n, h.len(), h.encoding()), (3, 3, "hashtable"));
@@ -835,10 +844,7 @@ mod tests {
         assert_eq!(h.incr_by_float(b"x", d("0.1"), l).as_deref(), Ok("0.1"));
         assert_eq!(h.incr_by_float(b"x", d("0.2"), l).as_deref(), Ok("0.3"));
         assert_eq!(h.incr_by_float(b"n", d("1.5"), l).as_deref(), Ok("-0.5"));
-        assert_eq!(
-            h.incr_by_float(b"s", d("1"), l),
-            Err(IncrError::NotFloat)
-        );
+        assert_eq!(h.incr_by_float(b"s", d("1"), l), Err(IncrError::NotFloat));
         h.set(b"inf", b"inf", l);
         assert_eq!(
             h.incr_by_float(b"inf", d("1"), l),
