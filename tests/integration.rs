@@ -11,6 +11,8 @@ mod common;
 mod config;
 #[path = "integration/connection.rs"]
 mod connection;
+#[path = "integration/hash.rs"]
+mod hash;
 #[path = "integration/keys.rs"]
 mod keys;
 #[path = "integration/limits.rs"]

@@ -36,6 +36,7 @@ pub mod blocking;
 mod command;
 mod config;
 mod connection;
+mod hash;
 mod keys;
 mod pubsub;
 mod server;
@@ -49,8 +50,8 @@ mod propagation_tests;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 9] {
-    [
+fn families() -> &'static [&'static [CommandSpec]] {
+    &[
         connection::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
@@ -60,12 +61,13 @@ fn families() -> [&'static [CommandSpec]; 9] {
         config::COMMANDS,
         transaction::COMMANDS,
         zset::COMMANDS,
+        hash::COMMANDS,
     ]
 }
 
 /// Every command, in table order.
 pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    families().into_iter().flat_map(|f| f.iter())
+    families().iter().flat_map(|f| f.iter())
 }
 
 /// Name → row. foldhash rather than SipHash: the lookup runs once per command.
@@ -808,6 +810,25 @@ mod key_specs_match_handlers {
         ("zdiffstore", &["zdiffstore d 2 z y"]),
         ("zintercard", &["zintercard 2 z y limit 1"]),
         ("zscan", &["zscan z 0 match * count 5"]),
+        ("hset", &["hset h f v g w", "hset a f v"]),
+        ("hsetnx", &["hsetnx h f v"]),
+        ("hget", &["hget h f", "hget a f"]),
+        ("hmget", &["hmget h f g"]),
+        ("hmset", &["hmset h f v"]),
+        ("hgetall", &["hgetall h"]),
+        ("hdel", &["hdel h f g", "hdel a f"]),
+        ("hexists", &["hexists h f"]),
+        ("hlen", &["hlen h"]),
+        ("hstrlen", &["hstrlen h f"]),
+        ("hkeys", &["hkeys h"]),
+        ("hvals", &["hvals h"]),
+        ("hincrby", &["hincrby h f 5"]),
+        ("hincrbyfloat", &["hincrbyfloat h f 1.5"]),
+        (
+            "hrandfield",
+            &["hrandfield h", "hrandfield h -3 withvalues"],
+        ),
+        ("hscan", &["hscan h 0 match f* count 10", "hscan a 0"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {

@@ -113,11 +113,12 @@ impl StrValue {
     }
 }
 
-/// A stored value. Collections are boxed so a string key's entry stays small.
+/// A stored value. Collections are boxed so a string key's entry stays small — except the
+/// hash, whose 24-byte handle fits unboxed and saves small hashes an allocation (`hash.rs`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
-    Hash(Box<super::HashValue>),
+    Hash(super::HashValue),
     List(Box<super::ListValue>),
     Set(Box<super::SetValue>),
     ZSet(Box<super::ZSetValue>),
