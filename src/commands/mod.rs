@@ -36,6 +36,7 @@ mod command;
 mod config;
 mod connection;
 mod keys;
+mod list;
 mod pubsub;
 mod server;
 mod string;
@@ -47,7 +48,7 @@ mod propagation_tests;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
-fn families() -> [&'static [CommandSpec]; 8] {
+fn families() -> [&'static [CommandSpec]; 9] {
     [
         connection::COMMANDS,
         string::COMMANDS,
@@ -57,6 +58,7 @@ fn families() -> [&'static [CommandSpec]; 8] {
         command::COMMANDS,
         config::COMMANDS,
         transaction::COMMANDS,
+        list::COMMANDS,
     ]
 }
 
@@ -685,6 +687,26 @@ mod key_specs_match_handlers {
         ("pubsub|shardchannels", &["pubsub shardchannels"]),
         ("pubsub|shardnumsub", &["pubsub shardnumsub ch1"]),
         ("pubsub|help", &["pubsub help"]),
+        ("lpush", &["lpush l x y", "lpush a x"]),
+        ("rpush", &["rpush l x y"]),
+        ("lpushx", &["lpushx l x", "lpushx a x"]),
+        ("rpushx", &["rpushx l x y"]),
+        ("lpop", &["lpop l", "lpop a 2", "~lpop l -1"]),
+        ("rpop", &["rpop l 0", "rpop a"]),
+        ("llen", &["llen l", "llen a"]),
+        ("lrange", &["lrange l 0 -1", "lrange a 0 1"]),
+        ("lindex", &["lindex l 0"]),
+        ("lset", &["lset l 0 x", "lset a 0 x"]),
+        ("linsert", &["linsert l before p x", "linsert a after p x"]),
+        ("lrem", &["lrem l 0 x"]),
+        ("ltrim", &["ltrim l 0 1", "ltrim a 0 1"]),
+        ("lpos", &["lpos l x rank -1 count 0 maxlen 5", "lpos a x"]),
+        ("lmove", &["lmove l l left right", "~lmove a c left right"]),
+        ("rpoplpush", &["~rpoplpush l c", "~rpoplpush a c"]),
+        (
+            "lmpop",
+            &["lmpop 2 l m left count 2", "lmpop 1 a right", "lmpop 0 a left"],
+        ),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
