@@ -39,10 +39,16 @@ const MOVE_KEYS: &[KeySpec] = &[
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, L, Keys::ONE, lpush)
-        .doc("Prepends elements to a list, creating it when missing.", "1.0.0")
+        .doc(
+            "Prepends elements to a list, creating it when missing.",
+            "1.0.0",
+        )
         .key_flags(&["RW", "insert"]),
     CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, L, Keys::ONE, rpush)
-        .doc("Appends elements to a list, creating it when missing.", "1.0.0")
+        .doc(
+            "Appends elements to a list, creating it when missing.",
+            "1.0.0",
+        )
         .key_flags(&["RW", "insert"]),
     CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, L, Keys::ONE, lpushx)
         .doc("Prepends elements to an existing list only.", "2.2.0")
@@ -51,16 +57,25 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Appends elements to an existing list only.", "2.2.0")
         .key_flags(&["RW", "insert"]),
     CommandSpec::new("lpop", -2, WRITE | FAST, L, Keys::ONE, lpop)
-        .doc("Removes and returns elements from the head of a list.", "1.0.0")
+        .doc(
+            "Removes and returns elements from the head of a list.",
+            "1.0.0",
+        )
         .key_specs(POP_KEY),
     CommandSpec::new("rpop", -2, WRITE | FAST, L, Keys::ONE, rpop)
-        .doc("Removes and returns elements from the tail of a list.", "1.0.0")
+        .doc(
+            "Removes and returns elements from the tail of a list.",
+            "1.0.0",
+        )
         .key_specs(POP_KEY),
     CommandSpec::new("llen", 2, READONLY | FAST, L, Keys::ONE, llen)
         .doc("Returns how many elements a list holds.", "1.0.0")
         .key_flags(&["RO"]),
     CommandSpec::new("lrange", 4, READONLY, L, Keys::ONE, lrange)
-        .doc("Returns the elements of a list between two indexes.", "1.0.0")
+        .doc(
+            "Returns the elements of a list between two indexes.",
+            "1.0.0",
+        )
         .key_flags(&["RO", "access"]),
     CommandSpec::new("lindex", 3, READONLY, L, Keys::ONE, lindex)
         .doc("Returns the list element at an index.", "1.0.0")
@@ -69,7 +84,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Replaces the list element at an index.", "1.0.0")
         .key_flags(&["RW", "update"]),
     CommandSpec::new("linsert", 5, WRITE | DENYOOM, L, Keys::ONE, linsert)
-        .doc("Inserts an element next to the first occurrence of a pivot.", "2.2.0")
+        .doc(
+            "Inserts an element next to the first occurrence of a pivot.",
+            "2.2.0",
+        )
         .key_flags(&["RW", "insert"]),
     CommandSpec::new("lrem", 4, WRITE, L, Keys::ONE, lrem)
         .doc("Removes occurrences of an element from a list.", "1.0.0")
@@ -81,13 +99,22 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         .doc("Returns the indexes of matching list elements.", "6.0.6")
         .key_flags(&["RO", "access"]),
     CommandSpec::new("lmove", 5, WRITE | DENYOOM, L, Keys::TWO, lmove)
-        .doc("Moves an element from one end of a list to an end of another.", "6.2.0")
+        .doc(
+            "Moves an element from one end of a list to an end of another.",
+            "6.2.0",
+        )
         .key_specs(MOVE_KEYS),
     CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, L, Keys::TWO, rpoplpush)
-        .doc("Moves the last element of a list to the head of another.", "1.2.0")
+        .doc(
+            "Moves the last element of a list to the head of another.",
+            "1.2.0",
+        )
         .key_specs(MOVE_KEYS),
     CommandSpec::new("lmpop", -4, WRITE, L, Keys::NONE, lmpop)
-        .doc("Pops elements from the first non-empty list of several.", "7.0.0")
+        .doc(
+            "Pops elements from the first non-empty list of several.",
+            "7.0.0",
+        )
         .key_specs(&[KeySpec::at(1, &["RW", "access", "delete"]).keynum(0, 1, 1)]),
 ];
 
@@ -499,16 +526,13 @@ fn lpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 return Err(CmdError::new(RANK_ZERO));
             }
         } else if opt.eq_ignore_ascii_case(b"count") && more {
-            let n = args.next_i64()?;
-            if n < 0 {
-                return Err(CmdError::new(COUNT_NEGATIVE));
-            }
-            count = Some(n);
+            // Anything but a non-negative integer gets the same text, as in Redis.
+            let n = parse_i64(&args.next_bytes()?).filter(|&n| n >= 0);
+            count = Some(n.ok_or(CmdError::new(COUNT_NEGATIVE))?);
         } else if opt.eq_ignore_ascii_case(b"maxlen") && more {
-            maxlen = args.next_i64()?;
-            if maxlen < 0 {
-                return Err(CmdError::new(MAXLEN_NEGATIVE));
-            }
+            maxlen = parse_i64(&args.next_bytes()?)
+                .filter(|&n| n >= 0)
+                .ok_or(CmdError::new(MAXLEN_NEGATIVE))?;
         } else {
             return Err(CmdError::syntax());
         }
@@ -524,9 +548,7 @@ fn lpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let found = list.positions(&element, rank, limit, maxlen as usize);
     Ok(match count {
         Some(_) => Reply::Array(found.into_iter().map(|i| Reply::Int(i as i64)).collect()),
-        None => found
-            .first()
-            .map_or(Reply::Nil, |&i| Reply::Int(i as i64)),
+        None => found.first().map_or(Reply::Nil, |&i| Reply::Int(i as i64)),
     })
 }
 
@@ -574,4 +596,209 @@ fn lmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     Ok(mpop_reply(mpop(ctx, &keys, left, count.unwrap_or(1))?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use crate::clock::Clock;
+    use crate::commands::execute;
+    use crate::config::Config;
+    use crate::protocol::Reply;
+    use crate::session::{ClientHandle, Session};
+    use crate::shared::Shared;
+
+    fn argv(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|w| Bytes::from(w.as_bytes().to_vec()))
+            .collect()
+    }
+
+    fn harness() -> (Shared, Session) {
+        let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+        let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+        (shared, Session::new(handle, true))
+    }
+
+    /// What each command propagates, as Redis 7.0.15 wrote it to its AOF for the same
+    /// sequence (`--appendonly yes --aof-use-rdb-preamble no`): LMPOP becomes `LPOP|RPOP key
+    /// n` with the number actually popped; no-op writes (an LTRIM keeping everything, an LREM
+    /// or LINSERT finding nothing, LPOP … 0) propagate nothing; the rest goes as sent.
+    #[test]
+    fn propagates_what_redis_writes_to_its_aof() {
+        let (shared, mut session) = harness();
+        shared.keyspace.propagation.set_enabled(true);
+        let cases: &[(&str, &[&str])] = &[
+            ("rpush l a b c", &["SELECT 0", "rpush l a b c"]),
+            ("lpush l z", &["lpush l z"]),
+            ("lpop l", &["lpop l"]),
+            ("rpop l 2", &["rpop l 2"]),
+            ("lpop l 0", &[]),
+            ("lpop nosuch", &[]),
+            ("rpush l a b c a", &["rpush l a b c a"]),
+            ("linsert l after b q", &["linsert l after b q"]),
+            ("linsert l after zz q", &[]),
+            ("lset l 1 w", &["lset l 1 w"]),
+            ("lrem l 0 a", &["lrem l 0 a"]),
+            ("lrem l 0 zz", &[]),
+            ("ltrim l 0 -1", &[]),
+            ("ltrim l 1 10", &["ltrim l 1 10"]),
+            ("rpush s 1 2 3", &["rpush s 1 2 3"]),
+            ("lmove s s left right", &["lmove s s left right"]),
+            ("lmove s d right left", &["lmove s d right left"]),
+            ("rpoplpush s d", &["rpoplpush s d"]),
+            ("lmpop 2 x s right count 5", &["RPOP s 1"]),
+            ("rpush s 1 2", &["rpush s 1 2"]),
+            ("lmpop 1 s left", &["LPOP s 1"]),
+            ("lmpop 1 nosuch left", &[]),
+            ("lpushx nosuch a", &[]),
+            ("lpos d 1", &[]),
+        ];
+        for (line, want) in cases {
+            let reply = execute(&shared, &mut session, argv(line));
+            assert!(!reply.is_error(), "{line}: {reply:?}");
+            let got: Vec<String> = shared
+                .keyspace
+                .propagation
+                .drain()
+                .iter()
+                .map(|a| {
+                    a.iter()
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            assert_eq!(got, *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn dirty_counts_elements_like_redis() {
+        let (shared, mut session) = harness();
+        let dirty = |s: &Shared| {
+            s.keyspace
+                .stats
+                .dirty
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        // Deltas Redis 7.0.15 reported in INFO `rdb_changes_since_last_save`.
+        let cases = [
+            ("rpush l a b c d e", 5),
+            ("lpop l", 1),
+            ("lpop l 2", 2),
+            ("lpop l 0", 0),
+            ("lpop l 10", 2),
+            ("rpush l a b c a b c a", 7),
+            ("lrem l 2 a", 2),
+            ("ltrim l 0 -1", 0),
+            ("ltrim l 1 1", 4),
+            ("lset l 0 y", 1),
+            ("rpush l2 1 2 3", 3),
+            ("lmpop 2 nosuch l2 left count 2", 2),
+            ("lmove l2 l2 left right", 1),
+            ("lmove l2 dst left left", 1),
+            ("lpushx nosuch a b", 0),
+            ("rpushx dst c d", 2),
+        ];
+        for (line, want) in cases {
+            let before = dirty(&shared);
+            execute(&shared, &mut session, argv(line));
+            assert_eq!(dirty(&shared) - before, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn lists_report_quicklist_and_vanish_when_emptied() {
+        let (shared, mut session) = harness();
+        let mut run = |line: &str| execute(&shared, &mut session, argv(line));
+        run("rpush l a");
+        assert_eq!(run("object encoding l"), Reply::Bulk("quicklist".into()));
+        assert_eq!(run("type l"), Reply::Status("list".into()));
+        run("rpop l");
+        assert_eq!(run("exists l"), Reply::Int(0));
+    }
+
+    const WORDS: &[&str] = &[
+        "l",
+        "m",
+        "s",
+        "a",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "-2",
+        "3",
+        "100",
+        "-100",
+        "LEFT",
+        "RIGHT",
+        "left",
+        "BEFORE",
+        "AFTER",
+        "RANK",
+        "COUNT",
+        "MAXLEN",
+        "x",
+        "",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999",
+    ];
+    const NAMES: &[&str] = &[
+        "lpush",
+        "rpush",
+        "lpushx",
+        "rpushx",
+        "lpop",
+        "rpop",
+        "llen",
+        "lrange",
+        "lindex",
+        "lset",
+        "linsert",
+        "lrem",
+        "ltrim",
+        "lpos",
+        "lmove",
+        "rpoplpush",
+        "lmpop",
+        "set",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Whatever list requests arrive, dispatch answers, never panics, and no empty list
+        /// is ever left stored.
+        #[test]
+        fn list_requests_never_panic(
+            reqs in prop::collection::vec(
+                (prop::sample::select(NAMES), prop::collection::vec(prop::sample::select(WORDS), 0..7)),
+                1..25,
+            )
+        ) {
+            let (shared, mut session) = harness();
+            execute(&shared, &mut session, argv("config set list-max-listpack-size 2"));
+            for (name, words) in reqs {
+                let mut a = vec![Bytes::from_static(name.as_bytes())];
+                a.extend(words.iter().map(|w| Bytes::from_static(w.as_bytes())));
+                let reply = execute(&shared, &mut session, a);
+                let mut out = bytes::BytesMut::new();
+                reply.encode(&mut out, session.resp3);
+                prop_assert!(!out.is_empty());
+                for key in ["l", "m", "s", "a"] {
+                    let len = execute(&shared, &mut session, argv(&format!("llen {key}")));
+                    let exists = execute(&shared, &mut session, argv(&format!("exists {key}")));
+                    if len == Reply::Int(0) {
+                        prop_assert_eq!(exists, Reply::Int(0));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -705,7 +705,11 @@ mod key_specs_match_handlers {
         ("rpoplpush", &["~rpoplpush l c", "~rpoplpush a c"]),
         (
             "lmpop",
-            &["lmpop 2 l m left count 2", "lmpop 1 a right", "lmpop 0 a left"],
+            &[
+                "lmpop 2 l m left count 2",
+                "lmpop 1 a right",
+                "lmpop 0 a left",
+            ],
         ),
     ];
 

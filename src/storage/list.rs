@@ -121,7 +121,11 @@ impl Node {
         let need = self.buf.len() + extra;
         if need > self.buf.capacity() {
             let cap = self.buf.capacity();
-            let target = if cap < 64 { need } else { need.max(cap + cap / 4) };
+            let target = if cap < 64 {
+                need
+            } else {
+                need.max(cap + cap / 4)
+            };
             self.buf.reserve_exact(target - self.buf.len());
         }
     }
@@ -522,7 +526,12 @@ impl ListValue {
     }
 
     /// Replaces node `ni` by `items`, split into as many nodes as `fill` needs.
-    fn rebuild_node<'a>(&mut self, ni: usize, items: impl IntoIterator<Item = &'a [u8]>, fill: Fill) {
+    fn rebuild_node<'a>(
+        &mut self,
+        ni: usize,
+        items: impl IntoIterator<Item = &'a [u8]>,
+        fill: Fill,
+    ) {
         let mut packed: Vec<Node> = vec![Node::default()];
         for item in items {
             let size = framed_len(item.len());
@@ -563,12 +572,18 @@ impl ListValue {
     /// Inserts `value` before or `after` the first element equal to `pivot`; the new length,
     /// or `None` when no element equals `pivot`.
     pub fn insert(&mut self, pivot: &[u8], after: bool, value: &[u8], fill: Fill) -> Option<usize> {
-        let (ni, pos) = self.nodes.iter().enumerate().find_map(|(ni, node)| {
-            node.iter().position(|e| e == pivot).map(|pos| (ni, pos))
-        })?;
+        let (ni, pos) = self
+            .nodes
+            .iter()
+            .enumerate()
+            .find_map(|(ni, node)| node.iter().position(|e| e == pivot).map(|pos| (ni, pos)))?;
         let at = if after { pos + 1 } else { pos };
         let old = self.nodes.get(ni).clone();
-        let items = old.iter().take(at).chain([value]).chain(old.iter().skip(at));
+        let items = old
+            .iter()
+            .take(at)
+            .chain([value])
+            .chain(old.iter().skip(at));
         self.rebuild_node(ni, items, fill);
         self.len += 1;
         Some(self.len)
@@ -726,7 +741,11 @@ impl ListValue {
         let (from_tail, skip, count) = if rank == i64::MIN {
             (true, 0, 0)
         } else {
-            (rank < 0, (rank.unsigned_abs() as usize).saturating_sub(1), count)
+            (
+                rank < 0,
+                (rank.unsigned_abs() as usize).saturating_sub(1),
+                count,
+            )
         };
         let limit = if maxlen == 0 { self.len } else { maxlen };
         let hits = |it: &mut dyn Iterator<Item = &[u8]>| -> Vec<usize> {
@@ -806,7 +825,10 @@ mod tests {
             n.push_back(&data);
             n.push_front(&data);
             assert_eq!(n.buf.len(), 2 * framed_len(len) + framed_len(1));
-            assert_eq!(n.iter().collect::<Vec<_>>(), vec![&data[..], b"x", &data[..]]);
+            assert_eq!(
+                n.iter().collect::<Vec<_>>(),
+                vec![&data[..], b"x", &data[..]]
+            );
             assert_eq!(
                 n.iter().rev().collect::<Vec<_>>(),
                 vec![&data[..], b"x", &data[..]]
@@ -850,7 +872,11 @@ mod tests {
         assert_eq!(l.node_count(), 4);
         let big = vec![b'a'; 5000];
         let l = ListValue::from_items([&big[..], &big[..], b"z"], Fill(-1));
-        assert_eq!(l.node_count(), 3, "a 5000-byte element fills a 4 KiB node alone");
+        assert_eq!(
+            l.node_count(),
+            3,
+            "a 5000-byte element fills a 4 KiB node alone"
+        );
         let l = ListValue::from_items([&big[..], b"z", b"y"], Fill(-2));
         assert_eq!(l.node_count(), 1);
     }
