@@ -15,6 +15,8 @@ mod connection;
 mod keys;
 #[path = "integration/limits.rs"]
 mod limits;
+#[path = "integration/list.rs"]
+mod list;
 #[path = "integration/notifications.rs"]
 mod notifications;
 #[path = "integration/protocol.rs"]
