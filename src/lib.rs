@@ -21,7 +21,7 @@
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `connection.rs`, `command.rs`,
-//!   `config.rs`, `transaction.rs`,
+//!   `config.rs`, `transaction.rs`, `list.rs`,
 //!   `pubsub.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   value types, glob matching.
