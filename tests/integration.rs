@@ -17,6 +17,8 @@ mod hash;
 mod keys;
 #[path = "integration/limits.rs"]
 mod limits;
+#[path = "integration/list.rs"]
+mod list;
 #[path = "integration/notifications.rs"]
 mod notifications;
 #[path = "integration/protocol.rs"]

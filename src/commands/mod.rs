@@ -38,6 +38,7 @@ mod config;
 mod connection;
 mod hash;
 mod keys;
+mod list;
 mod pubsub;
 mod server;
 mod string;
@@ -62,6 +63,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         transaction::COMMANDS,
         zset::COMMANDS,
         hash::COMMANDS,
+        list::COMMANDS,
     ]
 }
 
@@ -624,6 +626,12 @@ mod robustness {
                 let mut out = bytes::BytesMut::new();
                 session.handle.outbox.drain_into(&mut out, usize::MAX);
                 reply.encode(&mut out, session.resp3);
+                // A blocked command answers later; as the connection would on its timeout,
+                // end the wait and answer its timeout reply.
+                if let Some(w) = session.blocked.take() {
+                    prop_assert!(blocking::time_out(&shared, &w));
+                    w.timeout_reply.encode(&mut out, session.resp3);
+                }
                 prop_assert!(!out.is_empty());
                 shared.clock().advance(250);
             }
@@ -829,6 +837,35 @@ mod key_specs_match_handlers {
             &["hrandfield h", "hrandfield h -3 withvalues"],
         ),
         ("hscan", &["hscan h 0 match f* count 10", "hscan a 0"]),
+        ("lpush", &["lpush l x y", "lpush a x"]),
+        ("rpush", &["rpush l x y"]),
+        ("lpushx", &["lpushx l x", "lpushx a x"]),
+        ("rpushx", &["rpushx l x y"]),
+        ("lpop", &["lpop l", "lpop a 2", "~lpop l -1"]),
+        ("rpop", &["rpop l 0", "rpop a"]),
+        ("llen", &["llen l", "llen a"]),
+        ("lrange", &["lrange l 0 -1", "lrange a 0 1"]),
+        ("lindex", &["lindex l 0"]),
+        ("lset", &["lset l 0 x", "lset a 0 x"]),
+        ("linsert", &["linsert l before p x", "linsert a after p x"]),
+        ("lrem", &["lrem l 0 x"]),
+        ("ltrim", &["ltrim l 0 1", "ltrim a 0 1"]),
+        ("lpos", &["lpos l x rank -1 count 0 maxlen 5", "lpos a x"]),
+        ("lmove", &["lmove l l left right", "~lmove a c left right"]),
+        ("rpoplpush", &["~rpoplpush l c", "~rpoplpush a c"]),
+        ("blpop", &["blpop l m 0", "blpop x y 0.5"]),
+        ("brpop", &["brpop l 1"]),
+        ("blmove", &["~blmove l c left right 0", "~blmove x c left right 0"]),
+        ("brpoplpush", &["~brpoplpush l c 0", "~brpoplpush x c 0"]),
+        ("blmpop", &["blmpop 0 2 l m left count 2", "blmpop 0.5 1 x right"]),
+        (
+            "lmpop",
+            &[
+                "lmpop 2 l m left count 2",
+                "lmpop 1 a right",
+                "lmpop 0 a left",
+            ],
+        ),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
