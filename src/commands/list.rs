@@ -648,7 +648,10 @@ fn bpop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
             Ok(Some(mut items)) if !items.is_empty() => {
                 propagate_pop(ctx, key, left, None);
                 let item = items.swap_remove(0);
-                return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(item)]));
+                return Ok(Reply::Array(vec![
+                    Reply::Bulk(key.clone()),
+                    Reply::Bulk(item),
+                ]));
             }
             Ok(_) => {}
             Err(_) if ctx.serving_blocked() => {}
@@ -725,7 +728,6 @@ fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     ctx.block(args, &keys, timeout, Reply::NilArray)
 }
-
 
 #[cfg(test)]
 mod tests {

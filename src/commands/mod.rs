@@ -682,7 +682,10 @@ mod key_specs_match_handlers {
         ("client|no-evict", &["client no-evict on"]),
         ("client|no-touch", &["client no-touch on"]),
         ("client|reply", &["client reply on"]),
-        ("client|unblock", &["client unblock 999999", "client unblock 1 error"]),
+        (
+            "client|unblock",
+            &["client unblock 999999", "client unblock 1 error"],
+        ),
         ("client|help", &["client help"]),
         ("del", &["del a b nosuch"]),
         ("unlink", &["unlink a b"]),
@@ -855,9 +858,15 @@ mod key_specs_match_handlers {
         ("rpoplpush", &["~rpoplpush l c", "~rpoplpush a c"]),
         ("blpop", &["blpop l m 0", "blpop x y 0.5"]),
         ("brpop", &["brpop l 1"]),
-        ("blmove", &["~blmove l c left right 0", "~blmove x c left right 0"]),
+        (
+            "blmove",
+            &["~blmove l c left right 0", "~blmove x c left right 0"],
+        ),
         ("brpoplpush", &["~brpoplpush l c 0", "~brpoplpush x c 0"]),
-        ("blmpop", &["blmpop 0 2 l m left count 2", "blmpop 0.5 1 x right"]),
+        (
+            "blmpop",
+            &["blmpop 0 2 l m left count 2", "blmpop 0.5 1 x right"],
+        ),
         (
             "lmpop",
             &[

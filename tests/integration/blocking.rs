@@ -14,7 +14,10 @@ fn wait_blocked(c: &mut redis::Connection, n: usize) {
         if info.contains(&format!("blocked_clients:{n}\r\n")) {
             return;
         }
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients: {info}");
+        assert!(
+            Instant::now() < deadline,
+            "never saw {n} blocked clients: {info}"
+        );
         thread::sleep(Duration::from_millis(5));
     }
 }
@@ -58,9 +61,9 @@ fn waiters_on_a_key_are_served_in_arrival_order() {
     let mut handles = Vec::new();
     for i in 0..3 {
         let mut w = con(&s);
-        handles.push(thread::spawn(move || -> (usize, Option<(String, String)>) {
-            (i, q(&mut w, &["BLPOP", "q", "10"]))
-        }));
+        handles.push(thread::spawn(
+            move || -> (usize, Option<(String, String)>) { (i, q(&mut w, &["BLPOP", "q", "10"])) },
+        ));
         wait_blocked(&mut c, i + 1);
     }
     let _: i64 = q(&mut c, &["RPUSH", "q", "first", "second", "third"]);
@@ -74,7 +77,11 @@ fn waiters_on_a_key_are_served_in_arrival_order() {
     got.sort();
     assert_eq!(
         got,
-        vec![(0, "first".into()), (1, "second".into()), (2, "third".into())]
+        vec![
+            (0, "first".into()),
+            (1, "second".into()),
+            (2, "third".into())
+        ]
     );
 }
 
@@ -82,9 +89,8 @@ fn waiters_on_a_key_are_served_in_arrival_order() {
 fn a_push_inside_multi_wakes_after_exec_and_blocking_inside_multi_does_not_block() {
     let s = server();
     let mut waiter = con(&s);
-    let t = thread::spawn(move || -> Option<(String, String)> {
-        q(&mut waiter, &["BLPOP", "k", "0"])
-    });
+    let t =
+        thread::spawn(move || -> Option<(String, String)> { q(&mut waiter, &["BLPOP", "k", "0"]) });
     let mut c = con(&s);
     wait_blocked(&mut c, 1);
     // Inside MULTI the push and the pop see each other first: the waiter gets nothing of it.
@@ -107,9 +113,8 @@ fn client_unblock_ends_a_wait_as_timeout_or_error() {
     let s = server();
     let mut w1 = con(&s);
     let id1: i64 = q(&mut w1, &["CLIENT", "ID"]);
-    let t1 = thread::spawn(move || -> Option<(String, String)> {
-        q(&mut w1, &["BLPOP", "k", "0"])
-    });
+    let t1 =
+        thread::spawn(move || -> Option<(String, String)> { q(&mut w1, &["BLPOP", "k", "0"]) });
     let mut c = con(&s);
     wait_blocked(&mut c, 1);
     let n: i64 = q(&mut c, &["CLIENT", "UNBLOCK", &id1.to_string()]);
@@ -187,10 +192,12 @@ fn blmpop_pops_up_to_count_from_the_first_nonempty_key() {
     let s = server();
     let mut c = con(&s);
     let _: i64 = q(&mut c, &["RPUSH", "b", "1", "2", "3"]);
-    let got: (String, Vec<String>) = q(&mut c, &["BLMPOP", "0", "2", "a", "b", "LEFT", "COUNT", "2"]);
+    let got: (String, Vec<String>) = q(
+        &mut c,
+        &["BLMPOP", "0", "2", "a", "b", "LEFT", "COUNT", "2"],
+    );
     assert_eq!(got, ("b".into(), vec!["1".into(), "2".into()]));
-    let none: Option<(String, Vec<String>)> =
-        q(&mut c, &["BLMPOP", "0.02", "1", "a", "RIGHT"]);
+    let none: Option<(String, Vec<String>)> = q(&mut c, &["BLMPOP", "0.02", "1", "a", "RIGHT"]);
     assert_eq!(none, None);
     assert_eq!(
         err(&mut c, &["BLPOP", "k", "-1"]),
