@@ -449,7 +449,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// Reads a cursor as Redis does with `strtoul`: an optional sign (`-1` wraps to the largest
 /// cursor), decimal digits, nothing after them; no leading space; no overflow. An empty
 /// string reads as 0, and a NUL byte ends the number (Redis passes a C string).
-fn parse_cursor(s: &[u8]) -> Option<u64> {
+pub(super) fn parse_cursor(s: &[u8]) -> Option<u64> {
     let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
     let (neg, digits) = match s.first() {
         None => return Some(0),

@@ -543,7 +543,10 @@ impl SetValue {
                 }
             }
         }
-        positions.into_iter().map(|i| self.nth(i).to_bytes()).collect()
+        positions
+            .into_iter()
+            .map(|i| self.nth(i).to_bytes())
+            .collect()
     }
 
     /// One SSCAN step: visits members from `cursor` and returns the next cursor (0: done).
