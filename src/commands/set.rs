@@ -207,7 +207,7 @@ fn sadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         None => {
             let set = SetValue::from_members(members.iter().map(|m| m.as_ref()), max);
             let n = set.len();
-            db.set(&key, Value::Set(Box::new(set)), Expiry::Persist);
+            db.set(&key, Value::Set(set), Expiry::Persist);
             n
         }
     };
@@ -450,7 +450,7 @@ fn smove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Some(set) => set.insert(&member, max),
         None => {
             let set = SetValue::from_members([member.as_ref()], max);
-            db.set(&dst, Value::Set(Box::new(set)), Expiry::Persist);
+            db.set(&dst, Value::Set(set), Expiry::Persist);
             true
         }
     };
@@ -563,7 +563,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str) -> Cm
             ctx.modified(dst, notify::GENERIC, "del");
         }
     } else {
-        db.set(dst, Value::Set(Box::new(result)), Expiry::Persist);
+        db.set(dst, Value::Set(result), Expiry::Persist);
         ctx.modified(dst, notify::SET, event);
     }
     Ok(Reply::Int(n as i64))

@@ -119,7 +119,7 @@ pub enum Value {
     Str(StrValue),
     Hash(Box<super::HashValue>),
     List(Box<super::ListValue>),
-    Set(Box<super::SetValue>),
+    Set(super::SetValue),
     ZSet(Box<super::ZSetValue>),
 }
 
