@@ -29,6 +29,8 @@ mod protocol;
 mod pubsub;
 #[path = "integration/server.rs"]
 mod server;
+#[path = "integration/set.rs"]
+mod set;
 #[path = "integration/strings.rs"]
 mod strings;
 #[path = "integration/transactions.rs"]

@@ -41,6 +41,7 @@ mod keys;
 mod list;
 mod pubsub;
 mod server;
+mod set;
 mod string;
 pub mod transaction;
 pub mod zset;
@@ -64,6 +65,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         zset::COMMANDS,
         hash::COMMANDS,
         list::COMMANDS,
+        set::COMMANDS,
     ]
 }
 
@@ -747,6 +749,26 @@ mod key_specs_match_handlers {
         ("setrange", &["setrange a 1 x"]),
         ("substr", &["substr a 0 1"]),
         ("lcs", &["lcs a b", "lcs a b len"]),
+        ("sadd", &["sadd s x y"]),
+        ("srem", &["srem s x"]),
+        ("smembers", &["smembers s"]),
+        ("sismember", &["sismember s x"]),
+        ("smismember", &["smismember s x y"]),
+        ("scard", &["scard s"]),
+        ("spop", &["spop s", "spop s 2"]),
+        ("srandmember", &["srandmember s", "srandmember s -3"]),
+        ("smove", &["smove s t x", "smove s s x"]),
+        ("sinter", &["sinter s t u"]),
+        (
+            "sintercard",
+            &["sintercard 2 s t limit 1", "~sintercard 3 s t"],
+        ),
+        ("sinterstore", &["sinterstore d s t"]),
+        ("sunion", &["sunion s t"]),
+        ("sunionstore", &["sunionstore d s t"]),
+        ("sdiff", &["sdiff s t"]),
+        ("sdiffstore", &["sdiffstore d s t"]),
+        ("sscan", &["sscan s 0 match * count 5"]),
         ("config|get", &["config get maxmemory*"]),
         ("config|set", &["config set timeout 0"]),
         ("config|resetstat", &["config resetstat"]),

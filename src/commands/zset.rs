@@ -1173,11 +1173,8 @@ enum Aggregate {
 }
 
 /// The members of a plain set input, each counting with score 1.
-// TODO(set merge): return `s.iter().cloned().collect()` (SetValue's member iterator) once
-// the set type lands; until then a set input reads as empty.
 fn set_members(s: &SetValue) -> Vec<Bytes> {
-    let _ = s;
-    Vec::new()
+    s.members()
 }
 
 /// One input: `(member, score)` in the input's own order.

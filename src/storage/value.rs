@@ -113,14 +113,15 @@ impl StrValue {
     }
 }
 
-/// A stored value. Collections are boxed so a string key's entry stays small — except the
-/// hash, whose 24-byte handle fits unboxed and saves small hashes an allocation (`hash.rs`).
+/// A stored value. Lists and sorted sets are boxed so a string key's entry stays small;
+/// hashes and sets keep a 24-byte handle unboxed, which saves small ones an allocation
+/// (`hash.rs`, `set.rs`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
     Hash(super::HashValue),
     List(Box<super::ListValue>),
-    Set(Box<super::SetValue>),
+    Set(super::SetValue),
     ZSet(Box<super::ZSetValue>),
 }
 
