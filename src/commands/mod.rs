@@ -831,6 +831,12 @@ mod key_specs_match_handlers {
         ("zpopmin", &["zpopmin z", "zpopmin z 2"]),
         ("zpopmax", &["zpopmax z 2"]),
         ("zmpop", &["zmpop 2 z y min count 2", "~zmpop 2 a z max"]),
+        ("bzpopmin", &["bzpopmin z y 0", "bzpopmin x 0.5"]),
+        ("bzpopmax", &["bzpopmax z 1"]),
+        (
+            "bzmpop",
+            &["bzmpop 0 2 z y min count 2", "bzmpop 0.5 1 x max"],
+        ),
         (
             "zrandmember",
             &["zrandmember z", "zrandmember z -2 withscores"],

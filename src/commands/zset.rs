@@ -95,6 +95,15 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zpopmax", -2, WRITE | FAST, Z, Keys::ONE, zpopmax)
         .doc("Removes and returns the highest-scored members.", "5.0.0")
         .key_flags(POP),
+    CommandSpec::new("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, Z, Keys::range(1, -2, 1), bzpopmin)
+        .doc("Removes and returns the lowest-scored member of the first non-empty sorted set, blocking until one is available.", "5.0.0")
+        .key_specs(&[KeySpec::at(1, POP).range(-2, 1, 0)]),
+    CommandSpec::new("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, Z, Keys::range(1, -2, 1), bzpopmax)
+        .doc("Removes and returns the highest-scored member of the first non-empty sorted set, blocking until one is available.", "5.0.0")
+        .key_specs(&[KeySpec::at(1, POP).range(-2, 1, 0)]),
+    CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, Z, Keys::NONE, bzmpop)
+        .doc("Pops members from the first non-empty sorted set of several keys, blocking until one is available.", "7.0.0")
+        .key_specs(&[KeySpec::at(2, POP).keynum(0, 1, 1)]),
     CommandSpec::new("zmpop", -4, WRITE, Z, Keys::NONE, zmpop)
         .doc("Pops members from the first non-empty sorted set of several keys.", "7.0.0")
         .key_specs(&[KeySpec::at(1, POP).keynum(0, 1, 1)]),
@@ -1024,6 +1033,12 @@ fn zpopmax(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// non-empty key; replies `[key, [[member, score], ...]]` or a null array. Replays as
 /// `ZPOPMIN|ZPOPMAX key popped`.
 fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (keys, min, count) = parse_mpop(args)?;
+    Ok(mpop(ctx, &keys, min, count)?.unwrap_or(Reply::NilArray))
+}
+
+/// `numkeys key [key ...] MIN|MAX [COUNT count]` of ZMPOP and BZMPOP.
+fn parse_mpop(args: &mut Args) -> Result<(Vec<Bytes>, bool, usize), CmdError> {
     let numkeys_msg = "ERR numkeys should be greater than 0";
     let numkeys = parse_i64(&args.next_bytes()?).ok_or(CmdError::new(numkeys_msg))?;
     if numkeys < 1 {
@@ -1054,8 +1069,13 @@ fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             return Err(CmdError::syntax());
         }
     }
-    let count = count.unwrap_or(1) as usize;
-    for key in &keys {
+    Ok((keys, min, count.unwrap_or(1) as usize))
+}
+
+/// ZMPOP's pop: up to `count` members of the first of `keys` holding a sorted set, replayed
+/// as `ZPOPMIN|ZPOPMAX key popped`; `None` when every key is missing.
+fn mpop(ctx: &mut Ctx, keys: &[Bytes], min: bool, count: usize) -> Result<Option<Reply>, CmdError> {
+    for key in keys {
         let Some(p) = pop(&mut ctx.db(), key, min, count)? else {
             continue;
         };
@@ -1063,12 +1083,65 @@ fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if ctx.propagating() {
             ctx.propagate(pop_propagation(key, min, p.items.len()));
         }
-        return Ok(Reply::Array(vec![
+        return Ok(Some(Reply::Array(vec![
             Reply::Bulk(key.clone()),
             pairs_nested(p.items),
+        ])));
+    }
+    Ok(None)
+}
+
+/// `BZPOPMIN key [key ...] timeout` — O(log n): ZPOPMIN of the first non-empty key, or blocks
+/// (see [`crate::blocking`]); `[key, member, score]`, or a null array on timeout. Replays as
+/// `ZPOPMIN key`.
+fn bzpopmin(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bzpop(ctx, args, true)
+}
+
+/// `BZPOPMAX key [key ...] timeout` — as BZPOPMIN, highest score first.
+fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bzpop(ctx, args, false)
+}
+
+fn bzpop(ctx: &mut Ctx, args: &mut Args, min: bool) -> CmdResult {
+    let mut keys = args.rest();
+    let timeout = super::blocking::parse_timeout(&keys.pop().unwrap_or_default())?;
+    for key in &keys {
+        // Served later, a key that now holds another type is passed over.
+        let popped = match pop(&mut ctx.db(), key, min, 1) {
+            Ok(p) => p,
+            Err(_) if ctx.serving_blocked() => None,
+            Err(e) => return Err(e),
+        };
+        let Some(p) = popped else { continue };
+        record_pop(ctx, key, min, &p);
+        if ctx.propagating() {
+            let name: &'static [u8] = if min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+            ctx.propagate(vec![Bytes::from_static(name), key.clone()]);
+        }
+        let Some((member, score)) = p.items.into_iter().next() else {
+            continue;
+        };
+        return Ok(Reply::Array(vec![
+            Reply::Bulk(key.clone()),
+            Reply::Bulk(member),
+            Reply::Double(score),
         ]));
     }
-    Ok(Reply::NilArray)
+    ctx.block(args, &keys, timeout, Reply::NilArray)
+}
+
+/// `BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]` — ZMPOP, or blocks.
+fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let timeout = super::blocking::parse_timeout(&args.next_bytes()?)?;
+    let (keys, min, count) = parse_mpop(args)?;
+    match mpop(ctx, &keys, min, count) {
+        Ok(Some(reply)) => return Ok(reply),
+        Ok(None) => {}
+        Err(_) if ctx.serving_blocked() => {}
+        Err(e) => return Err(e),
+    }
+    ctx.block(args, &keys, timeout, Reply::NilArray)
 }
 
 // ---------------------------------------------------------------------------------------

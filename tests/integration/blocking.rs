@@ -234,3 +234,48 @@ fn a_served_pop_is_propagated_as_the_pop_it_performed() {
         .collect();
     assert_eq!(log, ["SELECT 0", "RPUSH jobs a", "LPOP jobs"]);
 }
+
+#[test]
+fn bzpopmin_and_bzmpop_wait_for_a_sorted_set() {
+    let s = server();
+    let mut w = con(&s);
+    let t = thread::spawn(move || -> Option<(String, String, f64)> {
+        q(&mut w, &["BZPOPMIN", "board", "0"])
+    });
+    let mut c = con(&s);
+    wait_blocked(&mut c, 1);
+    let _: i64 = q(&mut c, &["ZADD", "board", "5", "five", "1", "one"]);
+    assert_eq!(t.join().unwrap(), Some(("board".into(), "one".into(), 1.0)));
+    let got: (String, Vec<(String, f64)>) =
+        q(&mut c, &["BZMPOP", "0", "1", "board", "MAX", "COUNT", "3"]);
+    assert_eq!(got, ("board".into(), vec![("five".into(), 5.0)]));
+    let none: Option<(String, String, f64)> = q(&mut c, &["BZPOPMAX", "board", "0.02"]);
+    assert_eq!(none, None);
+    // A RESP3 client gets the score as a double.
+    let mut c3 = con3(&s);
+    let _: i64 = q(&mut c3, &["ZADD", "z3", "2.5", "m"]);
+    assert_eq!(
+        v(&mut c3, &["BZPOPMAX", "z3", "0"]),
+        redis::Value::Array(vec![
+            redis::Value::BulkString(b"z3".to_vec()),
+            redis::Value::BulkString(b"m".to_vec()),
+            redis::Value::Double(2.5),
+        ])
+    );
+}
+
+#[test]
+fn a_waiter_on_a_key_that_becomes_another_type_stays_blocked() {
+    let s = server();
+    let mut w = con(&s);
+    let t = thread::spawn(move || -> Option<(String, String)> {
+        q(&mut w, &["BLPOP", "k", "0"])
+    });
+    let mut c = con(&s);
+    wait_blocked(&mut c, 1);
+    let _: () = q(&mut c, &["SET", "k", "a string"]);
+    let _: i64 = q(&mut c, &["DEL", "k"]);
+    wait_blocked(&mut c, 1);
+    let _: i64 = q(&mut c, &["LPUSH", "k", "x"]);
+    assert_eq!(t.join().unwrap(), Some(("k".into(), "x".into())));
+}
