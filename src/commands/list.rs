@@ -713,7 +713,8 @@ fn bmove(
         Err(_) if ctx.serving_blocked() => {}
         Err(e) => return Err(e),
     }
-    ctx.block(args, &[blocked_on], timeout, Reply::Nil)
+    // On timeout Redis answers every blocking list command with a null array.
+    ctx.block(args, &[blocked_on], timeout, Reply::NilArray)
 }
 
 /// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]` — LMPOP, or blocks.
