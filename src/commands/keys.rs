@@ -193,9 +193,13 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut n = 0;
     let mut removed = Vec::new();
     for k in &keys {
-        if db.remove(k).is_some() {
+        if let Some(entry) = db.remove(k) {
             n += 1;
             removed.push(k);
+            // A big collection is freed off the request path (DEL and UNLINK alike).
+            if entry.value().free_effort() > crate::storage::lazyfree::THRESHOLD {
+                crate::storage::lazyfree::drop_later(entry);
+            }
         }
     }
     for k in removed {

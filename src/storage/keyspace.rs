@@ -715,13 +715,8 @@ pub struct Finished {
 /// matter (freeing millions of keys takes a while; the lock is already released by then).
 fn free(garbage: Vec<DbShard>, lazy: bool) {
     let keys: usize = garbage.iter().map(|d| d.dict.len()).sum();
-    if lazy && keys > 64 {
-        let spawned = std::thread::Builder::new()
-            .name("emberkv-lazyfree".into())
-            .spawn(move || drop(garbage));
-        if let Err(e) = spawned {
-            tracing::warn!("lazy free thread failed to start ({e}); freed inline");
-        }
+    if lazy && keys > super::lazyfree::THRESHOLD {
+        super::lazyfree::drop_later(garbage);
     }
 }
 

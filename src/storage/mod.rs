@@ -8,6 +8,7 @@ pub mod effects;
 pub mod glob;
 pub mod hash;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod list;
 pub mod set;
 pub mod small;

@@ -148,6 +148,18 @@ impl Value {
         }
     }
 
+    /// How many elements freeing the value walks (1 for a string): above
+    /// [`super::lazyfree::THRESHOLD`] it is freed in the background.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::Hash(h) => h.len(),
+            Value::List(l) => l.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+        }
+    }
+
     /// What `OBJECT REFCOUNT` shows: Redis shares the integers 0..10000 between keys.
     pub fn refcount(&self) -> i64 {
         match self {
