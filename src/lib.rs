@@ -20,14 +20,20 @@
 //!   the argument cursor and the shared error texts.
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
-//!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `zset.rs`,
-//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`, `blocking.rs`).
+//!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `set.rs`, `zset.rs`,
+//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`), and
+//!   `blocking.rs`, which serves, times out and unblocks blocked clients.
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
-//!   value types (`zset.rs`: sorted sets with an order-statistic list), glob matching.
-//! - `server/` — listeners, the per-connection task (pipelining), background expiry,
-//!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
-//!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);
-//!   `shared.rs` the server-wide state; `pubsub.rs` the subscription registry.
+//!   the effects path every write reports through (`effects.rs`: WATCH, keyspace events,
+//!   the propagation stream, keys made ready for blocked clients), value types (`hash.rs`,
+//!   `list.rs`, `set.rs`, `zset.rs`: sorted sets with an order-statistic list), lazy freeing
+//!   of big values (`lazyfree.rs`), glob matching.
+//! - `server/` — listeners, the per-connection task (pipelining, blocked waits), background
+//!   expiry, shutdown. `session.rs` is one client's state and its *outbox*, the queue through
+//!   which other tasks reach a connection (pub/sub messages, served blocked pops, CLIENT
+//!   UNBLOCK); `shared.rs` the server-wide state; `pubsub.rs` the subscription registry;
+//!   `blocking.rs` the blocked-client registry and how a wait begins and ends; `notify.rs` the
+//!   keyspace-notification classes.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`.
 //!

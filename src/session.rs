@@ -10,8 +10,9 @@
 //! Every [`ClientHandle`] has an [`Outbox`]: a queue of [`Outbound`] items guarded by a
 //! `parking_lot` mutex, a byte count, and a [`Notify`] the connection task selects on beside
 //! its socket. This is THE mechanism for anything that must reach a client from another task:
-//! pub/sub messages today; unblocking blocked clients, client-side-caching invalidations and
-//! the like later.
+//! pub/sub messages, the reply of a blocked command served by another client's write
+//! ([`crate::blocking`]), CLIENT UNBLOCK; client-side-caching invalidations and the like
+//! later.
 //!
 //! * **Pushing never blocks or awaits.** [`ClientHandle::push`] appends a frame already
 //!   encoded in the client's protocol ([`ClientHandle::resp3`] tells which; RESP3 out-of-band
