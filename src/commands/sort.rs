@@ -571,7 +571,6 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
             stored.push(g.lookup(&mut db, &item.element).unwrap_or_default());
         }
     }
-    drop(db);
     let n = stored.len();
     let fill = Fill(
         ctx.shared
