@@ -31,6 +31,8 @@ mod pubsub;
 mod server;
 #[path = "integration/set.rs"]
 mod set;
+#[path = "integration/sort.rs"]
+mod sort;
 #[path = "integration/strings.rs"]
 mod strings;
 #[path = "integration/transactions.rs"]

@@ -42,6 +42,7 @@ mod list;
 mod pubsub;
 mod server;
 mod set;
+mod sort;
 mod string;
 pub mod transaction;
 pub mod zset;
@@ -66,6 +67,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hash::COMMANDS,
         list::COMMANDS,
         set::COMMANDS,
+        sort::COMMANDS,
     ]
 }
 
@@ -902,6 +904,20 @@ mod key_specs_match_handlers {
                 "lmpop 1 a right",
                 "lmpop 0 a left",
             ],
+        ),
+        // GLOBAL rows (every shard locked: BY/GET patterns read keys named by the data).
+        (
+            "sort",
+            &[
+                "sort a",
+                "sort nosuch by w_* get # get o_*->f store d",
+                "sort nosuch by nosort limit 0 1 desc alpha",
+                "sort l store l",
+            ],
+        ),
+        (
+            "sort_ro",
+            &["sort_ro nosuch by w_* get #", "sort_ro a alpha"],
         ),
     ];
 

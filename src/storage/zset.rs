@@ -479,8 +479,9 @@ impl ZSetValue {
         }
     }
 
-    /// Converts to the big form (never back).
-    fn convert(&mut self) {
+    /// Converts to the big form (never back). Also what SORT does to the sorted sets it
+    /// reads, as Redis converts them to a skiplist before sorting (`OBJECT ENCODING` shows it).
+    pub fn convert(&mut self) {
         if let Repr::Small(v) = &mut self.repr {
             let items = std::mem::take(v);
             *self = ZSetValue::big();
