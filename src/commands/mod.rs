@@ -165,12 +165,14 @@ impl<'k> Ctx<'_, 'k> {
     /// invalidation and the keyspace event `event` of notification class `class` (a
     /// [`crate::notify`] bit), all while the key's shard is still locked. Unless the handler
     /// calls [`Ctx::propagate`], a command that recorded a write is propagated as sent.
+    #[inline]
     pub fn modified(&mut self, key: &[u8], class: u32, event: &'static str) {
         let db = self.session.db;
         self.modified_in(db, key, class, event);
     }
 
     /// [`Ctx::modified`] for a key of database `db` (MOVE, COPY … DB).
+    #[inline]
     pub fn modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
         self.changes += 1;
         self.locked.touch_watched(db, key);

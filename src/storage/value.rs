@@ -25,6 +25,7 @@ pub enum StrValue {
 
 impl StrValue {
     /// The encoding Redis chooses for a freshly written string (`tryObjectEncoding`).
+    #[inline]
     pub fn from_bytes(data: &[u8]) -> StrValue {
         if data.len() <= 20 {
             if let Some(n) = parse_i64(data) {
