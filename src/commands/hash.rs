@@ -564,18 +564,7 @@ mod tests {
         ] {
             execute(&shared, &mut session, argv(line));
         }
-        let got: Vec<String> = shared
-            .keyspace
-            .propagation
-            .drain()
-            .iter()
-            .map(|a| {
-                a.iter()
-                    .map(|w| String::from_utf8_lossy(w).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        let got: Vec<String> = shared.keyspace.propagation.drain_text();
         assert_eq!(
             got,
             [

@@ -793,18 +793,7 @@ mod tests {
         for (line, want) in cases {
             let reply = execute(&shared, &mut session, argv(line));
             assert!(!reply.is_error(), "{line}: {reply:?}");
-            let got: Vec<String> = shared
-                .keyspace
-                .propagation
-                .drain()
-                .iter()
-                .map(|a| {
-                    a.iter()
-                        .map(|w| String::from_utf8_lossy(w).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
+            let got: Vec<String> = shared.keyspace.propagation.drain_text();
             assert_eq!(got, *want, "{line}");
         }
     }

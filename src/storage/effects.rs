@@ -97,6 +97,20 @@ impl Propagation {
         std::mem::take(&mut self.log.lock().entries)
     }
 
+    /// [`Propagation::drain`] with each entry's words joined by spaces (bytes that are not
+    /// UTF-8 shown lossily): what tests compare against.
+    pub fn drain_text(&self) -> Vec<String> {
+        self.drain()
+            .iter()
+            .map(|argv| {
+                argv.iter()
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
     /// Appends one unit's writes: `SELECT` when the database changes, and `MULTI`/`EXEC`
     /// around a unit of more than one write.
     pub(super) fn append(&self, ops: &mut Vec<(usize, Vec<Bytes>)>) {
@@ -156,16 +170,7 @@ mod tests {
             (3, argv(&["INCR", "b"])),
         ]);
         p.append(&mut vec![(3, argv(&["INCR", "b"]))]);
-        let got: Vec<String> = p
-            .drain()
-            .iter()
-            .map(|a| {
-                a.iter()
-                    .map(|w| String::from_utf8_lossy(w).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        let got: Vec<String> = p.drain_text();
         assert_eq!(
             got,
             ["SELECT 0", "SET a 1", "MULTI", "DEL a", "SELECT 3", "INCR b", "EXEC", "INCR b"]

@@ -221,17 +221,7 @@ fn a_served_pop_is_propagated_as_the_pop_it_performed() {
     wait_blocked(&mut c, 1);
     let _: i64 = q(&mut c, &["RPUSH", "jobs", "a"]);
     assert!(t.join().unwrap().is_some());
-    let log: Vec<String> = s
-        .propagation()
-        .drain()
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let log: Vec<String> = s.propagation().drain_text();
     assert_eq!(log, ["SELECT 0", "RPUSH jobs a", "LPOP jobs"]);
 }
 

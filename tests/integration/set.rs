@@ -35,16 +35,7 @@ fn dirty(c: &mut redis::Connection) -> i64 {
 
 /// Everything propagated since the last call, one line per command.
 fn propagated(s: &emberkv::BackgroundServer) -> Vec<String> {
-    s.propagation()
-        .drain()
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
+    s.propagation().drain_text()
 }
 
 #[test]

@@ -492,17 +492,7 @@ fn transactions_propagate_over_the_wire() {
     transaction(&mut r, &[&["GET", "c"]]);
     transaction(&mut r, &[&["INCR", "c"]]);
     let px = format!("SET b x PXAT {}", crate::common::T0 + 10_000);
-    let got: Vec<String> = s
-        .propagation()
-        .drain()
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let got: Vec<String> = s.propagation().drain_text();
     assert_eq!(
         got,
         ["SELECT 0", "SET a 1", "MULTI", "INCR a", &px, "EXEC", "SELECT 3", "SET c 1", "INCR c",]

@@ -384,17 +384,7 @@ fn writes_propagate_as_redis_writes_its_aof() {
     ] {
         let _: Value = q(&mut c, cmd);
     }
-    let got: Vec<String> = s
-        .propagation()
-        .drain()
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let got: Vec<String> = s.propagation().drain_text();
     assert_eq!(
         got,
         [
