@@ -240,12 +240,13 @@ pub struct FieldType {
 }
 
 impl FieldType {
-    /// Parses `i16`, `U8`…; `None` for anything else (`u64` included).
+    /// Parses `i16`, `u8`…; `None` for anything else: `u64`, and upper-case `I8`/`U8`,
+    /// which Redis 7.0 refuses too.
     pub fn parse(s: &[u8]) -> Option<FieldType> {
         let (&kind, digits) = s.split_first()?;
         let signed = match kind {
-            b'i' | b'I' => true,
-            b'u' | b'U' => false,
+            b'i' => true,
+            b'u' => false,
             _ => return None,
         };
         let bits = crate::protocol::number::parse_i64(digits)?;
@@ -455,8 +456,19 @@ mod tests {
     #[test]
     fn field_types_and_offsets() {
         assert_eq!(FieldType::parse(b"i64").map(|t| t.bits), Some(64));
-        assert_eq!(FieldType::parse(b"U63").map(|t| t.signed), Some(false));
-        for bad in [&b"u64"[..], b"i65", b"i0", b"x8", b"u", b"u08", b"i-1", b""] {
+        assert_eq!(FieldType::parse(b"u63").map(|t| t.signed), Some(false));
+        for bad in [
+            &b"u64"[..],
+            b"U8",
+            b"I8",
+            b"i65",
+            b"i0",
+            b"x8",
+            b"u",
+            b"u08",
+            b"i-1",
+            b"",
+        ] {
             assert_eq!(FieldType::parse(bad), None, "{bad:?}");
         }
         let max = 512 * 1024 * 1024;
