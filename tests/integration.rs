@@ -3,6 +3,8 @@
 //! ephemeral port — with a manual clock where TTLs matter, so nothing sleeps — and checks
 //! what a client would see.
 
+#[path = "integration/bitmap.rs"]
+mod bitmap;
 #[path = "integration/blocking.rs"]
 mod blocking;
 #[path = "integration/command.rs"]

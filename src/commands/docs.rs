@@ -228,6 +228,78 @@ pub const DOCS: &[CommandDoc] = &[
             string("username").since("6.0.0").optional(),
             string("password"),
         ]),
+    CommandDoc::new("bitcount", "2.6.0", "bitmap", "O(N), N being the number of bytes the range covers.")
+        .history(&[("7.0.0", "The range may count bits with the new `BYTE|BIT` unit.")])
+        .args(&[
+            key("key", 0),
+            block("index", &[
+                integer("start"),
+                integer("end"),
+                oneof("index_unit", &[
+                    pure_token("byte", "BYTE"),
+                    pure_token("bit", "BIT"),
+                ]).since("7.0.0").optional(),
+            ]).optional(),
+        ]),
+    CommandDoc::new("bitfield", "3.2.0", "bitmap", "O(1) per operation given.")
+        .args(&[
+            key("key", 0),
+            oneof("operation", &[
+                block("encoding_offset", &[
+                    string("encoding"),
+                    integer("offset"),
+                ]).token("GET"),
+                block("write", &[
+                    oneof("wrap_sat_fail", &[
+                        pure_token("wrap", "WRAP"),
+                        pure_token("sat", "SAT"),
+                        pure_token("fail", "FAIL"),
+                    ]).token("OVERFLOW").optional(),
+                    oneof("write_operation", &[
+                        block("encoding_offset_value", &[
+                            string("encoding"),
+                            integer("offset"),
+                            integer("value"),
+                        ]).token("SET"),
+                        block("encoding_offset_increment", &[
+                            string("encoding"),
+                            integer("offset"),
+                            integer("increment"),
+                        ]).token("INCRBY"),
+                    ]),
+                ]),
+            ]).optional().multiple(),
+        ]),
+    CommandDoc::new("bitfield_ro", "6.0.0", "bitmap", "O(1) per operation given.")
+        .args(&[
+            key("key", 0),
+            block("encoding_offset", &[
+                string("encoding"),
+                integer("offset"),
+            ]).token("GET").optional().multiple().multiple_token(),
+        ]),
+    CommandDoc::new("bitop", "2.6.0", "bitmap", "O(N), N being the length of the longest source string.")
+        .args(&[
+            string("operation"),
+            key("destkey", 0),
+            key("key", 1).multiple(),
+        ]),
+    CommandDoc::new("bitpos", "2.8.7", "bitmap", "O(N), N being the number of bytes searched before the answer is found.")
+        .history(&[("7.0.0", "The range may count bits with the new `BYTE|BIT` unit.")])
+        .args(&[
+            key("key", 0),
+            integer("bit"),
+            block("index", &[
+                integer("start"),
+                block("end_index", &[
+                    integer("end"),
+                    oneof("index_unit", &[
+                        pure_token("byte", "BYTE"),
+                        pure_token("bit", "BIT"),
+                    ]).since("7.0.0").optional(),
+                ]).optional(),
+            ]).optional(),
+        ]),
     CommandDoc::new("blmove", "6.2.0", "list", "O(1)")
         .args(&[
             key("source", 0),
@@ -496,6 +568,11 @@ pub const DOCS: &[CommandDoc] = &[
     CommandDoc::new("get", "1.0.0", "string", "O(1)")
         .args(&[
             key("key", 0),
+        ]),
+    CommandDoc::new("getbit", "2.2.0", "bitmap", "O(1)")
+        .args(&[
+            key("key", 0),
+            integer("offset"),
         ]),
     CommandDoc::new("getdel", "6.2.0", "string", "O(1)")
         .args(&[
@@ -962,6 +1039,12 @@ pub const DOCS: &[CommandDoc] = &[
                 unix_time("unix-time-milliseconds").token("PXAT").since("6.2.0"),
                 pure_token("keepttl", "KEEPTTL").since("6.0.0"),
             ]).optional(),
+        ]),
+    CommandDoc::new("setbit", "2.2.0", "bitmap", "O(1), plus O(M) to pad the string with M zero bytes when it grows.")
+        .args(&[
+            key("key", 0),
+            integer("offset"),
+            integer("value"),
         ]),
     CommandDoc::new("setex", "2.0.0", "string", "O(1)")
         .args(&[

@@ -32,6 +32,7 @@ use crate::storage::{Db, Locked};
 pub mod docs;
 pub mod table;
 
+mod bitmap;
 pub mod blocking;
 mod command;
 mod config;
@@ -68,6 +69,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         list::COMMANDS,
         set::COMMANDS,
         sort::COMMANDS,
+        bitmap::COMMANDS,
     ]
 }
 
@@ -753,6 +755,35 @@ mod key_specs_match_handlers {
         ("setrange", &["setrange a 1 x"]),
         ("substr", &["substr a 0 1"]),
         ("lcs", &["lcs a b", "lcs a b len"]),
+        (
+            "setbit",
+            &["setbit a 5 1", "setbit c 100 1", "setbit a 1 1"],
+        ),
+        ("getbit", &["getbit a 1", "getbit nosuch 0"]),
+        (
+            "bitcount",
+            &["bitcount a", "bitcount a 0 -1 bit", "bitcount c 1"],
+        ),
+        (
+            "bitpos",
+            &["bitpos a 1", "bitpos a 0 1 -1 byte", "bitpos c 0"],
+        ),
+        (
+            "bitop",
+            &["bitop and d a b", "bitop not a a", "bitop xor d nosuch c"],
+        ),
+        (
+            "bitfield",
+            &[
+                "bitfield a get u8 0 set i5 #1 3 overflow fail incrby u2 0 1",
+                "bitfield c get u8 0",
+                "bitfield c",
+            ],
+        ),
+        (
+            "bitfield_ro",
+            &["bitfield_ro a get u8 0 get i4 #3", "bitfield_ro nosuch"],
+        ),
         ("sadd", &["sadd s x y"]),
         ("srem", &["srem s x"]),
         ("smembers", &["smembers s"]),

@@ -535,3 +535,31 @@ fn dirty_counts_like_redis() {
     h.setup(&["multi", "set a 1", "incr n", "get a"]);
     assert_eq!(h.dirtied("exec"), 2);
 }
+
+#[test]
+fn bitmap_writes_propagate_as_sent_only_when_they_change_something() {
+    let mut h = H::selected();
+    h.check("setbit b 7 1", &["setbit b 7 1"]);
+    h.check("setbit b 7 1", &[]);
+    h.check("setbit b 100 0", &["setbit b 100 0"]);
+    h.check("getbit b 7", &[]);
+    let before = h.dirty();
+    let line = "bitfield b set u8 0 2 set u8 8 1 get u8 0";
+    h.check(line, &[line]);
+    // One change per write that changed a value.
+    assert_eq!(h.dirty() - before, 2);
+    h.check("bitfield b set u8 0 2 get u8 0", &[]);
+    h.check(
+        "bitfield b incrby u8 0 1 overflow fail incrby u2 0 9",
+        &["bitfield b incrby u8 0 1 overflow fail incrby u2 0 9"],
+    );
+    // Every write failing: the key is padded but nothing counts, as in Redis.
+    assert_eq!(h.dirtied("bitfield c overflow fail incrby u2 0 9"), 0);
+    h.check("bitfield c overflow fail incrby u2 0 9", &[]);
+    assert_eq!(h.run("exists c"), Reply::Int(1));
+    h.check("bitfield_ro b get u8 0", &[]);
+    h.check("bitop and d b c", &["bitop and d b c"]);
+    h.check("bitop and e nosuch", &[]);
+    h.check("bitop and d nosuch", &["bitop and d nosuch"]);
+    assert_eq!(h.run("exists d"), Reply::Int(0));
+}

@@ -3,6 +3,7 @@
 //! Commands reach data only through [`Keyspace`] → [`Locked`] → [`Db`]; they never see a
 //! lock or a map.
 
+pub mod bitops;
 pub mod dict;
 pub mod effects;
 pub mod glob;

@@ -83,6 +83,18 @@ impl StrValue {
         }
     }
 
+    /// The value's bytes as a growable buffer, for edits in place (SETBIT, BITFIELD): a
+    /// long string's `Bytes` that nothing else holds gives its allocation back without a
+    /// copy, so setting one bit of a large bitmap does not copy the bitmap. Store the
+    /// result back with [`StrValue::raw`].
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            StrValue::Bytes { data, .. } => Vec::from(data),
+            StrValue::Small { data, .. } => data.as_slice().to_vec(),
+            StrValue::Int(n) => itoa::Buffer::new().format(n).as_bytes().to_vec(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),

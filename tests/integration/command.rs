@@ -193,7 +193,10 @@ fn command_list_filters() {
     let mut by_pattern: Vec<String> =
         q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "get*"]);
     by_pattern.sort();
-    assert_eq!(by_pattern, ["get", "getdel", "getex", "getrange", "getset"]);
+    assert_eq!(
+        by_pattern,
+        ["get", "getbit", "getdel", "getex", "getrange", "getset"]
+    );
     let strings: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]);
     assert!(strings.iter().any(|n| n == "incrbyfloat"));
     assert!(!strings.iter().any(|n| n == "del"));
