@@ -37,6 +37,7 @@ mod command;
 mod config;
 mod connection;
 mod hash;
+mod hll;
 mod keys;
 mod list;
 mod pubsub;
@@ -66,6 +67,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hash::COMMANDS,
         list::COMMANDS,
         set::COMMANDS,
+        hll::COMMANDS,
     ]
 }
 
@@ -769,6 +771,14 @@ mod key_specs_match_handlers {
         ("sdiff", &["sdiff s t"]),
         ("sdiffstore", &["sdiffstore d s t"]),
         ("sscan", &["sscan s 0 match * count 5"]),
+        ("pfadd", &["pfadd h x y", "pfadd h", "pfadd a x"]),
+        (
+            "pfcount",
+            &["pfcount h", "pfcount h g nosuch", "~pfcount a h"],
+        ),
+        ("pfmerge", &["pfmerge d h g", "pfmerge d", "~pfmerge d a h"]),
+        ("pfdebug", &["pfdebug encoding h", "pfdebug getreg a"]),
+        ("pfselftest", &["pfselftest"]),
         ("config|get", &["config get maxmemory*"]),
         ("config|set", &["config set timeout 0"]),
         ("config|resetstat", &["config resetstat"]),

@@ -40,7 +40,6 @@ pub const DENSE_SIZE: usize = HDR + REGISTERS * BITS / 8;
 const SEED: u64 = 0xadc8_3b19;
 
 const ZERO_MAX_LEN: usize = 64;
-const XZERO_MAX_LEN: usize = 16384;
 const VAL_MAX_VALUE: u8 = 32;
 const VAL_MAX_LEN: usize = 4;
 
@@ -382,15 +381,14 @@ fn merge_adjacent(s: &mut Vec<u8>, from: usize) {
 }
 
 /// Calls `f(first_register, op)` for each opcode of a sparse value and checks the runs
-/// cover exactly [`REGISTERS`]. A value run past the end stops the walk (Redis's overflow
-/// guard) and fails the check.
+/// cover exactly [`REGISTERS`]. A run reaching past the last register stops the walk and
+/// fails the check (Redis 7.0.15 rejects such a value even when the runs before it add up
+/// to exactly the register count: checked against it).
 fn walk_sparse(s: &[u8], mut f: impl FnMut(usize, Op)) -> Result<(), Corrupt> {
     let mut idx = 0usize;
     for (_, op) in ops(s.get(HDR..).unwrap_or_default()) {
-        if let Op::Val { .. } = op {
-            if idx + op.len() > REGISTERS {
-                break;
-            }
+        if idx + op.len() > REGISTERS {
+            return Err(Corrupt);
         }
         f(idx, op);
         idx += op.len();
@@ -873,6 +871,8 @@ mod tests {
             [&base[..HDR], &[0x7f, 0xff, 0x00]].concat(),
             // A value run past the end.
             [&base[..HDR], &[0x7f, 0xfe, 0x83]].concat(),
+            // A value run after runs that already cover every register.
+            [&base[..HDR], &[0x7f, 0xff, 0x80]].concat(),
             // A cut-off XZERO.
             [&base[..HDR], &[0x7f]].concat(),
             // No opcodes at all.
