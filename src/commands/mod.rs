@@ -584,6 +584,9 @@ mod robustness {
         "ASYNC",
         "string",
         "\u{0}\u{ff}",
+        "GETREG",
+        "TODENSE",
+        "DECODE",
     ];
 
     fn word() -> impl Strategy<Value = Bytes> {

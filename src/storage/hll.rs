@@ -891,6 +891,43 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever follows a sparse or dense header, every operation answers without
+        /// panicking, and a value that counts also converts and merges.
+        #[test]
+        fn arbitrary_register_bytes_never_panic(
+            dense in proptest::bool::ANY,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            fill in proptest::num::u8::ANY,
+            elements in proptest::collection::vec(proptest::num::u64::ANY, 0..20),
+            max in 0usize..200,
+        ) {
+            let mut s = new_sparse();
+            s.truncate(HDR);
+            if dense {
+                s[4] = ENC_DENSE;
+                s.resize(DENSE_SIZE, fill);
+                let n = body.len().min(DENSE_SIZE - HDR);
+                s[HDR..HDR + n].copy_from_slice(&body[..n]);
+            } else {
+                s.extend_from_slice(&body);
+            }
+            let counted = count(&s);
+            let mut r = Registers::new();
+            proptest::prop_assert_eq!(r.merge(&s).is_ok(), counted.is_ok());
+            let mut d = s.clone();
+            proptest::prop_assert_eq!(to_dense(&mut d).is_ok(), counted.is_ok());
+            if counted.is_ok() {
+                proptest::prop_assert_eq!(count(&d), counted);
+            }
+            let _ = decode_sparse(&s);
+            for e in elements {
+                let _ = add(&mut s, &e.to_le_bytes(), max);
+            }
+            let _ = count(&s);
+        }
+    }
+
     #[test]
     fn self_test_passes() {
         assert_eq!(self_test(), Ok(()));
