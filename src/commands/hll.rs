@@ -150,7 +150,8 @@ fn pfcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::arity(ctx.spec.name));
     };
     let mut db = ctx.db();
-    let Some(entry) = db.get_mut(&key) else {
+    // A read lookup (a keyspace hit or miss), even though it may write the cache.
+    let Some(entry) = db.get(&key) else {
         return Ok(Reply::Int(0));
     };
     let (s, _) = hll_of(entry)?;

@@ -228,3 +228,34 @@ fn hlls_move_between_redis_and_emberkv() {
     let union = ["PFCOUNT", "sparse", "dense", "ours-sparse", "ours-dense"];
     assert_eq!(q::<i64>(&mut ours, &union), q::<i64>(&mut theirs, &union));
 }
+
+/// Which lookups count as keyspace hits and misses (Redis 7.0.15): reads by PFCOUNT and by
+/// PFMERGE's sources do; PFADD, PFMERGE's destination and PFDEBUG do not.
+#[test]
+fn lookups_count_hits_and_misses_like_redis() {
+    let s = server();
+    let mut c = con(&s);
+    let stats = |c: &mut redis::Connection| -> (i64, i64) {
+        let info: String = q(c, &["INFO", "stats"]);
+        let field = |name: &str| -> i64 {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
+                .expect(name)
+        };
+        (field("keyspace_hits"), field("keyspace_misses"))
+    };
+    let cases: &[(&[&str], (i64, i64))] = &[
+        (&["PFADD", "h", "a"], (0, 0)),
+        (&["PFCOUNT", "h"], (1, 0)),
+        (&["PFCOUNT", "nosuch"], (0, 1)),
+        (&["PFCOUNT", "h", "nosuch"], (1, 1)),
+        (&["PFMERGE", "d", "h", "nosuch"], (1, 2)),
+        (&["PFDEBUG", "ENCODING", "h"], (0, 0)),
+    ];
+    for (words, want) in cases {
+        let before = stats(&mut c);
+        let _: redis::Value = q(&mut c, words);
+        let after = stats(&mut c);
+        assert_eq!((after.0 - before.0, after.1 - before.1), *want, "{words:?}");
+    }
+}
