@@ -1,19 +1,22 @@
 //! HyperLogLog commands: PFADD, PFCOUNT, PFMERGE, PFSELFTEST, PFDEBUG. Parsing, replies and
 //! effects here; the representation and the estimator live in [`crate::storage::hll`].
 //!
-//! An HLL is a string value (a [`StrValue`]), so GET/SET/DUMP-free copies move it between
-//! servers. Every command that writes one leaves it `raw`-encoded, as Redis does when it
-//! unshares a string before changing it in place.
+//! An HLL is a string value (a [`StrValue`]), so GET and SET move it between servers, Redis
+//! included. PFADD, PFMERGE (its destination), PFCOUNT of one key and PFDEBUG leave the
+//! value `raw`-encoded, as Redis does when it unshares a string to change it in place.
 //!
-//! What each command does to the keyspace, checked against Redis 7.0.15:
+//! What each command does to the keyspace, checked against Redis 7.0.15 (its AOF, keyspace
+//! events, `rdb_changes_since_last_save` and `keyspace_hits`/`misses`):
 //! - PFADD: event `pfadd`, one dirty change per register raised (plus one for a new key),
-//!   propagated as sent; nothing when no register changed.
+//!   propagated as sent; nothing when no register changed. A write lookup.
 //! - PFCOUNT of one key refreshes the cardinality cached in the header when it was stale: a
-//!   write (WATCH sees it, one dirty change, propagated as sent) without an event. With
-//!   several keys it only reads.
-//! - PFMERGE: event `pfadd` on the destination, one dirty change, propagated as sent.
+//!   write (WATCH sees it, one dirty change, propagated as sent — Redis's AOF does hold such
+//!   a PFCOUNT) without an event. A cache hit, or a count over several keys, writes nothing.
+//!   Read lookups either way.
+//! - PFMERGE: event `pfadd` on the destination, one dirty change, propagated as sent. Every
+//!   key, the destination included, is read as a source first.
 //! - PFDEBUG GETREG/TODENSE convert a sparse value to dense: one dirty change, propagated,
-//!   no event and no WATCH invalidation.
+//!   no event and no WATCH invalidation. A write lookup.
 
 use bytes::Bytes;
 

@@ -422,8 +422,8 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<bool, Corrupt> {
 }
 
 /// Raises register `index` to `count` (if lower), promoting a sparse value to dense when the
-/// sparse form cannot hold the change. Whether the register changed; on a corrupt sparse
-/// value the string may be left partly promoted only if the promotion itself succeeded.
+/// sparse form cannot hold the change. Whether the register changed. A corrupt sparse value
+/// (no run covers `index`, or a promotion finds the runs do not add up) is left unchanged.
 pub fn raise(
     s: &mut Vec<u8>,
     index: usize,
@@ -780,6 +780,25 @@ mod tests {
         let regs = registers(&h);
         assert_eq!((regs[7], regs[9]), (2, 33));
         assert_eq!(regs.iter().filter(|&&r| r != 0).count(), 2);
+    }
+
+    /// The limit is inclusive: a value may grow to exactly `max_bytes`. ("a" splits the
+    /// single XZERO run into XZERO, VAL, XZERO: 18 bytes become 21. Redis 7.0.15 keeps it
+    /// sparse with `hll-sparse-max-bytes 21` and promotes it with 20.)
+    #[test]
+    fn promotion_happens_just_past_the_limit() {
+        let mut h = new_sparse();
+        assert_eq!(add(&mut h, b"a", 21), Ok(true));
+        assert_eq!((encoding(&h), h.len()), (Some(Encoding::Sparse), 21));
+        let mut h = new_sparse();
+        assert_eq!(add(&mut h, b"a", 20), Ok(true));
+        assert_eq!((encoding(&h), h.len()), (Some(Encoding::Dense), DENSE_SIZE));
+        assert_eq!(dense_registers(&h)[12711], 2);
+        // Changes that do not grow the value never promote, whatever the limit.
+        let mut h = new_sparse();
+        add(&mut h, b"a", 21).unwrap();
+        assert_eq!(raise(&mut h, 12711, 5, 0), Ok(true));
+        assert_eq!(encoding(&h), Some(Encoding::Sparse));
     }
 
     #[test]
