@@ -217,6 +217,9 @@ pub struct Config {
     pub set_max_intset_entries: u64,
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
+    /// `hll-sparse-max-bytes`: the largest sparse HyperLogLog (header included); a write
+    /// that would make one larger converts it to the dense form.
+    pub hll_sparse_max_bytes: u64,
 }
 
 /// `maxmemory-policy`: what to do when a write would exceed `maxmemory`.
@@ -373,6 +376,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -894,6 +898,18 @@ static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.zset_max_listpack_value.to_string(),
+        rewrite: Rewrite::Memory,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.hll_sparse_max_bytes = memory_value(one(v)?, 0, LONG_MAX)?;
+            Ok(())
+        },
+        get: |c| c.hll_sparse_max_bytes.to_string(),
         rewrite: Rewrite::Memory,
     },
 ];

@@ -204,9 +204,10 @@ fn run_id(now_ms: u64) -> String {
     out
 }
 
-/// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*` and
-/// `list-max-listpack-size`, copied into atomics by [`Shared::apply_config`] so a write
-/// choosing a value's encoding reads them without the config lock.
+/// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*`,
+/// `list-max-listpack-size` and `hll-sparse-max-bytes`, copied into atomics by
+/// [`Shared::apply_config`] so a write choosing a value's encoding reads them without the
+/// config lock.
 #[derive(Debug, Default)]
 pub struct EncodingLimits {
     pub hash_max_listpack_entries: AtomicU64,
@@ -215,6 +216,7 @@ pub struct EncodingLimits {
     pub zset_max_listpack_entries: AtomicU64,
     pub zset_max_listpack_value: AtomicU64,
     pub list_max_listpack_size: std::sync::atomic::AtomicI64,
+    pub hll_sparse_max_bytes: AtomicU64,
 }
 
 impl EncodingLimits {
@@ -232,6 +234,7 @@ impl EncodingLimits {
             .store(c.zset_max_listpack_value, r);
         self.list_max_listpack_size
             .store(i64::from(c.list_max_listpack_size), r);
+        self.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, r);
     }
 
     /// Reads one threshold.

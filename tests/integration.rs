@@ -17,6 +17,8 @@ mod config;
 mod connection;
 #[path = "integration/hash.rs"]
 mod hash;
+#[path = "integration/hll.rs"]
+mod hll;
 #[path = "integration/keys.rs"]
 mod keys;
 #[path = "integration/limits.rs"]

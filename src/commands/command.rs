@@ -248,12 +248,16 @@ fn docs_entry(c: &CommandSpec) -> Reply {
     ];
     if let Some(d) = d {
         fields.push((Reply::bulk("complexity"), Reply::bulk(d.complexity)));
-        if !d.deprecated_since.is_empty() {
+        let deprecated = !d.deprecated_since.is_empty();
+        if deprecated || d.syscmd {
+            let flags = [(deprecated, "deprecated"), (d.syscmd, "syscmd")]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, name)| name.to_string());
+            fields.push((Reply::bulk("doc_flags"), statuses(flags)));
+        }
+        if deprecated {
             fields.extend([
-                (
-                    Reply::bulk("doc_flags"),
-                    statuses(["deprecated".to_string()]),
-                ),
                 (
                     Reply::bulk("deprecated_since"),
                     Reply::bulk(d.deprecated_since),

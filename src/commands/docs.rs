@@ -169,6 +169,9 @@ pub struct CommandDoc {
     /// Set for deprecated commands (doc flag `deprecated`), with `replaced_by`.
     pub deprecated_since: &'static str,
     pub replaced_by: &'static str,
+    /// Doc flag `syscmd`: an internal command (PFDEBUG, PFSELFTEST) users are not meant to
+    /// call.
+    pub syscmd: bool,
     /// `(version, what changed)`, oldest first.
     pub history: &'static [(&'static str, &'static str)],
     pub args: &'static [Arg],
@@ -188,6 +191,7 @@ impl CommandDoc {
             complexity,
             deprecated_since: "",
             replaced_by: "",
+            syscmd: false,
             history: &[],
             args: &[],
         }
@@ -195,6 +199,10 @@ impl CommandDoc {
     pub const fn deprecated(mut self, since: &'static str, replaced_by: &'static str) -> Self {
         self.deprecated_since = since;
         self.replaced_by = replaced_by;
+        self
+    }
+    pub const fn syscmd(mut self) -> Self {
+        self.syscmd = true;
         self
     }
     pub const fn history(mut self, h: &'static [(&'static str, &'static str)]) -> Self {
@@ -904,6 +912,28 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             key("key", 0),
         ]),
+    CommandDoc::new("pfadd", "2.8.9", "hyperloglog", "O(1) per element added.")
+        .args(&[
+            key("key", 0),
+            string("element").optional().multiple(),
+        ]),
+    CommandDoc::new("pfcount", "2.8.9", "hyperloglog", "O(1) for one key whose cached estimate is current (usually the case), else one pass over its registers; with N keys, N register merges, each costing far more than the one-key path.")
+        .args(&[
+            key("key", 0).multiple(),
+        ]),
+    CommandDoc::new("pfdebug", "2.8.9", "hyperloglog", "N/A")
+        .syscmd()
+        .args(&[
+            string("subcommand"),
+            key("key", 0),
+        ]),
+    CommandDoc::new("pfmerge", "2.8.9", "hyperloglog", "O(N) for N HyperLogLogs, each a full pass over its registers.")
+        .args(&[
+            key("destkey", 0),
+            key("sourcekey", 1).multiple(),
+        ]),
+    CommandDoc::new("pfselftest", "2.8.9", "hyperloglog", "N/A")
+        .syscmd(),
     CommandDoc::new("ping", "1.0.0", "connection", "O(1)")
         .args(&[
             string("message").optional(),

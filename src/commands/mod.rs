@@ -38,6 +38,7 @@ mod command;
 mod config;
 mod connection;
 mod hash;
+mod hll;
 mod keys;
 mod list;
 mod pubsub;
@@ -70,6 +71,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         set::COMMANDS,
         sort::COMMANDS,
         bitmap::COMMANDS,
+        hll::COMMANDS,
     ]
 }
 
@@ -588,6 +590,9 @@ mod robustness {
         "ASYNC",
         "string",
         "\u{0}\u{ff}",
+        "GETREG",
+        "TODENSE",
+        "DECODE",
     ];
 
     fn word() -> impl Strategy<Value = Bytes> {
@@ -804,6 +809,14 @@ mod key_specs_match_handlers {
         ("sdiff", &["sdiff s t"]),
         ("sdiffstore", &["sdiffstore d s t"]),
         ("sscan", &["sscan s 0 match * count 5"]),
+        ("pfadd", &["pfadd h x y", "pfadd h", "pfadd a x"]),
+        (
+            "pfcount",
+            &["pfcount h", "pfcount h g nosuch", "~pfcount a h"],
+        ),
+        ("pfmerge", &["pfmerge d h g", "pfmerge d", "~pfmerge d a h"]),
+        ("pfdebug", &["pfdebug encoding h", "pfdebug getreg a"]),
+        ("pfselftest", &["pfselftest"]),
         ("config|get", &["config get maxmemory*"]),
         ("config|set", &["config set timeout 0"]),
         ("config|resetstat", &["config resetstat"]),

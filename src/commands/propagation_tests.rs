@@ -563,3 +563,46 @@ fn bitmap_writes_propagate_as_sent_only_when_they_change_something() {
     h.check("bitop and d nosuch", &["bitop and d nosuch"]);
     assert_eq!(h.run("exists d"), Reply::Int(0));
 }
+
+/// HyperLogLogs: PFCOUNT that refreshes the cached cardinality in the header is a write
+/// Redis propagates as sent (its AOF holds `pfcount h`); a cache hit or a multi-key count is
+/// not. PFADD counts one change per register raised, plus one for a new key.
+#[test]
+fn hyperloglog_commands() {
+    let mut h = H::selected();
+    h.check("pfadd h", &["pfadd h"]);
+    h.check("pfadd h", &[]);
+    h.check("pfadd h a b c", &["pfadd h a b c"]);
+    h.check("pfadd h a b c", &[]);
+    h.check("pfcount h", &["pfcount h"]);
+    h.check("pfcount h", &[]);
+    h.check("pfadd h2 x", &["pfadd h2 x"]);
+    h.check("pfcount h h2", &[]);
+    h.check("pfmerge m h h2", &["pfmerge m h h2"]);
+    h.check("pfdebug encoding m", &[]);
+    h.check("pfdebug todense m", &["pfdebug todense m"]);
+    h.check("pfdebug todense m", &[]);
+    h.check("pfdebug getreg h2", &["pfdebug getreg h2"]);
+    h.check("pfdebug getreg h2", &[]);
+    h.check("pfselftest", &[]);
+    h.setup(&["set s foo"]);
+    h.check("pfadd s a", &[]);
+    let cases: &[(&str, u64)] = &[
+        ("pfadd n", 1),
+        ("pfadd n a b c", 3),
+        ("pfadd n a b c", 0),
+        ("pfadd n d e", 2),
+        ("pfcount n", 1),
+        ("pfcount n", 0),
+        ("pfadd n2 x", 2),
+        ("pfcount n n2", 0),
+        ("pfmerge m2 n n2", 1),
+        ("pfdebug todense n", 1),
+        ("pfdebug todense n", 0),
+        ("pfdebug getreg n2", 1),
+        ("pfdebug encoding n2", 0),
+    ];
+    for (line, want) in cases {
+        assert_eq!(h.dirtied(line), *want, "{line}");
+    }
+}

@@ -8,6 +8,7 @@ pub mod dict;
 pub mod effects;
 pub mod glob;
 pub mod hash;
+pub mod hll;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod list;

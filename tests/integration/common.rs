@@ -215,3 +215,54 @@ impl Raw {
         }
     }
 }
+
+/// A real `redis-server` on a free port, for differential tests; killed when dropped.
+/// [`RedisOracle::start`] answers `None` (and the test skips) when it is not installed.
+pub struct RedisOracle {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl RedisOracle {
+    pub fn start() -> Option<RedisOracle> {
+        // A port the system just handed out and that nothing holds any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let spawned = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("redis-server is not installed: skipping the comparison");
+                return None;
+            }
+            Err(e) => panic!("redis-server did not start: {e}"),
+        };
+        let oracle = RedisOracle { child, port };
+        let up = eventually(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "redis-server did not listen on {port}");
+        Some(oracle)
+    }
+
+    pub fn con(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .expect("valid url")
+            .get_connection()
+            .expect("connects to redis-server")
+    }
+}
+
+impl Drop for RedisOracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
