@@ -5,6 +5,7 @@
 
 pub mod dict;
 pub mod effects;
+pub mod geo;
 pub mod glob;
 pub mod hash;
 pub mod keyspace;
