@@ -9,6 +9,8 @@
 //! searches' STORE forms fire `georadiusstore` / `geosearchstore` (or `del` when nothing
 //! matched) and propagate as sent.
 
+use std::cmp::Ordering;
+
 use bytes::Bytes;
 
 use super::table::*;
@@ -557,14 +559,30 @@ fn search(ctx: &mut Ctx, args: &mut Args, form: Form) -> CmdResult {
     };
     let mut points = find_points(z, &req);
     drop(db);
-    match req.sort {
-        Sort::None => {}
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+    let keep = if req.count > 0 {
+        req.count.min(points.len())
+    } else {
+        points.len()
+    };
+    if req.sort != Sort::None {
+        let desc = req.sort == Sort::Desc;
+        let by_dist = |a: &Point, b: &Point| {
+            let o = a.dist.partial_cmp(&b.dist).unwrap_or(Ordering::Equal);
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        };
+        // Redis sorts every match with the C library's (stable) qsort, or only the first
+        // COUNT with its partial quicksort, whose order among equal distances differs.
+        if keep == points.len() {
+            points.sort_by(by_dist);
+        } else {
+            geo::partial_sort(&mut points, 0, keep - 1, &by_dist);
+        }
     }
-    if req.count > 0 {
-        points.truncate(req.count);
-    }
+    points.truncate(keep);
     let to_m = req.shape.to_m;
     if let Some(dst) = &req.store {
         let mut items: Vec<(f64, Bytes)> = points

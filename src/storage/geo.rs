@@ -32,6 +32,7 @@
 //! put anything in the set) converted to 64-bit integers the way the x86-64 instructions a
 //! C cast compiles to do.
 
+use std::cmp::Ordering;
 use std::f64::consts::PI;
 
 pub const LON_MIN: f64 = -180.0;
@@ -86,10 +87,19 @@ impl Cell {
     }
 
     /// The cell `dlon` columns east and `dlat` rows north, wrapping around at the edges.
+    /// Only a coordinate that moves is cut to the cell's bits: a point on the upper limit
+    /// (index `2^step`, see [`encode_in`]) keeps that index in the other coordinate, so its
+    /// north and south neighbours lie off the map and hold nothing, as in Redis.
     fn moved(self, dlon: i32, dlat: i32) -> Cell {
         let (lat, lon) = deinterleave(self.bits);
         let mask = (1u64 << self.step) - 1;
-        let shift = |v: u32, d: i32| ((i64::from(v) + i64::from(d)) as u64 & mask) as u32;
+        let shift = |v: u32, d: i32| {
+            if d == 0 {
+                v
+            } else {
+                ((i64::from(v) + i64::from(d)) as u64 & mask) as u32
+            }
+        };
         Cell {
             bits: interleave(shift(lat, dlat), shift(lon, dlon)),
             step: self.step,
@@ -479,6 +489,140 @@ pub fn search_cells(shape: &Shape) -> Vec<Cell> {
     out
 }
 
+/// Orders `v` by `cmp` far enough that positions `lo..=hi` hold what a full sort would put
+/// there (the rest is partitioned around them), as Redis does for `COUNT` below the number
+/// of matches.
+///
+/// This is Bentley and McIlroy's quicksort ("Engineering a Sort Function", 1993: median of
+/// three or ninther pivot, three-way partition gathering equal keys at the ends, insertion
+/// sort below 7 elements; no switch to insertion sort after a pass that swapped nothing),
+/// which skips the partitions lying wholly outside `lo..=hi`. It is not stable: among equal keys (points at the same
+/// distance) the order it leaves is part of what clients see, so it is reproduced exactly.
+/// A full sort (`COUNT` absent or not below the matches) is stable instead, as glibc's
+/// merge-sort `qsort` is.
+pub fn partial_sort<T>(v: &mut [T], lo: usize, hi: usize, cmp: &impl Fn(&T, &T) -> Ordering) {
+    if v.len() > 1 && lo <= hi {
+        partial_sort_at(v, 0, v.len(), lo, hi, cmp);
+    }
+}
+
+fn overlaps(start: usize, len: usize, lo: usize, hi: usize) -> bool {
+    !(hi < start || lo >= start + len)
+}
+
+fn insertion_sort<T>(v: &mut [T], a: usize, n: usize, cmp: &impl Fn(&T, &T) -> Ordering) {
+    for m in a + 1..a + n {
+        let mut l = m;
+        while l > a && cmp(&v[l - 1], &v[l]) == Ordering::Greater {
+            v.swap(l, l - 1);
+            l -= 1;
+        }
+    }
+}
+
+fn median3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
+    use Ordering::{Greater, Less};
+    if cmp(&v[a], &v[b]) == Less {
+        if cmp(&v[b], &v[c]) == Less {
+            b
+        } else if cmp(&v[a], &v[c]) == Less {
+            c
+        } else {
+            a
+        }
+    } else if cmp(&v[b], &v[c]) == Greater {
+        b
+    } else if cmp(&v[a], &v[c]) == Less {
+        a
+    } else {
+        c
+    }
+}
+
+fn swap_runs<T>(v: &mut [T], i: usize, j: usize, n: usize) {
+    for k in 0..n {
+        v.swap(i + k, j + k);
+    }
+}
+
+fn partial_sort_at<T>(
+    v: &mut [T],
+    mut a: usize,
+    mut n: usize,
+    lo: usize,
+    hi: usize,
+    cmp: &impl Fn(&T, &T) -> Ordering,
+) {
+    use Ordering::{Equal, Greater, Less};
+    loop {
+        if n < 7 {
+            insertion_sort(v, a, n, cmp);
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let (mut pl, mut pn) = (a, a + n - 1);
+            if n > 40 {
+                let d = n / 8;
+                pl = median3(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = median3(v, pm - d, pm, pm + d, cmp);
+                pn = median3(v, pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = median3(v, pl, pm, pn, cmp);
+        }
+        v.swap(a, pm);
+        // v[a] is the pivot; equal keys collect in a+1..pa and pd+1..a+n.
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let r = cmp(&v[pb], &v[a]);
+                if r == Greater {
+                    break;
+                }
+                if r == Equal {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let r = cmp(&v[pc], &v[a]);
+                if r == Less {
+                    break;
+                }
+                if r == Equal {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let end = a + n;
+        let r = (pa - a).min(pb - pa);
+        swap_runs(v, a, pb - r, r);
+        let r = (pd - pc).min(end - pd - 1);
+        swap_runs(v, pb, end - r, r);
+        let below = pb - pa;
+        if below > 1 && overlaps(a, below, lo, hi) {
+            partial_sort_at(v, a, below, lo, hi, cmp);
+        }
+        let above = pd - pc;
+        if above > 1 && overlaps(end - above, above, lo, hi) {
+            a = end - above;
+            n = above;
+            continue;
+        }
+        return;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,6 +733,52 @@ mod tests {
         let b = circle.bounds();
         assert!(b[0] < 15.0 && b[2] > 15.0 && b[1] < 37.0 && b[3] > 37.0);
         assert!((b[3] - 37.0 - 100_000.0 / EARTH_RADIUS_M / DEG_TO_RAD).abs() < 1e-12);
+    }
+
+    #[test]
+    fn partial_sort_orders_the_requested_positions() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for len in [0usize, 1, 2, 6, 7, 8, 40, 41, 100, 500] {
+            for _ in 0..20 {
+                let v: Vec<u64> = (0..len).map(|_| next() % 50).collect();
+                let mut full = v.clone();
+                full.sort();
+                let hi = if len == 0 { 0 } else { (next() as usize) % len };
+                let mut part = v.clone();
+                partial_sort(&mut part, 0, hi, &|a: &u64, b: &u64| a.cmp(b));
+                assert_eq!(
+                    part[..len.min(hi + 1)],
+                    full[..len.min(hi + 1)],
+                    "{len} {hi}"
+                );
+                let mut whole = v.clone();
+                partial_sort(&mut whole, 0, len.saturating_sub(1), &|a: &u64, b: &u64| {
+                    a.cmp(b)
+                });
+                assert_eq!(whole, full);
+            }
+        }
+        // Unstable among equal keys, in the algorithm's own way: the middle element is
+        // swapped to the front as the pivot, and nothing else moves.
+        let mut v = vec![
+            (1, 'a'),
+            (1, 'b'),
+            (1, 'c'),
+            (1, 'd'),
+            (1, 'e'),
+            (1, 'f'),
+            (1, 'g'),
+        ];
+        partial_sort(&mut v, 0, 1, &|a: &(i32, char), b: &(i32, char)| {
+            a.0.cmp(&b.0)
+        });
+        assert_eq!(v.iter().map(|p| p.1).collect::<String>(), "dbcaefg");
     }
 
     #[test]
