@@ -20,10 +20,11 @@
 //!   the argument cursor and the shared error texts.
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
-//!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `zset.rs`,
+//!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `zset.rs`, `geo.rs`,
 //!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`, `blocking.rs`).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
-//!   value types (`zset.rs`: sorted sets with an order-statistic list), glob matching.
+//!   value types (`zset.rs`: sorted sets with an order-statistic list), the geohash and
+//!   distance arithmetic of geo sets, which are sorted sets (`geo.rs`), glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
 //!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
 //!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);

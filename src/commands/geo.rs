@@ -5,7 +5,7 @@
 //! [`crate::storage::geo`].
 //!
 //! GEOADD behaves as the ZADD it becomes in Redis: it fires `zadd`, counts a change per
-//! member added or moved, and propagates as `zadd key [xx|nx] [ch] score member …`. The
+//! member added or moved, and propagates as `zadd key [options as sent] score member …`. The
 //! searches' STORE forms fire `georadiusstore` / `geosearchstore` (or `del` when nothing
 //! matched) and propagate as sent.
 
@@ -170,6 +170,8 @@ fn distance_text(d: f64) -> Bytes {
 fn geoadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let (mut nx, mut xx, mut ch) = (false, false, false);
+    // The option words as sent: the propagated ZADD repeats them.
+    let mut options = Vec::new();
     while let Some(w) = args.peek() {
         match w.to_ascii_lowercase().as_slice() {
             b"nx" => nx = true,
@@ -177,7 +179,7 @@ fn geoadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             b"ch" => ch = true,
             _ => break,
         }
-        args.next_bytes()?;
+        options.push(args.next_bytes()?);
     }
     let rest = args.rest();
     if !rest.len().is_multiple_of(3) || (nx && xx) || rest.is_empty() {
@@ -221,15 +223,7 @@ fn geoadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.modified_many((changed - 1) as u64);
         if ctx.propagating() {
             let mut argv = vec![Bytes::from_static(b"zadd"), key.clone()];
-            if xx {
-                argv.push(Bytes::from_static(b"xx"));
-            }
-            if nx {
-                argv.push(Bytes::from_static(b"nx"));
-            }
-            if ch {
-                argv.push(Bytes::from_static(b"ch"));
-            }
+            argv.extend(options);
             for (bits, member) in points {
                 argv.push(Bytes::from(bits.to_string()));
                 argv.push(member);
@@ -551,14 +545,12 @@ fn search(ctx: &mut Ctx, args: &mut Args, form: Form) -> CmdResult {
     let z = read(&mut db, src)?;
     let req = parse_search(&argv, form, z)?;
     let Some(z) = z else {
-        drop(db);
         return Ok(match &req.store {
             Some(dst) => store_result(ctx, dst, Vec::new(), "del"),
             None => Reply::Array(Vec::new()),
         });
     };
     let mut points = find_points(z, &req);
-    drop(db);
     let keep = if req.count > 0 {
         req.count.min(points.len())
     } else {
@@ -709,6 +701,9 @@ mod tests {
     fn distances_print_with_four_decimals() {
         assert_eq!(distance_text(166274.15156960033), "166274.1516");
         assert_eq!(distance_text(0.0), "0.0000");
-        assert_eq!(distance_text(56.441257870158204), "56.4413");
+        assert_eq!(distance_text(56.441_257_870_158_2), "56.4413");
+        // Exact ties round to even, as glibc's printf does.
+        assert_eq!(distance_text(0.03125), "0.0312");
+        assert_eq!(distance_text(0.09375), "0.0938");
     }
 }

@@ -213,7 +213,7 @@ pub fn cell_center(cell: Cell) -> (f64, f64) {
 /// `cvttsd2si`: truncation to i64, `i64::MIN` for NaN and anything out of range.
 fn x86_to_i64(d: f64) -> i64 {
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if d.is_nan() || d >= TWO63 || d < -TWO63 {
+    if !(-TWO63..TWO63).contains(&d) {
         i64::MIN
     } else {
         d as i64
