@@ -188,6 +188,7 @@ fn geoadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut points = Vec::with_capacity(rest.len() / 3);
     for t in rest.chunks_exact(3) {
         let (lon, lat) = lonlat(&t[0], &t[1])?;
+        // A valid pair always encodes; the error is unreachable.
         let bits = geo::score_of(lon, lat).ok_or_else(CmdError::syntax)?;
         points.push((bits, t[2].clone()));
     }
@@ -366,8 +367,8 @@ struct Request {
 /// Parses a search exactly in Redis's order: the fixed arguments, then each option in turn
 /// (so the first bad one decides the error), then the cross-option checks. `z` is the
 /// source set (FROMMEMBER and GEORADIUSBYMEMBER read their centre from it); without it the
-/// member is not looked up. Returns `None` for the shape when the source is missing and no
-/// centre could be known.
+/// member is not looked up and the shape is left unset, as the caller then answers without
+/// searching.
 fn parse_search(argv: &[Bytes], form: Form, z: Option<&ZSetValue>) -> Result<Request, CmdError> {
     let member_centre = |m: &[u8]| -> Result<(f64, f64), CmdError> {
         match z.and_then(|z| z.score(m)) {
