@@ -21,7 +21,7 @@
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `set.rs`, `zset.rs`,
-//!   `sort.rs`, `bitmap.rs`, `hll.rs`,
+//!   `sort.rs`, `bitmap.rs`, `hll.rs`, `geo.rs`,
 //!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`), and
 //!   `blocking.rs`, which serves, times out and unblocks blocked clients.
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
@@ -29,7 +29,8 @@
 //!   the propagation stream, keys made ready for blocked clients), value types (`hash.rs`,
 //!   `list.rs`, `set.rs`, `zset.rs`: sorted sets with an order-statistic list), lazy freeing
 //!   of big values (`lazyfree.rs`), the bit logic of bitmaps over strings (`bitops.rs`), Redis's HyperLogLog
-//!   representation kept in string values (`hll.rs`),
+//!   representation kept in string values (`hll.rs`), geohashes and
+//!   distances (`geo.rs`),
 //!   glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining, blocked waits), background
 //!   expiry, shutdown. `session.rs` is one client's state and its *outbox*, the queue through

@@ -15,6 +15,8 @@ mod common;
 mod config;
 #[path = "integration/connection.rs"]
 mod connection;
+#[path = "integration/geo.rs"]
+mod geo;
 #[path = "integration/hash.rs"]
 mod hash;
 #[path = "integration/hll.rs"]

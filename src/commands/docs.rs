@@ -573,6 +573,235 @@ pub const DOCS: &[CommandDoc] = &[
                 pure_token("sync", "SYNC").since("6.2.0"),
             ]).optional(),
         ]),
+    CommandDoc::new("geoadd", "3.2.0", "geo", "O(log(N)) per point, N being the size of the geo set.")
+        .history(&[("6.2.0", "New `CH`, `NX` and `XX` options.")])
+        .args(&[
+            key("key", 0),
+            oneof("condition", &[
+                pure_token("nx", "NX"),
+                pure_token("xx", "XX"),
+            ]).since("6.2.0").optional(),
+            pure_token("change", "CH").since("6.2.0").optional(),
+            block("longitude_latitude_member", &[
+                double("longitude"),
+                double("latitude"),
+                string("member"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("geodist", "3.2.0", "geo", "O(1) once both members are found; O(log(N)) lookups, N being the size of the geo set.")
+        .args(&[
+            key("key", 0),
+            string("member1"),
+            string("member2"),
+            oneof("unit", &[
+                pure_token("m", "M"),
+                pure_token("km", "KM"),
+                pure_token("ft", "FT"),
+                pure_token("mi", "MI"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("geohash", "3.2.0", "geo", "O(log(N)) per member asked for, N being the size of the geo set.")
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("geopos", "3.2.0", "geo", "O(N), N being the number of members asked for.")
+        .args(&[
+            key("key", 0),
+            string("member").multiple(),
+        ]),
+    CommandDoc::new("georadius", "3.2.0", "geo", "O(N+log(M)), N being the points in the cells around the circle that are read and M the size of the geo set.")
+        .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")
+        .history(&[("6.2.0", "`COUNT` takes an optional `ANY`."), ("7.0.0", "Units may be given in upper case.")])
+        .args(&[
+            key("key", 0),
+            double("longitude"),
+            double("latitude"),
+            double("radius"),
+            oneof("unit", &[
+                pure_token("m", "M"),
+                pure_token("km", "KM"),
+                pure_token("ft", "FT"),
+                pure_token("mi", "MI"),
+            ]),
+            pure_token("withcoord", "WITHCOORD").optional(),
+            pure_token("withdist", "WITHDIST").optional(),
+            pure_token("withhash", "WITHHASH").optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").since("6.2.0").optional(),
+            ]).optional(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            key("key", 1).token("STORE").optional(),
+            key("key", 2).token("STOREDIST").optional(),
+        ]),
+    CommandDoc::new("georadius_ro", "3.2.10", "geo", "O(N+log(M)), N being the points in the cells around the circle that are read and M the size of the geo set.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")
+        .history(&[("6.2.0", "`COUNT` takes an optional `ANY`.")])
+        .args(&[
+            key("key", 0),
+            double("longitude"),
+            double("latitude"),
+            double("radius"),
+            oneof("unit", &[
+                pure_token("m", "M"),
+                pure_token("km", "KM"),
+                pure_token("ft", "FT"),
+                pure_token("mi", "MI"),
+            ]),
+            pure_token("withcoord", "WITHCOORD").optional(),
+            pure_token("withdist", "WITHDIST").optional(),
+            pure_token("withhash", "WITHHASH").optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").since("6.2.0").optional(),
+            ]).optional(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("georadiusbymember", "3.2.0", "geo", "O(N+log(M)), N being the points in the cells around the circle that are read and M the size of the geo set.")
+        .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments")
+        .history(&[("7.0.0", "Units may be given in upper case.")])
+        .args(&[
+            key("key", 0),
+            string("member"),
+            double("radius"),
+            oneof("unit", &[
+                pure_token("m", "M"),
+                pure_token("km", "KM"),
+                pure_token("ft", "FT"),
+                pure_token("mi", "MI"),
+            ]),
+            pure_token("withcoord", "WITHCOORD").optional(),
+            pure_token("withdist", "WITHDIST").optional(),
+            pure_token("withhash", "WITHHASH").optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").optional(),
+            ]).optional(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            key("key", 1).token("STORE").optional(),
+            key("key", 2).token("STOREDIST").optional(),
+        ]),
+    CommandDoc::new("georadiusbymember_ro", "3.2.10", "geo", "O(N+log(M)), N being the points in the cells around the circle that are read and M the size of the geo set.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
+        .args(&[
+            key("key", 0),
+            string("member"),
+            double("radius"),
+            oneof("unit", &[
+                pure_token("m", "M"),
+                pure_token("km", "KM"),
+                pure_token("ft", "FT"),
+                pure_token("mi", "MI"),
+            ]),
+            pure_token("withcoord", "WITHCOORD").optional(),
+            pure_token("withdist", "WITHDIST").optional(),
+            pure_token("withhash", "WITHHASH").optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").optional(),
+            ]).optional(),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("geosearch", "6.2.0", "geo", "O(N+log(M)), N being the points in the grid cells covering the circle or box and M the size of the geo set.")
+        .history(&[("7.0.0", "Units may be given in upper case.")])
+        .args(&[
+            key("key", 0),
+            oneof("from", &[
+                string("member").token("FROMMEMBER"),
+                block("longitude_latitude", &[
+                    double("longitude"),
+                    double("latitude"),
+                ]).token("FROMLONLAT"),
+            ]),
+            oneof("by", &[
+                block("circle", &[
+                    double("radius").token("BYRADIUS"),
+                    oneof("unit", &[
+                        pure_token("m", "M"),
+                        pure_token("km", "KM"),
+                        pure_token("ft", "FT"),
+                        pure_token("mi", "MI"),
+                    ]),
+                ]),
+                block("box", &[
+                    double("width").token("BYBOX"),
+                    double("height"),
+                    oneof("unit", &[
+                        pure_token("m", "M"),
+                        pure_token("km", "KM"),
+                        pure_token("ft", "FT"),
+                        pure_token("mi", "MI"),
+                    ]),
+                ]),
+            ]),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").optional(),
+            ]).optional(),
+            pure_token("withcoord", "WITHCOORD").optional(),
+            pure_token("withdist", "WITHDIST").optional(),
+            pure_token("withhash", "WITHHASH").optional(),
+        ]),
+    CommandDoc::new("geosearchstore", "6.2.0", "geo", "O(N+log(M)), N being the points in the grid cells covering the circle or box and M the size of the geo set.")
+        .history(&[("7.0.0", "Units may be given in upper case.")])
+        .args(&[
+            key("destination", 0),
+            key("source", 1),
+            oneof("from", &[
+                string("member").token("FROMMEMBER"),
+                block("longitude_latitude", &[
+                    double("longitude"),
+                    double("latitude"),
+                ]).token("FROMLONLAT"),
+            ]),
+            oneof("by", &[
+                block("circle", &[
+                    double("radius").token("BYRADIUS"),
+                    oneof("unit", &[
+                        pure_token("m", "M"),
+                        pure_token("km", "KM"),
+                        pure_token("ft", "FT"),
+                        pure_token("mi", "MI"),
+                    ]),
+                ]),
+                block("box", &[
+                    double("width").token("BYBOX"),
+                    double("height"),
+                    oneof("unit", &[
+                        pure_token("m", "M"),
+                        pure_token("km", "KM"),
+                        pure_token("ft", "FT"),
+                        pure_token("mi", "MI"),
+                    ]),
+                ]),
+            ]),
+            oneof("order", &[
+                pure_token("asc", "ASC"),
+                pure_token("desc", "DESC"),
+            ]).optional(),
+            block("count", &[
+                integer("count").token("COUNT"),
+                pure_token("any", "ANY").optional(),
+            ]).optional(),
+            pure_token("storedist", "STOREDIST").optional(),
+        ]),
     CommandDoc::new("get", "1.0.0", "string", "O(1)")
         .args(&[
             key("key", 0),

@@ -37,6 +37,7 @@ pub mod blocking;
 mod command;
 mod config;
 mod connection;
+mod geo;
 mod hash;
 mod hll;
 mod keys;
@@ -72,6 +73,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         sort::COMMANDS,
         bitmap::COMMANDS,
         hll::COMMANDS,
+        geo::COMMANDS,
     ]
 }
 
@@ -965,6 +967,48 @@ mod key_specs_match_handlers {
             "sort_ro",
             &["sort_ro nosuch by w_* get #", "sort_ro a alpha"],
         ),
+        (
+            "geoadd",
+            &["geoadd g 13.4 38.1 p 15.1 37.5 c", "~geoadd a 1 2 m"],
+        ),
+        ("geodist", &["geodist g p c km", "geodist a p c"]),
+        ("geohash", &["geohash g p nosuch"]),
+        ("geopos", &["geopos g p c"]),
+        (
+            "geosearch",
+            &[
+                "geosearch g fromlonlat 15 37 byradius 200 km asc withdist",
+                "geosearch g frommember p bybox 400 400 km count 1 any",
+            ],
+        ),
+        (
+            "geosearchstore",
+            &[
+                "geosearchstore d g fromlonlat 15 37 byradius 200 km storedist",
+                "geosearchstore d nosuch frommember p byradius 1 km",
+            ],
+        ),
+        (
+            "georadius",
+            &[
+                "georadius g 15 37 200 km withcoord",
+                "georadius g 15 37 200 km store d",
+                "~georadius g 15 37 200 km store d storedist e",
+                "~georadius g 15 37 200 km store d store e",
+            ],
+        ),
+        ("georadius_ro", &["georadius_ro g 15 37 200 km count 1"]),
+        (
+            "georadiusbymember",
+            &[
+                "georadiusbymember g p 200 km desc",
+                "georadiusbymember g p 200 km storedist d",
+            ],
+        ),
+        (
+            "georadiusbymember_ro",
+            &["georadiusbymember_ro g p 200 km withhash"],
+        ),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
@@ -1003,7 +1047,12 @@ mod key_specs_match_handlers {
                 let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
                 let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
                 let mut session = Session::new(handle, true);
-                for setup in ["set a hello", "set b world", "set n 10"] {
+                for setup in [
+                    "set a hello",
+                    "set b world",
+                    "set n 10",
+                    "geoadd g 13.361389 38.115556 p 15.087269 37.502669 c",
+                ] {
                     execute(&shared, &mut session, argv(setup));
                 }
                 let argv = argv(line);

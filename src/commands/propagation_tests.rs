@@ -606,3 +606,49 @@ fn hyperloglog_commands() {
         assert_eq!(h.dirtied(line), *want, "{line}");
     }
 }
+
+/// GEOADD replays as the ZADD it is (integer geohash scores, the options as sent), only
+/// when something changed; the STORE searches replay as sent. Recorded
+/// from Redis 7.0.15's AOF.
+#[test]
+fn geo_writes() {
+    let mut h = H::selected();
+    h.check(
+        "geoadd k 13.361389 38.115556 Palermo",
+        &["zadd k 3479099956230698 Palermo"],
+    );
+    assert_eq!(
+        h.check("geoadd k 13.361389 38.115556 Palermo", &[]),
+        Reply::Int(0)
+    );
+    h.check(
+        "geoadd k ch xx 1 2 Palermo 3 4 x",
+        &["zadd k ch xx 3378080408407459 Palermo 3379626039612548 x"],
+    );
+    h.check(
+        "geoadd k NX 1 2 Palermo 5 6 y",
+        &["zadd k NX 3378080408407459 Palermo 3382888239524122 y"],
+    );
+    assert_eq!(h.dirtied("geoadd k ch 7 7 Palermo 7 7 y 8 8 z"), 3);
+    h.drain();
+    h.check(
+        "georadius k 0 0 10000 km store d",
+        &["georadius k 0 0 10000 km store d"],
+    );
+    h.check(
+        "geosearchstore d2 k fromlonlat 0 0 byradius 10000 km storedist",
+        &["geosearchstore d2 k fromlonlat 0 0 byradius 10000 km storedist"],
+    );
+    assert_eq!(
+        h.dirtied("geosearchstore d2 k fromlonlat 0 0 byradius 10000 km"),
+        3
+    );
+    h.drain();
+    // Nothing matched: the destination is deleted, and the command replays as sent.
+    h.check(
+        "georadius k 0 0 1 km store d2",
+        &["georadius k 0 0 1 km store d2"],
+    );
+    h.check("georadius k 0 0 1 km store d2", &[]);
+    h.check("geosearch k fromlonlat 0 0 byradius 10000 km", &[]);
+}

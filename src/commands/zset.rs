@@ -155,7 +155,7 @@ pub fn limits(ctx: &Ctx) -> Limits {
 }
 
 /// The sorted set at `key` for a read (a counted lookup): `None` when missing.
-fn read<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d ZSetValue>, CmdError> {
+pub(super) fn read<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d ZSetValue>, CmdError> {
     match db.get(key).map(|e| e.value()) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -164,7 +164,7 @@ fn read<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d ZSetValue>, CmdErro
 }
 
 /// The sorted set at `key` for a write: `None` when missing.
-fn write<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut ZSetValue>, CmdError> {
+pub(super) fn write<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut ZSetValue>, CmdError> {
     match db.get_mut(key).map(|e| e.value_mut()) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -320,7 +320,7 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
 
 /// A score argument as Redis's `getDoubleFromObject` reads it: the whole string, no leading
 /// space, no overflow, not NaN.
-fn parse_score(arg: &[u8]) -> Option<f64> {
+pub(super) fn parse_score(arg: &[u8]) -> Option<f64> {
     if arg.is_empty() || arg[0].is_ascii_whitespace() || arg[0] == 0x0b {
         return None;
     }
@@ -824,7 +824,12 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Stores `items` (sorted, distinct) at `dst` replacing whatever was there, or deletes
 /// `dst` when empty; records `event` (or `del`) as Redis's `*STORE` commands do.
-fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(f64, Bytes)>, event: &'static str) -> Reply {
+pub(super) fn store_result(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    items: Vec<(f64, Bytes)>,
+    event: &'static str,
+) -> Reply {
     let n = items.len();
     let limits = limits(ctx);
     let mut db = ctx.db();

@@ -73,6 +73,27 @@ impl LongDouble {
         round(neg, sum, e, false)
     }
 
+    /// The exact value of a finite double (every double is a `long double`); `None` for
+    /// infinities and NaN.
+    pub fn from_f64(d: f64) -> Option<LongDouble> {
+        if !d.is_finite() {
+            return None;
+        }
+        let bits = d.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let frac = bits & ((1 << 52) - 1);
+        let (mant, exp) = if biased == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1 << 52), biased - 1075)
+        };
+        Some(LongDouble {
+            neg: bits >> 63 == 1,
+            mant,
+            exp,
+        })
+    }
+
     /// `printf("%.17Lf")` with trailing zeros (and a trailing `.`) removed, `-0` shown as `0`:
     /// Redis's `ld2string(LD_STR_HUMAN)`.
     pub fn to_human(self) -> String {

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::long_double::LongDouble;
 use super::number::format_g17;
 
 /// One reply frame.
@@ -34,6 +35,9 @@ pub enum Reply {
     Set(Vec<Reply>),
     /// `,` in RESP3; a bulk string formatted with `%.17g` in RESP2.
     Double(f64),
+    /// A double printed like `%.17Lf` with trailing zeros trimmed (Redis's "human" long
+    /// double, GEOPOS coordinates): `,` in RESP3, a bulk string in RESP2.
+    HumanDouble(f64),
     /// `#t`/`#f` in RESP3; `:1`/`:0` in RESP2.
     Bool(bool),
     /// `=` with a three-letter format in RESP3; a bulk string in RESP2.
@@ -142,6 +146,15 @@ impl Reply {
                     bulk(out, text.as_bytes());
                 }
             }
+            Reply::HumanDouble(d) => {
+                let text =
+                    LongDouble::from_f64(*d).map_or_else(|| format_g17(*d), |l| l.to_human());
+                if resp3 {
+                    line(out, b',', text.as_bytes());
+                } else {
+                    bulk(out, text.as_bytes());
+                }
+            }
             Reply::Bool(b) => {
                 if resp3 {
                     out.put_slice(if *b { b"#t\r\n" } else { b"#f\r\n" });
@@ -212,6 +225,12 @@ mod tests {
     fn doubles_bools_verbatim_sets() {
         assert_eq!(enc(&Reply::Double(1.5), true), ",1.5\r\n");
         assert_eq!(enc(&Reply::Double(1.5), false), "$3\r\n1.5\r\n");
+        assert_eq!(
+            enc(&Reply::HumanDouble(13.361389338970184), true),
+            ",13.36138933897018433\r\n"
+        );
+        assert_eq!(enc(&Reply::HumanDouble(180.0), false), "$3\r\n180\r\n");
+        assert_eq!(enc(&Reply::HumanDouble(-0.0), false), "$1\r\n0\r\n");
         assert_eq!(enc(&Reply::Bool(true), true), "#t\r\n");
         assert_eq!(enc(&Reply::Bool(false), false), ":0\r\n");
         let v = Reply::Verbatim("txt", Bytes::from("hi"));

@@ -6,6 +6,7 @@
 pub mod bitops;
 pub mod dict;
 pub mod effects;
+pub mod geo;
 pub mod glob;
 pub mod hash;
 pub mod hll;

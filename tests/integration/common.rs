@@ -115,7 +115,12 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(s: &BackgroundServer) -> Raw {
-        let stream = TcpStream::connect(s.addr()).expect("connects");
+        Raw::connect_to(s.addr())
+    }
+
+    /// A raw client of any server (a `redis-server` started for a differential test).
+    pub fn connect_to(addr: std::net::SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).expect("connects");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
