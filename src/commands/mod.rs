@@ -814,9 +814,12 @@ mod key_specs_match_handlers {
         ("pfadd", &["pfadd h x y", "pfadd h", "pfadd a x"]),
         (
             "pfcount",
-            &["pfcount h", "pfcount h g nosuch", "~pfcount a h"],
+            &["pfcount h", "pfcount h h2 nosuch", "~pfcount a h"],
         ),
-        ("pfmerge", &["pfmerge d h g", "pfmerge d", "~pfmerge d a h"]),
+        (
+            "pfmerge",
+            &["pfmerge d h h2", "pfmerge d", "~pfmerge d a h"],
+        ),
         ("pfdebug", &["pfdebug encoding h", "pfdebug getreg a"]),
         ("pfselftest", &["pfselftest"]),
         ("config|get", &["config get maxmemory*"]),
