@@ -29,7 +29,8 @@
 //!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);
 //!   `shared.rs` the server-wide state; `pubsub.rs` the subscription registry.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
-//!   `memory.rs` — the counting allocator behind `used_memory`.
+//!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
+//!   error statistics, slow log, latency monitor, MONITOR feeds and CLIENT PAUSE state.
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
@@ -39,6 +40,7 @@ pub mod commands;
 pub mod config;
 pub mod memory;
 pub mod notify;
+pub mod ops;
 pub mod protocol;
 pub mod pubsub;
 pub mod server;
