@@ -124,7 +124,7 @@ pub fn command_id(spec: &CommandSpec) -> Option<usize> {
     let (start, len, base) = ids.ranges[i];
     let size = std::mem::size_of::<CommandSpec>();
     let off = addr - start;
-    (off % size == 0 && off / size < len).then(|| base + off / size)
+    (off.is_multiple_of(size) && off / size < len).then(|| base + off / size)
 }
 
 /// Every row by id (see [`command_id`]).
