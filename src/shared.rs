@@ -38,15 +38,13 @@ pub struct Shared {
     next_client_id: AtomicU64,
     pub started_ms: u64,
     pub stats: ServerStats,
-    /// Command and error statistics, slow log, latency monitor, MONITOR, CLIENT PAUSE.
-    pub ops: crate::ops::Ops,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
     /// The addresses the listeners are bound to (CLIENT LIST `laddr`, logs).
     pub listen_addrs: RwLock<Vec<std::net::SocketAddr>>,
     /// 40 hex digits identifying this run (INFO `run_id`).
     pub run_id: String,
-    ops_samples: parking_lot::Mutex<OpsSampler>,
+    ops: parking_lot::Mutex<OpsSampler>,
 }
 
 /// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
@@ -64,6 +62,7 @@ pub struct ServerStats {
     pub rejected_connections: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    pub error_replies: AtomicU64,
 }
 
 impl Shared {
@@ -85,11 +84,10 @@ impl Shared {
             next_client_id: AtomicU64::new(1),
             started_ms,
             stats: ServerStats::default(),
-            ops: crate::ops::Ops::new(started_ms),
             shutdown: Notify::new(),
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
-            ops_samples: parking_lot::Mutex::new(OpsSampler::default()),
+            ops: parking_lot::Mutex::new(OpsSampler::default()),
         };
         shared.apply_config();
         shared
@@ -103,16 +101,6 @@ impl Shared {
             .set_notify_flags(config.notify_keyspace_events);
         self.output.set(&config.client_output_buffer_limit);
         self.encodings.set(&config);
-        self.ops
-            .slow_threshold
-            .store(config.slowlog_log_slower_than, Ordering::Relaxed);
-        self.ops
-            .slow_max
-            .store(config.slowlog_max_len, Ordering::Relaxed);
-        self.ops
-            .latency_threshold
-            .store(config.latency_monitor_threshold, Ordering::Relaxed);
-        self.ops.slowlog_trim();
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -141,8 +129,7 @@ impl Shared {
     }
 
     /// CONFIG RESETSTAT: zeroes what Redis's `resetServerStats` does — commands, connections,
-    /// rejections, network bytes, error replies, keyspace hits/misses, expired keys and the
-    /// command and error statistics — but
+    /// rejections, network bytes, error replies, keyspace hits/misses and expired keys — but
     /// not `dirty` (changes since the last save), which is persistence state, not a stat.
     pub fn reset_stats(&self) {
         let s = &self.stats;
@@ -152,21 +139,21 @@ impl Shared {
             &s.rejected_connections,
             &s.net_input_bytes,
             &s.net_output_bytes,
+            &s.error_replies,
             &self.keyspace.stats.hits,
             &self.keyspace.stats.misses,
             &self.keyspace.stats.expired,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
-        self.ops_samples.lock().samples.clear();
-        self.ops.reset_stats();
+        self.ops.lock().samples.clear();
     }
 
     /// Records a command-rate sample (called by the server's periodic task).
     pub fn sample_ops(&self) {
         let now = self.now_ms();
         let n = self.stats.commands_processed.load(Ordering::Relaxed);
-        let mut ops = self.ops_samples.lock();
+        let mut ops = self.ops.lock();
         ops.samples.push_back((now, n));
         if ops.samples.len() > 16 {
             ops.samples.pop_front();
@@ -175,7 +162,7 @@ impl Shared {
 
     /// Commands per second over the recent samples.
     pub fn ops_per_sec(&self) -> u64 {
-        let ops = self.ops_samples.lock();
+        let ops = self.ops.lock();
         match (ops.samples.front(), ops.samples.back()) {
             (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => (n1 - n0) * 1000 / (t1 - t0),
             _ => 0,

@@ -29,8 +29,6 @@ mod limits;
 mod list;
 #[path = "integration/notifications.rs"]
 mod notifications;
-#[path = "integration/ops.rs"]
-mod ops;
 #[path = "integration/protocol.rs"]
 mod protocol;
 #[path = "integration/pubsub.rs"]
