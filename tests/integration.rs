@@ -31,6 +31,8 @@ mod pubsub;
 mod server;
 #[path = "integration/set.rs"]
 mod set;
+#[path = "integration/stream.rs"]
+mod stream;
 #[path = "integration/strings.rs"]
 mod strings;
 #[path = "integration/transactions.rs"]
