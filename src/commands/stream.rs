@@ -1435,7 +1435,9 @@ fn xgroup_create(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::new(BUSYGROUP));
     }
     let id = id.unwrap_or(s.last_id);
-    s.groups.insert(group, Group::new(id, entries_read));
+    // An owned copy: the argument is a slice of the connection's read buffer.
+    s.groups
+        .insert(Bytes::copy_from_slice(&group), Group::new(id, entries_read));
     ctx.modified(&key, notify::STREAM, "xgroup-create");
     Ok(Reply::Ok)
 }

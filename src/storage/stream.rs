@@ -212,6 +212,12 @@ fn lp_str_size(s: &[u8]) -> usize {
     l + lp_backlen(l)
 }
 
+/// A copy of `b` that owns its bytes. Arguments are slices of a connection's read buffer;
+/// keeping one (a node's field names, a consumer's name) would pin the whole buffer.
+fn own(b: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(b)
+}
+
 // ---------------------------------------------------------------------------------------
 // Nodes.
 
@@ -252,7 +258,7 @@ impl Node {
             lp += lp_str_size(f);
         }
         Node {
-            fields: fields.to_vec().into_boxed_slice(),
+            fields: fields.iter().map(|f| own(f)).collect(),
             data: Vec::new(),
             live: 0,
             deleted: 0,
@@ -430,6 +436,14 @@ impl Group {
     /// The consumer `name`, created (seen now) when missing; returns whether it was created.
     pub fn consumer(&mut self, name: &Bytes, now: u64) -> (&mut Consumer, bool) {
         let created = !self.consumers.contains_key(name);
+        if created {
+            let c = Consumer {
+                seen_time: now,
+                pel: BTreeSet::new(),
+            };
+            self.consumers.insert(own(name), c);
+        }
+        // Occupied now: `entry` keeps the stored (owned) key and drops this cheap clone.
         let c = self
             .consumers
             .entry(name.clone())
@@ -452,6 +466,12 @@ impl Group {
     /// Assigns pending entry `id` to `consumer` (creating the NACK when missing), with the
     /// given delivery time and count.
     pub fn assign(&mut self, id: StreamId, consumer: &Bytes, time: u64, count: u64) {
+        // Share the consumer's own copy of its name rather than the caller's slice.
+        let consumer = match self.consumers.get_key_value(consumer) {
+            Some((k, _)) => k.clone(),
+            None => own(consumer),
+        };
+        let consumer = &consumer;
         if let Some(old) = self.pel.get(&id).map(|n| n.consumer.clone()) {
             if let Some(c) = self.consumers.get_mut(&old) {
                 c.pel.remove(&id);
