@@ -21,7 +21,7 @@
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `set.rs`, `zset.rs`,
-//!   `sort.rs`, `bitmap.rs`, `hll.rs`, `geo.rs`,
+//!   `sort.rs`, `bitmap.rs`, `hll.rs`, `geo.rs`, `stream.rs`,
 //!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`), and
 //!   `blocking.rs`, which serves, times out and unblocks blocked clients.
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),

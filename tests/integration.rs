@@ -39,6 +39,8 @@ mod server;
 mod set;
 #[path = "integration/sort.rs"]
 mod sort;
+#[path = "integration/stream.rs"]
+mod stream;
 #[path = "integration/strings.rs"]
 mod strings;
 #[path = "integration/transactions.rs"]

@@ -36,6 +36,19 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     }
 }
 
+/// Parses a BLOCK argument in milliseconds (XREAD, XREADGROUP) as Redis does: an integer
+/// (`ERR timeout is not an integer or out of range`), not negative (`ERR timeout is
+/// negative`); 0 = forever.
+pub fn parse_timeout_ms(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
+    let ms = crate::protocol::number::parse_i64(arg).ok_or(CmdError::new(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::new("ERR timeout is negative"));
+    }
+    Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
+}
+
 /// Serves the clients blocked on `ready` keys (written by a unit that has released its
 /// locks): for each key, its waiters in arrival order, while their commands find something
 /// to take. Serving may write other keys (BLMOVE's destination), which join the list.

@@ -1492,6 +1492,211 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             key("key", 0).multiple(),
         ]),
+    CommandDoc::new("xack", "5.0.0", "stream", "O(1) per ID.")
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("id").multiple(),
+        ]),
+    CommandDoc::new("xadd", "5.0.0", "stream", "O(1) to add; a trim costs O(N) in the entries it removes.")
+        .history(&[("6.2.0", "New `NOMKSTREAM`, `MINID` and `LIMIT` options."), ("7.0.0", "IDs of the form `<ms>-*` let the server pick the sequence.")])
+        .args(&[
+            key("key", 0),
+            pure_token("nomkstream", "NOMKSTREAM").since("6.2.0").optional(),
+            block("trim", &[
+                oneof("strategy", &[
+                    pure_token("maxlen", "MAXLEN"),
+                    pure_token("minid", "MINID").since("6.2.0"),
+                ]),
+                oneof("operator", &[
+                    pure_token("equal", "="),
+                    pure_token("approximately", "~"),
+                ]).optional(),
+                string("threshold"),
+                integer("count").token("LIMIT").since("6.2.0").optional(),
+            ]).optional(),
+            oneof("id_or_auto", &[
+                pure_token("auto_id", "*"),
+                string("id"),
+            ]),
+            block("field_value", &[
+                string("field"),
+                string("value"),
+            ]).multiple(),
+        ]),
+    CommandDoc::new("xautoclaim", "6.2.0", "stream", "O(1) when COUNT is small, O(log N) per examined entry otherwise.")
+        .history(&[("7.0.0", "Replies with a third element: the IDs of deleted entries dropped from the PEL.")])
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("consumer"),
+            string("min-idle-time"),
+            string("start"),
+            integer("count").token("COUNT").optional(),
+            pure_token("justid", "JUSTID").optional(),
+        ]),
+    CommandDoc::new("xclaim", "5.0.0", "stream", "O(log N) per ID, N being the PEL's size.")
+        .args(&[
+            key("key", 0),
+            string("group"),
+            string("consumer"),
+            string("min-idle-time"),
+            string("id").multiple(),
+            integer("ms").token("IDLE").optional(),
+            unix_time("unix-time-milliseconds").token("TIME").optional(),
+            integer("count").token("RETRYCOUNT").optional(),
+            pure_token("force", "FORCE").optional(),
+            pure_token("justid", "JUSTID").optional(),
+            string("id").token("LASTID").optional(),
+        ]),
+    CommandDoc::new("xdel", "5.0.0", "stream", "O(1) per ID.")
+        .args(&[
+            key("key", 0),
+            string("id").multiple(),
+        ]),
+    CommandDoc::new("xgroup", "5.0.0", "stream", "Depends on the subcommand."),
+    CommandDoc::new("xgroup|create", "5.0.0", "stream", "O(1)")
+        .history(&[("7.0.0", "New `ENTRIESREAD` option.")])
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            oneof("id", &[
+                string("id"),
+                pure_token("new_id", "$"),
+            ]),
+            pure_token("mkstream", "MKSTREAM").optional(),
+            integer("entries_read").token("ENTRIESREAD").optional(),
+        ]),
+    CommandDoc::new("xgroup|createconsumer", "6.2.0", "stream", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            string("consumername"),
+        ]),
+    CommandDoc::new("xgroup|delconsumer", "5.0.0", "stream", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            string("consumername"),
+        ]),
+    CommandDoc::new("xgroup|destroy", "5.0.0", "stream", "O(N), N being the entries pending in the group.")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+        ]),
+    CommandDoc::new("xgroup|help", "5.0.0", "stream", "O(1)"),
+    CommandDoc::new("xgroup|setid", "5.0.0", "stream", "O(1)")
+        .history(&[("7.0.0", "New `ENTRIESREAD` option.")])
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+            oneof("id", &[
+                string("id"),
+                pure_token("new_id", "$"),
+            ]),
+            integer("entries_read").token("ENTRIESREAD").optional(),
+        ]),
+    CommandDoc::new("xinfo", "5.0.0", "stream", "Depends on the subcommand."),
+    CommandDoc::new("xinfo|consumers", "5.0.0", "stream", "O(1)")
+        .args(&[
+            key("key", 0),
+            string("groupname"),
+        ]),
+    CommandDoc::new("xinfo|groups", "5.0.0", "stream", "O(1)")
+        .history(&[("7.0.0", "Reports `entries-read` and `lag`.")])
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("xinfo|help", "5.0.0", "stream", "O(1)"),
+    CommandDoc::new("xinfo|stream", "5.0.0", "stream", "O(1); with FULL, O(N) in the entries, PEL and consumers shown.")
+        .history(&[("6.0.0", "New `FULL` modifier."), ("7.0.0", "Reports `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag`.")])
+        .args(&[
+            key("key", 0),
+            block("full", &[
+                integer("count").token("COUNT").optional(),
+            ]).token("FULL").optional(),
+        ]),
+    CommandDoc::new("xlen", "5.0.0", "stream", "O(1)")
+        .args(&[
+            key("key", 0),
+        ]),
+    CommandDoc::new("xpending", "5.0.0", "stream", "O(N) in the entries returned; the summary form is O(1) in the PEL size.")
+        .history(&[("6.2.0", "New `IDLE` filter and exclusive ranges.")])
+        .args(&[
+            key("key", 0),
+            string("group"),
+            block("filters", &[
+                integer("min-idle-time").token("IDLE").since("6.2.0").optional(),
+                string("start"),
+                string("end"),
+                integer("count"),
+                string("consumer").optional(),
+            ]).optional(),
+        ]),
+    CommandDoc::new("xrange", "5.0.0", "stream", "O(N) in the entries returned, after an O(log N) seek.")
+        .history(&[("6.2.0", "Exclusive ranges.")])
+        .args(&[
+            key("key", 0),
+            string("start"),
+            string("end"),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("xread", "5.0.0", "stream", "O(N) in the entries returned per stream.")
+        .args(&[
+            integer("count").token("COUNT").optional(),
+            integer("milliseconds").token("BLOCK").optional(),
+            block("streams", &[
+                key("key", 0).multiple(),
+                string("id").multiple(),
+            ]).token("STREAMS"),
+        ]),
+    CommandDoc::new("xreadgroup", "5.0.0", "stream", "O(M) in the entries returned per stream.")
+        .args(&[
+            block("group_consumer", &[
+                string("group"),
+                string("consumer"),
+            ]).token("GROUP"),
+            integer("count").token("COUNT").optional(),
+            integer("milliseconds").token("BLOCK").optional(),
+            pure_token("noack", "NOACK").optional(),
+            block("streams", &[
+                key("key", 0).multiple(),
+                string("id").multiple(),
+            ]).token("STREAMS"),
+        ]),
+    CommandDoc::new("xrevrange", "5.0.0", "stream", "O(N) in the entries returned, after an O(log N) seek.")
+        .history(&[("6.2.0", "Exclusive ranges.")])
+        .args(&[
+            key("key", 0),
+            string("end"),
+            string("start"),
+            integer("count").token("COUNT").optional(),
+        ]),
+    CommandDoc::new("xsetid", "5.0.0", "stream", "O(1)")
+        .history(&[("7.0.0", "New `ENTRIESADDED` and `MAXDELETEDID` options.")])
+        .args(&[
+            key("key", 0),
+            string("last-id"),
+            integer("entries_added").token("ENTRIESADDED").since("7.0.0").optional(),
+            string("max_deleted_entry_id").token("MAXDELETEDID").since("7.0.0").optional(),
+        ]),
+    CommandDoc::new("xtrim", "5.0.0", "stream", "O(N) in the entries removed.")
+        .history(&[("6.2.0", "New `MINID` strategy and `LIMIT` option.")])
+        .args(&[
+            key("key", 0),
+            block("trim", &[
+                oneof("strategy", &[
+                    pure_token("maxlen", "MAXLEN"),
+                    pure_token("minid", "MINID").since("6.2.0"),
+                ]),
+                oneof("operator", &[
+                    pure_token("equal", "="),
+                    pure_token("approximately", "~"),
+                ]).optional(),
+                string("threshold"),
+                integer("count").token("LIMIT").since("6.2.0").optional(),
+            ]),
+        ]),
     CommandDoc::new("zadd", "1.2.0", "sorted-set", "O(log(N)) per member added, N being the size of the sorted set.")
         .history(&[("2.4.0", "Takes several score-member pairs."), ("3.0.2", "New `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "New `GT` and `LT` options.")])
         .args(&[

@@ -46,6 +46,7 @@ mod pubsub;
 mod server;
 mod set;
 mod sort;
+mod stream;
 mod string;
 pub mod transaction;
 pub mod zset;
@@ -74,6 +75,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         bitmap::COMMANDS,
         hll::COMMANDS,
         geo::COMMANDS,
+        stream::COMMANDS,
     ]
 }
 
@@ -1012,6 +1014,29 @@ mod key_specs_match_handlers {
             "georadiusbymember_ro",
             &["georadiusbymember_ro g p 200 km withhash"],
         ),
+        ("xadd", &["xadd x 1-1 f v", "xadd x maxlen ~ 0 * f v"]),
+        ("xlen", &["xlen x"]),
+        ("xrange", &["xrange x - + count 2"]),
+        ("xrevrange", &["xrevrange x + -"]),
+        ("xdel", &["xdel x 1-1"]),
+        ("xtrim", &["xtrim x maxlen 0"]),
+        ("xsetid", &["xsetid x 1-1"]),
+        ("xread", &["xread count 1 streams x y 0 $"]),
+        ("xreadgroup", &["~xreadgroup group g c streams x y > >"]),
+        ("xack", &["xack x g 1-1"]),
+        ("xpending", &["xpending x g", "xpending x g - + 10"]),
+        ("xclaim", &["xclaim x g c 0 1-1"]),
+        ("xautoclaim", &["xautoclaim x g c 0 0"]),
+        ("xgroup|create", &["xgroup create x g $ mkstream"]),
+        ("xgroup|setid", &["xgroup setid x g 0"]),
+        ("xgroup|destroy", &["xgroup destroy x g"]),
+        ("xgroup|createconsumer", &["xgroup createconsumer x g c"]),
+        ("xgroup|delconsumer", &["xgroup delconsumer x g c"]),
+        ("xgroup|help", &["xgroup help"]),
+        ("xinfo|stream", &["xinfo stream x", "xinfo stream a full"]),
+        ("xinfo|groups", &["xinfo groups x"]),
+        ("xinfo|consumers", &["xinfo consumers x g"]),
+        ("xinfo|help", &["xinfo help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {

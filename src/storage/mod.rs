@@ -15,6 +15,7 @@ pub mod lazyfree;
 pub mod list;
 pub mod set;
 pub mod small;
+pub mod stream;
 pub mod value;
 pub mod zset;
 
@@ -24,5 +25,6 @@ pub use keyspace::{Db, Expiry, Finished, Keyspace, Locked, SHARDS};
 pub use list::ListValue;
 pub use set::SetValue;
 pub use small::SmallBytes;
+pub use stream::Stream;
 pub use value::{Entry, StrValue, Value};
 pub use zset::ZSetValue;

@@ -136,6 +136,7 @@ pub enum Value {
     List(Box<super::ListValue>),
     Set(super::SetValue),
     ZSet(Box<super::ZSetValue>),
+    Stream(Box<super::Stream>),
 }
 
 impl Value {
@@ -147,6 +148,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -158,6 +160,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -170,6 +173,7 @@ impl Value {
             Value::List(l) => l.len(),
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(s) => s.node_count() + s.groups.len(),
         }
     }
 
