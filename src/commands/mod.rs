@@ -39,6 +39,7 @@ mod connection;
 mod hash;
 mod keys;
 mod list;
+pub mod memory;
 mod pubsub;
 mod server;
 mod set;
@@ -59,6 +60,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         keys::COMMANDS,
         pubsub::COMMANDS,
         server::COMMANDS,
+        memory::COMMANDS,
         command::COMMANDS,
         config::COMMANDS,
         transaction::COMMANDS,
@@ -314,6 +316,16 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             return e.into();
         }
     };
+    // maxmemory: evict before the command takes its locks, refuse it if it may not run
+    // over the limit (see `memory`). One relaxed load while no limit is set.
+    if shared.memory.maxmemory.load(Ordering::Relaxed) != 0 {
+        if let Err(e) = memory::before_command(shared, session, spec) {
+            if let Some(multi) = session.multi.as_mut() {
+                multi.failed = true;
+            }
+            return e.into();
+        }
+    }
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
         return transaction::queue(session, spec, argv);
     }
@@ -723,6 +735,12 @@ mod key_specs_match_handlers {
         ("object|refcount", &["object refcount a"]),
         ("object|help", &["object help"]),
         ("info", &["info", "info keyspace"]),
+        ("memory|usage", &["memory usage a", "memory usage a samples 0"]),
+        ("memory|stats", &["memory stats"]),
+        ("memory|doctor", &["memory doctor"]),
+        ("memory|malloc-stats", &["memory malloc-stats"]),
+        ("memory|purge", &["memory purge"]),
+        ("memory|help", &["memory help"]),
         ("shutdown", &["shutdown abort"]),
         ("get", &["get a", "get nosuch"]),
         (

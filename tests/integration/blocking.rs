@@ -268,9 +268,7 @@ fn bzpopmin_and_bzmpop_wait_for_a_sorted_set() {
 fn a_waiter_on_a_key_that_becomes_another_type_stays_blocked() {
     let s = server();
     let mut w = con(&s);
-    let t = thread::spawn(move || -> Option<(String, String)> {
-        q(&mut w, &["BLPOP", "k", "0"])
-    });
+    let t = thread::spawn(move || -> Option<(String, String)> { q(&mut w, &["BLPOP", "k", "0"]) });
     let mut c = con(&s);
     wait_blocked(&mut c, 1);
     let _: () = q(&mut c, &["SET", "k", "a string"]);
