@@ -320,6 +320,15 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     // over the limit (see `memory`). One relaxed load while no limit is set.
     if shared.memory.maxmemory.load(Ordering::Relaxed) != 0 {
         if let Err(e) = memory::before_command(shared, session, spec) {
+            if spec.name == "exec" && session.multi.is_some() {
+                // A refused EXEC discards the transaction, saying why (`execCommandAbort`).
+                transaction::discard_transaction(shared, session);
+                return CmdError::msg(format!(
+                    "EXECABORT Transaction discarded because of: {}",
+                    e.text()
+                ))
+                .into();
+            }
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;
             }
@@ -735,7 +744,10 @@ mod key_specs_match_handlers {
         ("object|refcount", &["object refcount a"]),
         ("object|help", &["object help"]),
         ("info", &["info", "info keyspace"]),
-        ("memory|usage", &["memory usage a", "memory usage a samples 0"]),
+        (
+            "memory|usage",
+            &["memory usage a", "memory usage a samples 0"],
+        ),
         ("memory|stats", &["memory stats"]),
         ("memory|doctor", &["memory doctor"]),
         ("memory|malloc-stats", &["memory malloc-stats"]),
