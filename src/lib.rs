@@ -21,9 +21,12 @@
 //! - `commands/` — the declarative command table and dispatch (`mod.rs`, `table.rs`, whose
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `zset.rs`,
-//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`, `blocking.rs`).
+//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`, `blocking.rs`,
+//!   `memory.rs`: the maxmemory check before every command and the MEMORY family).
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
-//!   value types (`zset.rs`: sorted sets with an order-statistic list), glob matching.
+//!   value types (`zset.rs`: sorted sets with an order-statistic list), glob matching,
+//!   eviction (sampled LRU/LFU/TTL with Redis's pool, in `keyspace.rs`) and per-key memory
+//!   estimates in Redis's terms (`usage.rs`).
 //! - `server/` — listeners, the per-connection task (pipelining), background expiry,
 //!   shutdown. `session.rs` is one client's state and its *outbox*, the queue through which
 //!   other tasks reach a connection (pub/sub messages, later unblocking and invalidations);

@@ -15,6 +15,15 @@
 //! [`Keyspace::active_expire`], which removes due keys in deadline order without waiting to
 //! be touched. One timestamp per command ([`Locked::now`]) keeps a command's view stable,
 //! as Redis does: a key does not expire halfway through a command.
+//!
+//! # Eviction
+//! [`Keyspace::evict`] approximates LRU, LFU and TTL as Redis does: each round samples
+//! `maxmemory-samples` keys per database into a 16-entry pool kept across rounds and evicts
+//! its best candidate. A round samples one shard (keys hash uniformly, so that is a uniform
+//! sample of the database) and walks on to further shards only while it has fewer keys than
+//! wanted, so a small keyspace is ranked exactly. Recency is kept in ms (Redis: s) and the
+//! LFU counter sits in the same word ([`Entry`]). `volatile-ttl` reads each shard's deadline
+//! index, so its candidates are the soonest to expire rather than a sample.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
