@@ -84,7 +84,11 @@ pub fn used_memory() -> usize {
     } else {
         rss()
     };
-    PEAK.fetch_max(used, Ordering::Relaxed);
+    // Read first: most calls do not raise the peak, and a plain load keeps the cache line
+    // shared between the threads that call this per command (under maxmemory).
+    if used > PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(used, Ordering::Relaxed);
+    }
     used
 }
 

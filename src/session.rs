@@ -111,6 +111,8 @@ pub struct Multi {
     pub queue: Vec<Vec<Bytes>>,
     /// A command was rejected while queuing (unknown, wrong arity…): EXEC answers EXECABORT.
     pub failed: bool,
+    /// A queued command is flagged `denyoom`: EXEC is refused when over `maxmemory`.
+    pub denyoom: bool,
 }
 
 /// One client's subscriptions.

@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, MaxmemoryPolicy};
 use crate::session::ClientHandle;
 use crate::storage::Keyspace;
 
@@ -29,6 +29,8 @@ pub struct Shared {
     pub pubsub: crate::pubsub::PubSub,
     /// The collection encoding thresholds, as writes read them (no config lock per write).
     pub encodings: EncodingLimits,
+    /// `maxmemory` and the eviction settings, as the check before every command reads them.
+    pub memory: MemoryLimits,
     /// Clients blocked in BLPOP and friends (see [`crate::blocking`]).
     pub blocked: crate::blocking::Blocked,
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
@@ -37,6 +39,8 @@ pub struct Shared {
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
     pub started_ms: u64,
+    /// `used_memory` when the server was built (INFO `used_memory_startup`).
+    pub startup_memory: u64,
     pub stats: ServerStats,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
@@ -78,11 +82,13 @@ impl Shared {
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
             encodings: EncodingLimits::default(),
+            memory: MemoryLimits::default(),
             blocked: crate::blocking::Blocked::default(),
             output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),
             started_ms,
+            startup_memory: crate::memory::used_memory() as u64,
             stats: ServerStats::default(),
             shutdown: Notify::new(),
             listen_addrs: RwLock::new(Vec::new()),
@@ -101,6 +107,13 @@ impl Shared {
             .set_notify_flags(config.notify_keyspace_events);
         self.output.set(&config.client_output_buffer_limit);
         self.encodings.set(&config);
+        self.memory.set(&config);
+        let lfu = matches!(
+            config.maxmemory_policy,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+        );
+        self.keyspace
+            .set_lfu(lfu, config.lfu_log_factor, config.lfu_decay_time);
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -143,6 +156,7 @@ impl Shared {
             &self.keyspace.stats.hits,
             &self.keyspace.stats.misses,
             &self.keyspace.stats.expired,
+            &self.keyspace.stats.evicted,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -202,6 +216,65 @@ fn run_id(now_ms: u64) -> String {
     }
     out.truncate(40);
     out
+}
+
+/// `maxmemory`, `maxmemory-policy`, `maxmemory-samples` and `maxmemory-eviction-tenacity`,
+/// copied by [`Shared::apply_config`]. With `maxmemory` 0 a command pays one relaxed load of
+/// [`MemoryLimits::maxmemory`] for all of this.
+#[derive(Debug)]
+pub struct MemoryLimits {
+    pub maxmemory: AtomicU64,
+    policy: std::sync::atomic::AtomicUsize,
+    pub samples: std::sync::atomic::AtomicU32,
+    pub tenacity: std::sync::atomic::AtomicU32,
+    /// A `used_memory` reading to use instead of the allocator's ([`NO_OVERRIDE`]: none).
+    /// For tests that need eviction to be deterministic: eviction then lowers it by the
+    /// estimated size of each key it removes.
+    pub used_override: AtomicU64,
+}
+
+/// [`MemoryLimits::used_override`] when the real reading is used.
+pub const NO_OVERRIDE: u64 = u64::MAX;
+
+impl Default for MemoryLimits {
+    fn default() -> Self {
+        MemoryLimits {
+            maxmemory: AtomicU64::new(0),
+            policy: std::sync::atomic::AtomicUsize::new(7),
+            samples: std::sync::atomic::AtomicU32::new(5),
+            tenacity: std::sync::atomic::AtomicU32::new(10),
+            used_override: AtomicU64::new(NO_OVERRIDE),
+        }
+    }
+}
+
+impl MemoryLimits {
+    fn set(&self, c: &Config) {
+        let r = Ordering::Relaxed;
+        let policy = MaxmemoryPolicy::ALL
+            .iter()
+            .position(|p| *p == c.maxmemory_policy)
+            .unwrap_or(MaxmemoryPolicy::ALL.len() - 1);
+        self.policy.store(policy, r);
+        self.samples.store(c.maxmemory_samples, r);
+        self.tenacity.store(c.maxmemory_eviction_tenacity, r);
+        self.maxmemory.store(c.maxmemory, r);
+    }
+
+    pub fn policy(&self) -> MaxmemoryPolicy {
+        MaxmemoryPolicy::ALL
+            .get(self.policy.load(Ordering::Relaxed))
+            .copied()
+            .unwrap_or(MaxmemoryPolicy::NoEviction)
+    }
+
+    /// `used_memory` as INFO and eviction see it.
+    pub fn used(&self) -> u64 {
+        match self.used_override.load(Ordering::Relaxed) {
+            NO_OVERRIDE => crate::memory::used_memory() as u64,
+            v => v,
+        }
+    }
 }
 
 /// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*`,

@@ -27,6 +27,8 @@ mod keys;
 mod limits;
 #[path = "integration/list.rs"]
 mod list;
+#[path = "integration/memory.rs"]
+mod memory;
 #[path = "integration/notifications.rs"]
 mod notifications;
 #[path = "integration/protocol.rs"]

@@ -1067,6 +1067,17 @@ pub const DOCS: &[CommandDoc] = &[
             integer("start"),
             integer("stop"),
         ]),
+    CommandDoc::new("memory", "4.0.0", "server", "Depends on the subcommand."),
+    CommandDoc::new("memory|doctor", "4.0.0", "server", "O(1)"),
+    CommandDoc::new("memory|help", "4.0.0", "server", "O(1)"),
+    CommandDoc::new("memory|malloc-stats", "4.0.0", "server", "Proportional to the memory the allocator manages; may be slow."),
+    CommandDoc::new("memory|purge", "4.0.0", "server", "Proportional to the memory the allocator manages; may be slow."),
+    CommandDoc::new("memory|stats", "4.0.0", "server", "O(1) per database."),
+    CommandDoc::new("memory|usage", "4.0.0", "server", "O(N), N being the number of elements sampled.")
+        .args(&[
+            key("key", 0),
+            integer("count").token("SAMPLES").optional(),
+        ]),
     CommandDoc::new("mget", "1.0.0", "string", "O(N), N being the number of keys read.")
         .args(&[
             key("key", 0).multiple(),

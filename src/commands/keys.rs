@@ -652,22 +652,36 @@ fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(object_entry(ctx, args, |e, _| e.value().refcount())?.map_or(Reply::Nil, Reply::Int))
 }
 
-/// `OBJECT IDLETIME key` — O(1): seconds since the key was last read or written.
+/// `OBJECT IDLETIME key` — O(1): seconds since the key was last read or written. Under an
+/// LFU policy access times are not what is tracked, and Redis refuses.
 fn object_idletime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    Ok(object_entry(ctx, args, |e, now| {
-        (now / 1000).saturating_sub(u64::from(e.access_secs())) as i64
-    })?
-    .map_or(Reply::Nil, Reply::Int))
+    let lfu = ctx.shared.keyspace.lfu();
+    match object_entry(ctx, args, |e, now| now.saturating_sub(e.access_ms()) / 1000)? {
+        None => Ok(Reply::Nil),
+        Some(_) if lfu => Err(CmdError::new(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        )),
+        Some(idle) => Ok(Reply::Int(idle as i64)),
+    }
 }
 
-/// `OBJECT FREQ key` — only meaningful under an LFU eviction policy, which is not selected.
+/// `OBJECT FREQ key` — O(1): the key's logarithmic access counter, decayed to now; only
+/// tracked under an LFU eviction policy.
 fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    if object_entry(ctx, args, |_, _| ())?.is_none() {
+    let ks = &ctx.shared.keyspace;
+    let (lfu, params) = (ks.lfu(), ks.lfu_params());
+    let Some(freq) = object_entry(ctx, args, |e, now| {
+        crate::storage::value::decayed_counter(e.access_word(), now, params)
+    })?
+    else {
         return Ok(Reply::Nil);
+    };
+    if !lfu {
+        return Err(CmdError::new(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
     }
-    Err(CmdError::new(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    ))
+    Ok(Reply::Int(i64::from(freq)))
 }
 
 /// `OBJECT HELP`.

@@ -42,6 +42,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+pub mod memory;
 mod pubsub;
 mod server;
 mod set;
@@ -64,6 +65,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         keys::COMMANDS,
         pubsub::COMMANDS,
         server::COMMANDS,
+        memory::COMMANDS,
         command::COMMANDS,
         config::COMMANDS,
         transaction::COMMANDS,
@@ -326,6 +328,25 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             return e.into();
         }
     };
+    // maxmemory: evict before the command takes its locks, refuse it if it may not run
+    // over the limit (see `memory`). One relaxed load while no limit is set.
+    if shared.memory.maxmemory.load(Ordering::Relaxed) != 0 {
+        if let Err(e) = memory::before_command(shared, session, spec) {
+            if spec.name == "exec" && session.multi.is_some() {
+                // A refused EXEC discards the transaction, saying why (`execCommandAbort`).
+                transaction::discard_transaction(shared, session);
+                return CmdError::msg(format!(
+                    "EXECABORT Transaction discarded because of: {}",
+                    e.text()
+                ))
+                .into();
+            }
+            if let Some(multi) = session.multi.as_mut() {
+                multi.failed = true;
+            }
+            return e.into();
+        }
+    }
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
         return transaction::queue(session, spec, argv);
     }
@@ -738,6 +759,15 @@ mod key_specs_match_handlers {
         ("object|refcount", &["object refcount a"]),
         ("object|help", &["object help"]),
         ("info", &["info", "info keyspace"]),
+        (
+            "memory|usage",
+            &["memory usage a", "memory usage a samples 0"],
+        ),
+        ("memory|stats", &["memory stats"]),
+        ("memory|doctor", &["memory doctor"]),
+        ("memory|malloc-stats", &["memory malloc-stats"]),
+        ("memory|purge", &["memory purge"]),
+        ("memory|help", &["memory help"]),
         ("shutdown", &["shutdown abort"]),
         ("get", &["get a", "get nosuch"]),
         (

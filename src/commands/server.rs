@@ -205,9 +205,8 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "memory" => {
             out.push_str("# Memory\r\n");
-            let used = memory::used_memory() as u64;
-            let peak = memory::peak_memory() as u64;
-            let rss = memory::rss() as u64;
+            let o = super::memory::overview(ctx);
+            let (used, peak, rss) = (o.used, o.peak, o.rss);
             let total = memory::total_system_memory();
             kv(out, "used_memory", &used);
             kv(out, "used_memory_human", &memory::human_bytes(used));
@@ -219,6 +218,15 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 out,
                 "used_memory_peak_perc",
                 &format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
+            );
+            kv(out, "used_memory_overhead", &o.overhead());
+            kv(out, "used_memory_startup", &o.startup);
+            kv(out, "used_memory_dataset", &o.dataset());
+            let net = used.saturating_sub(o.startup).max(1);
+            kv(
+                out,
+                "used_memory_dataset_perc",
+                &format!("{:.2}%", o.dataset() as f64 * 100.0 / net as f64),
             );
             kv(out, "total_system_memory", &total);
             kv(
@@ -235,6 +243,11 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 &format!("{:.2}", rss as f64 / used.max(1) as f64),
             );
             kv(out, "mem_fragmentation_bytes", &(rss as i64 - used as i64));
+            kv(out, "mem_not_counted_for_evict", &0);
+            kv(out, "mem_replication_backlog", &0);
+            kv(out, "mem_clients_slaves", &0);
+            kv(out, "mem_clients_normal", &o.clients_normal);
+            kv(out, "mem_aof_buffer", &0);
             kv(
                 out,
                 "mem_allocator",
@@ -296,7 +309,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 &load(&stats.rejected_connections),
             );
             kv(out, "expired_keys", &load(&ks.expired));
-            kv(out, "evicted_keys", &0);
+            kv(out, "evicted_keys", &load(&ks.evicted));
             kv(out, "evicted_clients", &0);
             kv(out, "keyspace_hits", &load(&ks.hits));
             kv(out, "keyspace_misses", &load(&ks.misses));

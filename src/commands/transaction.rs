@@ -98,6 +98,7 @@ pub(super) fn queue(session: &mut Session, spec: &CommandSpec, argv: Vec<Bytes>)
     // A doomed transaction needs no more of its commands.
     if !multi.failed {
         multi.queue.push(argv);
+        multi.denyoom |= spec.has(super::table::DENYOOM);
     }
     session.sync_tx_meta();
     Reply::Status("QUEUED".into())

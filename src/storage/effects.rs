@@ -21,8 +21,9 @@
 //! - **blocked clients**: a write to a key some client is blocked on (BLPOP…) records the key
 //!   in [`Effects::ready`]; once the unit's locks are released, the waiters are served.
 //!
-//! Later consumers plug in here rather than beside it: eviction reports `evicted` through
-//! [`Locked::deleted_by_server`](super::Locked::deleted_by_server), and the AOF writer drains
+//! Eviction reports `evicted` (class `notify::EVICTED`) through
+//! [`Locked::deleted_by_server`](super::Locked::deleted_by_server); later consumers plug in
+//! here rather than beside it: the AOF writer drains
 //! [`Propagation`].
 
 use bytes::Bytes;

@@ -15,6 +15,15 @@
 //! [`Keyspace::active_expire`], which removes due keys in deadline order without waiting to
 //! be touched. One timestamp per command ([`Locked::now`]) keeps a command's view stable,
 //! as Redis does: a key does not expire halfway through a command.
+//!
+//! # Eviction
+//! [`Keyspace::evict`] approximates LRU, LFU and TTL as Redis does: each round samples
+//! `maxmemory-samples` keys per database into a 16-entry pool kept across rounds and evicts
+//! its best candidate. A round samples one shard (keys hash uniformly, so that is a uniform
+//! sample of the database) and walks on to further shards only while it has fewer keys than
+//! wanted, so a small keyspace is ranked exactly. Recency is kept in ms (Redis: s) and the
+//! LFU counter sits in the same word ([`Entry`]). `volatile-ttl` reads each shard's deadline
+//! index, so its candidates are the soonest to expire rather than a sample.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -27,8 +36,9 @@ use parking_lot::{Mutex, MutexGuard};
 use super::dict::Dict;
 use super::effects::{Effects, KeyEvent, Propagation};
 use super::small::SmallBytes;
-use super::value::{Entry, Value};
+use super::value::{decayed_counter, fresh_access, touched_access, Entry, LfuParams, Value};
 use crate::clock::Clock;
+use crate::config::MaxmemoryPolicy;
 
 /// Number of shards (a power of two). Two cores need little more; 16 keeps contention low
 /// when a larger machine runs many connections.
@@ -45,6 +55,8 @@ pub struct Stats {
     pub expired: AtomicU64,
     /// Writes since start (Redis's `dirty`).
     pub dirty: AtomicU64,
+    /// Keys removed by eviction (INFO `evicted_keys`).
+    pub evicted: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -126,6 +138,63 @@ pub struct Keyspace {
     blocked_keys: AtomicUsize,
     /// The writes in replayable form (see [`Propagation`]).
     pub propagation: Propagation,
+    /// Whether an LFU policy is selected: accesses then also bump the keys' counters.
+    lfu: AtomicBool,
+    /// `lfu-log-factor << 32 | lfu-decay-time`, read only while `lfu` is set.
+    lfu_params: AtomicU64,
+    /// Redis's eviction pool: the best candidates sampled so far, kept across rounds. Its
+    /// lock also makes one evictor run at a time, so two connections over the limit do not
+    /// both free the same excess.
+    evict_pool: Mutex<(MaxmemoryPolicy, Vec<Candidate>)>,
+}
+
+/// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
+const POOL_SIZE: usize = 16;
+
+/// A key sampled for eviction: the higher `score`, the better a victim (idle ms for LRU,
+/// 255 − counter for LFU, the inverted deadline for TTL).
+#[derive(Debug)]
+struct Candidate {
+    score: u64,
+    db: usize,
+    hash: u64,
+    key: SmallBytes,
+}
+
+/// What one eviction pass did.
+#[derive(Debug, Default)]
+pub struct EvictOutcome {
+    /// Keys evicted.
+    pub keys: usize,
+    /// Their estimated size (see [`super::usage`]).
+    pub freed: usize,
+    /// Keyspace events to publish (after the pass; no lock is held by then).
+    pub events: Vec<KeyEvent>,
+    /// Nothing was left to evict (no key, or no key with an expiry for `volatile-*`).
+    pub exhausted: bool,
+}
+
+/// A cheap per-thread random source (xorshift64*), for sampling and the LFU counter draw.
+fn rand64() -> u64 {
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
+            let local = 0u8;
+            (crate::clock::system_ms() ^ (&local as *const u8 as u64).rotate_left(29)) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
+}
+
+/// A uniform `f64` in `[0, 1)`.
+fn rand_unit() -> f64 {
+    (rand64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl std::fmt::Debug for Keyspace {
@@ -158,6 +227,257 @@ impl Keyspace {
             watching: AtomicUsize::new(0),
             blocked_keys: AtomicUsize::new(0),
             propagation: Propagation::default(),
+            lfu: AtomicBool::new(false),
+            lfu_params: AtomicU64::new((10 << 32) | 1),
+            evict_pool: Mutex::new((MaxmemoryPolicy::NoEviction, Vec::with_capacity(POOL_SIZE))),
+        }
+    }
+
+    /// Selects LFU access tracking (an LFU `maxmemory-policy`) with its `lfu-log-factor`
+    /// and `lfu-decay-time`.
+    pub fn set_lfu(&self, on: bool, log_factor: u32, decay_minutes: u32) {
+        self.lfu_params.store(
+            (u64::from(log_factor) << 32) | u64::from(decay_minutes),
+            Ordering::Relaxed,
+        );
+        self.lfu.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether an LFU policy is selected.
+    #[inline]
+    pub fn lfu(&self) -> bool {
+        self.lfu.load(Ordering::Relaxed)
+    }
+
+    /// `lfu-log-factor` and `lfu-decay-time` as accesses read them.
+    pub fn lfu_params(&self) -> LfuParams {
+        let p = self.lfu_params.load(Ordering::Relaxed);
+        LfuParams {
+            log_factor: (p >> 32) as u32,
+            decay_minutes: p as u32,
+        }
+    }
+
+    /// The access word of a key touched at `now` (see [`Entry`]'s `access`).
+    #[inline]
+    fn touch_word(&self, old: u64, now: u64) -> u64 {
+        let lfu = self.lfu().then(|| (self.lfu_params(), rand_unit()));
+        touched_access(old, now, lfu)
+    }
+
+    /// Evicts keys as `policy` ranks them until an estimated `to_free` bytes are freed,
+    /// nothing is left to evict, or `deadline` passes (checked every 16 keys, as Redis's
+    /// `maxmemory-eviction-tenacity` time limit). LRU, LFU and TTL keep Redis's eviction
+    /// pool: each round samples `samples` keys per database and evicts the best candidate
+    /// seen so far; the random policies pick a random key. Every eviction goes through the
+    /// effects path ([`Locked::deleted_by_server`]: `evicted` event, WATCH, a propagated
+    /// `DEL`) one key at a time, and counts in [`Stats::evicted`]. No shard may be locked by
+    /// the caller.
+    pub fn evict(
+        &self,
+        policy: MaxmemoryPolicy,
+        samples: usize,
+        to_free: usize,
+        deadline: Option<std::time::Instant>,
+    ) -> EvictOutcome {
+        let mut out = EvictOutcome::default();
+        if policy == MaxmemoryPolicy::NoEviction {
+            out.exhausted = true;
+            return out;
+        }
+        let mut guard = self.evict_pool.lock();
+        let (pooled_for, pool) = &mut *guard;
+        if *pooled_for != policy {
+            // Scores of another policy do not compare with this one's.
+            pool.clear();
+            *pooled_for = policy;
+        }
+        let volatile = matches!(
+            policy,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        );
+        let random = matches!(
+            policy,
+            MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom
+        );
+        if random {
+            pool.clear();
+        }
+        // The databases worth sampling, found once per pass.
+        let mut dbs: Vec<usize> = Vec::new();
+        for i in 0..SHARDS {
+            let shard = self.shards[i].lock();
+            for (db, d) in shard.dbs.iter().enumerate() {
+                let n = if volatile {
+                    d.expires.len()
+                } else {
+                    d.dict.len()
+                };
+                if n > 0 && !dbs.contains(&db) {
+                    dbs.push(db);
+                }
+            }
+        }
+        dbs.sort_unstable();
+        let mut next_db = 0usize;
+        while out.freed < to_free {
+            let victim = if random {
+                let mut found = None;
+                for _ in 0..dbs.len() {
+                    let db = dbs[next_db % dbs.len()];
+                    next_db += 1;
+                    pool.clear();
+                    self.sample(pool, db, 1, policy, volatile);
+                    if let Some(c) = pool.pop() {
+                        found = Some(c);
+                        break;
+                    }
+                }
+                found
+            } else {
+                for &db in &dbs {
+                    self.sample(pool, db, samples.max(1), policy, volatile);
+                }
+                pool.pop()
+            };
+            let Some(c) = victim else {
+                out.exhausted = true;
+                break;
+            };
+            let i = Self::shard_of(c.hash);
+            let mut locked = self.lock_mask(1 << i);
+            let slice = &mut locked.shard(i).dbs[c.db];
+            let Some(at) = slice.dict.find(c.hash, &c.key) else {
+                continue; // gone since it was sampled
+            };
+            if volatile && slice.dict.slot(at).value.expire_at == 0 {
+                continue; // persisted since it was sampled
+            }
+            let entry = slice.remove_at(at);
+            out.freed += super::usage::evicted_size(&c.key, &entry.value);
+            out.keys += 1;
+            self.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            locked.deleted_by_server(c.db, &c.key, crate::notify::EVICTED, "evicted");
+            out.events.append(&mut locked.finish().events);
+            drop(locked);
+            drop(entry);
+            if out.keys % 16 == 0 && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Samples up to `want` keys of database `db` into `pool`, from shards in turn starting
+    /// at a random one: keys hash uniformly over shards, so `want` random keys of one shard
+    /// are `want` random keys of the database. A shard with no more keys than still wanted
+    /// gives all of them (so a small keyspace is ranked exactly).
+    fn sample(
+        &self,
+        pool: &mut Vec<Candidate>,
+        db: usize,
+        want: usize,
+        policy: MaxmemoryPolicy,
+        volatile: bool,
+    ) {
+        let now = self.clock.now_ms();
+        let lfu = self.lfu_params();
+        let start = (rand64() % SHARDS as u64) as usize;
+        let mut left = want;
+        for step in 0..SHARDS {
+            if left == 0 {
+                break;
+            }
+            let i = (start + step) % SHARDS;
+            let shard = self.shards[i].lock();
+            let Some(d) = shard.dbs.get(db) else {
+                return;
+            };
+            let score = |e: &Entry| match policy {
+                MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLru => {
+                    now.saturating_sub(e.access_ms())
+                }
+                MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+                    255 - u64::from(decayed_counter(e.access_word(), now, lfu))
+                }
+                MaxmemoryPolicy::VolatileTtl => u64::MAX - e.expire_at,
+                _ => rand64(),
+            };
+            let offer = |pool: &mut Vec<Candidate>, index: usize| {
+                let slot = d.dict.slot(index);
+                pool_insert(
+                    pool,
+                    Candidate {
+                        score: score(&slot.value),
+                        db,
+                        hash: slot.hash,
+                        key: slot.key.clone(),
+                    },
+                );
+            };
+            let hasher = &self.hasher;
+            let index_of = |key: &SmallBytes| d.dict.find(hasher.hash_one(key.as_slice()), key);
+            if !volatile {
+                let n = d.dict.len();
+                if n == 0 {
+                    continue;
+                }
+                if n <= left {
+                    (0..n).for_each(|x| offer(pool, x));
+                    left -= n;
+                } else {
+                    for _ in 0..left {
+                        offer(pool, (rand64() % n as u64) as usize);
+                    }
+                    left = 0;
+                }
+                continue;
+            }
+            let n = d.expires.len();
+            if n == 0 {
+                continue;
+            }
+            if n <= left || policy == MaxmemoryPolicy::VolatileTtl {
+                // All of them, or (TTL) the soonest to expire: exactly the best candidates.
+                for (_, key) in d.expires.iter().take(left) {
+                    if let Some(x) = index_of(key) {
+                        offer(pool, x);
+                    }
+                }
+                left = left.saturating_sub(n);
+                continue;
+            }
+            // Random keys with an expiry: probe the slab, then fall back to a random point
+            // of the deadline order when keys with an expiry are rare.
+            let total = d.dict.len() as u64;
+            let mut probes = left * 8;
+            while left > 0 && probes > 0 {
+                probes -= 1;
+                let x = (rand64() % total) as usize;
+                if d.dict.slot(x).value.expire_at != 0 {
+                    offer(pool, x);
+                    left -= 1;
+                }
+            }
+            if left > 0 {
+                let (lo, hi) = match (d.expires.first(), d.expires.last()) {
+                    (Some(a), Some(b)) => (a.0, b.0),
+                    _ => continue,
+                };
+                let from = lo + rand64() % (hi - lo + 1);
+                let picks: Vec<usize> = d
+                    .expires
+                    .range((from, SmallBytes::new(b""))..)
+                    .chain(d.expires.iter())
+                    .take(left)
+                    .filter_map(|(_, k)| index_of(k))
+                    .collect();
+                picks.into_iter().for_each(|x| offer(pool, x));
+                left = 0;
+            }
         }
     }
 
@@ -296,6 +616,22 @@ impl Keyspace {
     }
 }
 
+/// Adds a candidate to the pool, kept sorted by score (best last) and at most
+/// [`POOL_SIZE`] long: a candidate worse than every pooled one is dropped when it is full.
+fn pool_insert(pool: &mut Vec<Candidate>, c: Candidate) {
+    if let Some(old) = pool.iter().position(|p| p.db == c.db && p.key == c.key) {
+        pool.remove(old);
+    }
+    if pool.len() >= POOL_SIZE {
+        if pool.first().is_some_and(|w| w.score >= c.score) {
+            return;
+        }
+        pool.remove(0);
+    }
+    let at = pool.partition_point(|p| p.score <= c.score);
+    pool.insert(at, c);
+}
+
 /// The shards one command holds, plus the command's timestamp and the effects collected
 /// under them (see [`super::effects`]).
 ///
@@ -408,6 +744,21 @@ impl<'a> Locked<'a> {
             (remaining / expires as u128) as u64
         };
         (keys, expires, avg_ttl)
+    }
+
+    /// `(keys, main table overhead, expires overhead)` in bytes of database `db`: what the
+    /// tables spend beyond keys and values (bucket heads and per-slot links; per entry of
+    /// the deadline index). Needs every shard locked.
+    pub fn db_overhead(&mut self, db: usize) -> (usize, usize, usize) {
+        let (mut keys, mut main, mut expires) = (0, 0, 0);
+        for i in 0..SHARDS {
+            if let Some(d) = self.shard(i).dbs.get(db) {
+                keys += d.dict.len();
+                main += d.dict.buckets() * 4 + d.dict.len() * 16;
+                expires += d.expires.len() * 40;
+            }
+        }
+        (keys, main, expires)
     }
 
     /// Queues `client` as blocked on `(db, key)` (after any client already waiting there).
@@ -747,10 +1098,6 @@ impl Db<'_, '_> {
         self.locked.now
     }
 
-    fn now_secs(&self) -> u32 {
-        (self.locked.now / 1000) as u32
-    }
-
     fn slice(&mut self, hash: u64) -> &mut DbShard {
         let index = self.index;
         #[cfg(test)]
@@ -776,10 +1123,11 @@ impl Db<'_, '_> {
     }
 
     fn entry_at(&mut self, hash: u64, i: usize, touch: bool) -> &mut Entry {
-        let secs = self.now_secs();
+        let now = self.locked.now;
+        let ks = self.locked.ks;
         let entry = &mut self.slice(hash).dict.slot_mut(i).value;
         if touch {
-            entry.access = secs;
+            entry.access = ks.touch_word(entry.access, now);
         }
         entry
     }
@@ -834,7 +1182,8 @@ impl Db<'_, '_> {
     /// Writes a value. `Expiry::Keep` keeps the old deadline of an existing key.
     pub fn set(&mut self, key: &[u8], value: Value, expiry: Expiry) {
         let live = self.find_live(key);
-        let secs = self.now_secs();
+        let now = self.locked.now;
+        let ks = self.locked.ks;
         let hash = live.map_or_else(|| self.locked.ks.hash(key), |(h, _)| h);
         let shard = self.slice(hash);
         match live {
@@ -848,7 +1197,7 @@ impl Db<'_, '_> {
                 };
                 slot.value.value = value;
                 slot.value.expire_at = new;
-                slot.value.access = secs;
+                slot.value.access = ks.touch_word(slot.value.access, now);
                 let key = slot.key.clone();
                 shard.set_deadline(&key, old, new);
             }
@@ -865,7 +1214,7 @@ impl Db<'_, '_> {
                     Entry {
                         value,
                         expire_at: deadline,
-                        access: secs,
+                        access: fresh_access(now),
                     },
                 );
                 let index = self.index;

@@ -16,12 +16,13 @@ pub mod list;
 pub mod set;
 pub mod small;
 pub mod stream;
+pub mod usage;
 pub mod value;
 pub mod zset;
 
 pub use effects::{Effects, KeyEvent, Propagation};
 pub use hash::HashValue;
-pub use keyspace::{Db, Expiry, Finished, Keyspace, Locked, SHARDS};
+pub use keyspace::{Db, EvictOutcome, Expiry, Finished, Keyspace, Locked, SHARDS};
 pub use list::ListValue;
 pub use set::SetValue;
 pub use small::SmallBytes;

@@ -192,8 +192,74 @@ pub struct Entry {
     pub(super) value: Value,
     /// Absolute expiry in ms since the epoch; 0 = persistent.
     pub(super) expire_at: u64,
-    /// Last access, in seconds since the epoch (truncated), for `OBJECT IDLETIME` and LRU.
-    pub(super) access: u32,
+    /// Access metadata in one word, as Redis packs its `lru` field: the low 48 bits are the
+    /// last access in ms since the epoch (LRU eviction, `OBJECT IDLETIME`), the top 8 bits the
+    /// logarithmic access counter kept while an LFU policy is selected (LFU eviction,
+    /// `OBJECT FREQ`). Its decay reads the same access time, which is what Redis's
+    /// "last decrement time" amounts to (it is reset on every access).
+    pub(super) access: u64,
+}
+
+/// Mask of the access time in [`Entry::access`].
+const ACCESS_MS: u64 = (1 << 48) - 1;
+/// The counter a new key starts with under LFU (Redis's `LFU_INIT_VAL`), so a fresh key is
+/// not evicted before it has had a chance to be read.
+pub const LFU_INIT: u8 = 5;
+
+/// The access word of a key created at `now_ms`.
+#[inline]
+pub(super) fn fresh_access(now_ms: u64) -> u64 {
+    (u64::from(LFU_INIT) << 56) | (now_ms & ACCESS_MS)
+}
+
+/// The LFU settings an access reads (`lfu-log-factor`, `lfu-decay-time`).
+#[derive(Clone, Copy, Debug)]
+pub struct LfuParams {
+    pub log_factor: u32,
+    pub decay_minutes: u32,
+}
+
+/// The access word after an access at `now_ms`; `lfu`: also bump the access counter
+/// (decayed first, then incremented with probability `1 / ((c - LFU_INIT) * factor + 1)`,
+/// as Redis's `updateLFU`). `rand` is a uniform value in `[0, 1)`.
+#[inline]
+pub(super) fn touched_access(old: u64, now_ms: u64, lfu: Option<(LfuParams, f64)>) -> u64 {
+    let counter = match lfu {
+        None => (old >> 56) as u8,
+        Some((params, rand)) => {
+            let c = decayed_counter(old, now_ms, params);
+            lfu_log_incr(c, params.log_factor, rand)
+        }
+    };
+    (u64::from(counter) << 56) | (now_ms & ACCESS_MS)
+}
+
+/// The access counter of `word` decayed by one per `decay_minutes` elapsed since the last
+/// access (Redis's `LFUDecrAndReturn`).
+#[inline]
+pub fn decayed_counter(word: u64, now_ms: u64, params: LfuParams) -> u8 {
+    let counter = (word >> 56) as u8;
+    if params.decay_minutes == 0 {
+        return counter;
+    }
+    let elapsed_min = now_ms.saturating_sub(word & ACCESS_MS) / 60_000;
+    let periods = elapsed_min / u64::from(params.decay_minutes);
+    counter.saturating_sub(periods.min(255) as u8)
+}
+
+/// Redis's `LFULogIncr`: the higher the counter, the less likely an access increments it.
+#[inline]
+fn lfu_log_incr(counter: u8, factor: u32, rand: f64) -> u8 {
+    if counter == 255 {
+        return 255;
+    }
+    let base = f64::from(counter.saturating_sub(LFU_INIT));
+    let p = 1.0 / (base * f64::from(factor) + 1.0);
+    if rand < p {
+        counter + 1
+    } else {
+        counter
+    }
 }
 
 impl Entry {
@@ -210,7 +276,18 @@ impl Entry {
         (self.expire_at != 0).then_some(self.expire_at)
     }
 
-    pub fn access_secs(&self) -> u32 {
+    /// Last access, in ms since the epoch.
+    pub fn access_ms(&self) -> u64 {
+        self.access & ACCESS_MS
+    }
+
+    /// The raw LFU access counter (not decayed; see [`decayed_counter`]).
+    pub fn lfu_counter(&self) -> u8 {
+        (self.access >> 56) as u8
+    }
+
+    /// The whole access word (see the field's docs).
+    pub fn access_word(&self) -> u64 {
         self.access
     }
 }
@@ -228,6 +305,28 @@ mod tests {
         assert_eq!(StrValue::raw(b"ab".to_vec()).encoding(), "raw");
         assert_eq!(StrValue::from_bytes(b"-42").to_bytes(), "-42");
         assert_eq!(StrValue::from_bytes(b"-42").len(), 3);
+    }
+
+    #[test]
+    fn lfu_counter_grows_logarithmically_and_decays() {
+        let params = LfuParams {
+            log_factor: 10,
+            decay_minutes: 1,
+        };
+        let mut w = fresh_access(1_000);
+        assert_eq!(decayed_counter(w, 1_000, params), LFU_INIT);
+        // An access that always wins the draw increments by one.
+        w = touched_access(w, 2_000, Some((params, 0.0)));
+        assert_eq!((w >> 56) as u8, LFU_INIT + 1);
+        // One that never does keeps the counter.
+        w = touched_access(w, 3_000, Some((params, 0.999)));
+        assert_eq!((w >> 56) as u8, LFU_INIT + 1);
+        assert_eq!(w & ACCESS_MS, 3_000);
+        // Three minutes idle: three periods of decay.
+        assert_eq!(decayed_counter(w, 3_000 + 180_000, params), LFU_INIT - 2);
+        // Without LFU an access keeps the counter and moves the time.
+        let w2 = touched_access(w, 9_000, None);
+        assert_eq!(((w2 >> 56) as u8, w2 & ACCESS_MS), (LFU_INIT + 1, 9_000));
     }
 
     #[test]
