@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::Value;
 
-use crate::common::{bulk, con, con3, err, q, server, v};
+use crate::common::{bulk, cmd, con, con3, err, q, server, v, RedisOracle};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
@@ -434,4 +434,108 @@ fn keyspace_events_name_the_write() {
             ("__keyevent@0__:del".to_string(), "d".to_string()),
         ]
     );
+}
+
+/// BITFIELD, BITCOUNT, BITPOS and BITOP on generated inputs give the same replies as
+/// `redis-server` (skipped when it is not installed).
+#[test]
+fn bit_commands_match_redis_on_generated_inputs() {
+    let Some(oracle) = RedisOracle::start() else {
+        return;
+    };
+    let s = server();
+    let mut ours = con(&s);
+    let mut theirs = oracle.con();
+    // xorshift64*: the same sequence every run.
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    };
+    let types = [
+        "i1", "u1", "i5", "u7", "i8", "u8", "i16", "u15", "i32", "u31", "i63", "i64", "u63",
+    ];
+    let overflows = ["WRAP", "SAT", "FAIL"];
+    let keys = ["b1", "b2", "b3"];
+    for i in 0..1500 {
+        let key = keys[next(3) as usize];
+        let words: Vec<String> = match next(6) {
+            0 | 1 => {
+                let mut w = vec!["BITFIELD".to_string(), key.to_string()];
+                for _ in 0..1 + next(3) {
+                    let t = types[next(types.len() as u64) as usize];
+                    let off = if next(4) == 0 {
+                        format!("#{}", next(20))
+                    } else {
+                        next(200).to_string()
+                    };
+                    let v = (next(1 << 20) as i64 - (1 << 19)).to_string();
+                    match next(4) {
+                        0 => w.extend(["GET".into(), t.into(), off]),
+                        1 => w.extend(["SET".into(), t.into(), off, v]),
+                        2 => w.extend(["INCRBY".into(), t.into(), off, v]),
+                        _ => w.extend([
+                            "OVERFLOW".into(),
+                            overflows[next(3) as usize].into(),
+                            "INCRBY".into(),
+                            t.into(),
+                            off,
+                            v,
+                        ]),
+                    }
+                }
+                w
+            }
+            2 => vec![
+                "SETBIT".into(),
+                key.into(),
+                next(300).to_string(),
+                next(2).to_string(),
+            ],
+            3 => {
+                let mut w = vec!["BITCOUNT".into(), key.into()];
+                if next(2) == 0 {
+                    w.push((next(40) as i64 - 20).to_string());
+                    w.push((next(40) as i64 - 20).to_string());
+                    w.push(if next(2) == 0 { "BIT" } else { "BYTE" }.into());
+                }
+                w
+            }
+            4 => {
+                let mut w = vec!["BITPOS".into(), key.into(), next(2).to_string()];
+                if next(2) == 0 {
+                    w.push((next(40) as i64 - 20).to_string());
+                    if next(2) == 0 {
+                        w.push((next(40) as i64 - 20).to_string());
+                        w.push(if next(2) == 0 { "BIT" } else { "BYTE" }.into());
+                    }
+                }
+                w
+            }
+            _ => {
+                let op = ["AND", "OR", "XOR", "NOT"][next(4) as usize];
+                let mut w = vec!["BITOP".into(), op.into(), keys[next(3) as usize].into()];
+                w.push(key.into());
+                if op != "NOT" {
+                    w.push(keys[next(3) as usize].into());
+                }
+                w
+            }
+        };
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let a: redis::RedisResult<redis::Value> = cmd(&words).query(&mut ours);
+        let b: redis::RedisResult<redis::Value> = cmd(&words).query(&mut theirs);
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "step {i}: {words:?} differs from redis-server"
+        );
+    }
+    for key in keys {
+        let a: Option<Vec<u8>> = q(&mut ours, &["GET", key]);
+        let b: Option<Vec<u8>> = q(&mut theirs, &["GET", key]);
+        assert_eq!(a, b, "stored bytes of {key}");
+    }
 }
