@@ -424,12 +424,20 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     let mut db = ctx.db();
-    let current = match write_str(&mut db, key)? {
-        None => 0,
-        Some(s) => s.as_i64().ok_or(CmdError::not_integer())?,
+    // An existing counter is updated in place: one lookup, its expiry untouched.
+    let n = match db.get_mut(key).map(|e| e.value_mut()) {
+        Some(Value::Str(s)) => {
+            let current = s.as_i64().ok_or(CmdError::not_integer())?;
+            let n = current.checked_add(delta).ok_or(CmdError::new(OVERFLOW))?;
+            *s = StrValue::Int(n);
+            n
+        }
+        Some(_) => return Err(CmdError::wrongtype()),
+        None => {
+            db.set(key, Value::Str(StrValue::Int(delta)), Expiry::Keep);
+            delta
+        }
     };
-    let n = current.checked_add(delta).ok_or(CmdError::new(OVERFLOW))?;
-    db.set(key, Value::Str(StrValue::Int(n)), Expiry::Keep);
     ctx.modified(key, notify::STRING, "incrby");
     Ok(Reply::Int(n))
 }
