@@ -14,9 +14,9 @@
 //!   303 ns, incr 263 → 246 ns before → after (within noise; no allocation on the path)
 //! - Wall times on this shared VM swing by ±30 % between runs, so request-path changes are
 //!   also compared in instructions: `valgrind --tool=callgrind` on a loop of 20 000
-//!   `commands::execute` calls (argv built per call, as here). 2026-11-30: SET 3 135 and GET
-//!   2 677 instructions per call, against 2 937 / 2 513 before the effects path, pub/sub,
-//!   blocking and eviction checks (+6.7 % / +6.5 %).
+//!   `commands::execute` calls (argv built per call, as here). 2026-11-30: SET 3 156, GET
+//!   2 680, INCR 2 444 instructions per call, against 2 937 / 2 513 / 2 534 before the
+//!   effects path, pub/sub, blocking and eviction checks (INCR now updates in place).
 //!
 //! `benches/compare.sh` on the same machine (redis-benchmark, 50 clients): GET and SET within
 //! ±5% of redis-server 7.0.15 unpipelined, 3–8% ahead at `-P 16`; filling 1M keys with
