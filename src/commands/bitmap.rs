@@ -76,11 +76,7 @@ fn offset(ctx: &Ctx, arg: &[u8], field_bits: Option<u32>) -> Result<u64, CmdErro
 /// The string at `key` for a read (a counted lookup): `None` when missing, WRONGTYPE for
 /// other types.
 fn read(db: &mut Db, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.to_bytes())),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    Ok(super::read_as::<StrValue>(db, key)?.map(StrValue::to_bytes))
 }
 
 /// Redis's `lookupStringForBitCommand`: the string at `key`, created or zero-padded to at

@@ -115,20 +115,12 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 /// The hash at `key` for a read command (a counted lookup): `None` when missing,
 /// WRONGTYPE for other types.
 fn read_hash<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d HashValue>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::read_as(db, key)
 }
 
 /// The hash at `key` for a write command (no hit/miss counting), to change in place.
 fn write_hash<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut HashValue>, CmdError> {
-    match db.get_mut(key).map(|e| e.value_mut()) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::write_as(db, key)
 }
 
 /// Applies `write` to the hash at `key`, creating the key (with no expiry) when missing,

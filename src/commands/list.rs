@@ -153,20 +153,12 @@ fn fill(ctx: &Ctx) -> Fill {
 
 /// The list at `key` for a read command (a counted lookup): `None` when missing.
 fn read_list<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d ListValue>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::read_as(db, key)
 }
 
 /// The list at `key` for a write command (no hit/miss counting): `None` when missing.
 fn write_list<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut ListValue>, CmdError> {
-    match db.get_mut(key).map(|e| e.value_mut()) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::write_as(db, key)
 }
 
 /// `LEFT` → true, `RIGHT` → false, anything else a syntax error.

@@ -135,6 +135,34 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
     Ok(spec)
 }
 
+/// The value of type `T` at `key` for a read command (a counted lookup): `None` when the
+/// key is missing, WRONGTYPE when it holds another type. Every family's typed read goes
+/// through here.
+#[inline]
+pub(crate) fn read_as<'d, T: crate::storage::ValueType>(
+    db: &'d mut Db,
+    key: &[u8],
+) -> Result<Option<&'d T>, CmdError> {
+    match db.get(key) {
+        None => Ok(None),
+        Some(e) => T::of(e.value()).map(Some).ok_or_else(CmdError::wrongtype),
+    }
+}
+
+/// [`read_as`] for a write command (no hit/miss counting), to change the value in place.
+#[inline]
+pub(crate) fn write_as<'d, T: crate::storage::ValueType>(
+    db: &'d mut Db,
+    key: &[u8],
+) -> Result<Option<&'d mut T>, CmdError> {
+    match db.get_mut(key) {
+        None => Ok(None),
+        Some(e) => T::of_mut(e.value_mut())
+            .map(Some)
+            .ok_or_else(CmdError::wrongtype),
+    }
+}
+
 /// What one command may touch while it runs: server state, its client's session, and the
 /// shards locked for it (`'k`).
 pub struct Ctx<'a, 'k> {

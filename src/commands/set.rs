@@ -153,20 +153,12 @@ fn max_intset(ctx: &Ctx) -> u64 {
 /// The set at `key` for a read command (a counted lookup): `None` when missing, WRONGTYPE
 /// for other types.
 fn read_set<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d SetValue>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::read_as(db, key)
 }
 
 /// The set at `key` for a write command (no hit/miss counting).
 fn write_set<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut SetValue>, CmdError> {
-    match db.get_mut(key).map(|e| e.value_mut()) {
-        None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::write_as(db, key)
 }
 
 /// A cheap PRNG (xorshift64*) seeded per call from the time, the client and a call counter,

@@ -214,19 +214,11 @@ const UNBLOCKED_NOGROUP: &str =
 // Shared helpers.
 
 fn read_stream<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d Stream>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::Stream(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::read_as(db, key)
 }
 
 fn write_stream<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut Stream>, CmdError> {
-    match db.get_mut(key).map(|e| e.value_mut()) {
-        None => Ok(None),
-        Some(Value::Stream(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::write_as(db, key)
 }
 
 /// A full `ms-seq` (or `ms`, sequence 0) ID.

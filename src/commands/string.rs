@@ -89,22 +89,12 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 /// The string at `key` for a read command: `None` when missing, WRONGTYPE for other types.
 fn read_str<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d StrValue>, CmdError> {
-    match db.get(key) {
-        None => Ok(None),
-        Some(e) => match e.value() {
-            Value::Str(s) => Ok(Some(s)),
-            _ => Err(CmdError::wrongtype()),
-        },
-    }
+    super::read_as(db, key)
 }
 
 /// Same as [`read_str`] for write commands (no hit/miss counting), as an owned copy.
 fn write_str(db: &mut Db, key: &[u8]) -> Result<Option<StrValue>, CmdError> {
-    match db.get_mut(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    Ok(super::write_as::<StrValue>(db, key)?.cloned())
 }
 
 fn string(data: &[u8]) -> Value {

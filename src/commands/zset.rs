@@ -156,20 +156,12 @@ pub fn limits(ctx: &Ctx) -> Limits {
 
 /// The sorted set at `key` for a read (a counted lookup): `None` when missing.
 pub(super) fn read<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d ZSetValue>, CmdError> {
-    match db.get(key).map(|e| e.value()) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::read_as(db, key)
 }
 
 /// The sorted set at `key` for a write: `None` when missing.
 pub(super) fn write<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut ZSetValue>, CmdError> {
-    match db.get_mut(key).map(|e| e.value_mut()) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::wrongtype()),
-    }
+    super::write_as(db, key)
 }
 
 /// C's `strtod` over `s`: the value, how many bytes it used (0: no number) and whether it

@@ -27,5 +27,5 @@ pub use list::ListValue;
 pub use set::SetValue;
 pub use small::SmallBytes;
 pub use stream::Stream;
-pub use value::{Entry, StrValue, Value};
+pub use value::{Entry, StrValue, Value, ValueType};
 pub use zset::ZSetValue;

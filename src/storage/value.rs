@@ -186,6 +186,41 @@ impl Value {
     }
 }
 
+/// A type stored under one [`Value`] variant: how typed lookups (a family's "the hash at
+/// `key`, or WRONGTYPE") reach it. See `commands::read_as` / `write_as`.
+pub trait ValueType {
+    fn of(value: &Value) -> Option<&Self>;
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! value_type {
+    ($ty:ty, $variant:ident) => {
+        impl ValueType for $ty {
+            #[inline]
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+value_type!(StrValue, Str);
+value_type!(super::HashValue, Hash);
+value_type!(super::ListValue, List);
+value_type!(super::SetValue, Set);
+value_type!(super::ZSetValue, ZSet);
+value_type!(super::Stream, Stream);
+
 /// A value with its expiry and access metadata.
 #[derive(Clone, Debug)]
 pub struct Entry {
