@@ -1,0 +1,300 @@
+//! The Lua libraries Redis 7.0 preloads for scripts: `cjson`, `cmsgpack`, `bit` and `struct`,
+//! written in Rust on top of mlua (Lua 5.1) to behave like the C libraries Redis 7.0.15
+//! embeds (lua-cjson 2.1.0 with Redis's patches, lua-cmsgpack 0.4.0, LuaBitOp 1.0.2 and
+//! lua-struct 0.9.2): same results, same byte output, same error texts.
+//!
+//! [`register_all`] installs the four tables as globals; the scripting core calls it on a
+//! fresh state before it locks the globals read-only.
+//!
+//! # How errors reach scripts
+//! The C libraries raise Lua *string* errors (`luaL_error`, `luaL_argerror`), so a script's
+//! `pcall(cjson.decode, s)` gets a string back, prefixed with the caller's position
+//! (`user_script:1: `) when the caller is a Lua function, and `bad argument #1 to 'decode'`
+//! names the function as the *caller* spelled it. An mlua callback that fails raises a
+//! userdata instead, and a Lua wrapper would lose names and positions on tail calls. So
+//! every library function is a small C closure ([`trampoline`]) around the Rust
+//! implementation: the implementation never raises for script-level errors, it returns
+//! `false, message[, argument]`, and the trampoline — a frame holding no Rust values —
+//! raises the error with Lua's own `luaL_where`/`luaL_argerror`, exactly as the C library
+//! would from the same stack position.
+
+pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
+pub mod structlib;
+
+use mlua::{ffi, Function, Lua, MultiValue, Value};
+use std::os::raw::c_int;
+
+/// Installs the globals `cjson`, `cmsgpack`, `bit` and `struct` (tables of functions, as
+/// Redis registers them) into `lua`'s global table.
+pub fn register_all(lua: &Lua) -> mlua::Result<()> {
+    let globals = lua.globals();
+    globals.raw_set("cjson", cjson::module(lua)?)?;
+    globals.raw_set("cmsgpack", cmsgpack::module(lua)?)?;
+    globals.raw_set("bit", bit::module(lua)?)?;
+    globals.raw_set("struct", structlib::module(lua)?)?;
+    Ok(())
+}
+
+/// Why a library function failed.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    /// `luaL_error(msg)`: the message, prefixed with the caller's position.
+    Msg(Vec<u8>),
+    /// `luaL_argerror(narg, msg)`: "bad argument #narg to 'name' (msg)".
+    Arg(i32, Vec<u8>),
+    /// An error of the Lua state itself (memory, stack): raised as mlua raises it.
+    Lua(mlua::Error),
+}
+
+impl From<mlua::Error> for Fail {
+    fn from(e: mlua::Error) -> Self {
+        Fail::Lua(e)
+    }
+}
+
+pub(crate) type LibResult<T> = Result<T, Fail>;
+
+/// `luaL_error`.
+pub(crate) fn err<T>(msg: impl Into<Vec<u8>>) -> LibResult<T> {
+    Err(Fail::Msg(msg.into()))
+}
+
+/// `luaL_argerror`.
+pub(crate) fn arg_err<T>(narg: usize, msg: impl Into<Vec<u8>>) -> LibResult<T> {
+    Err(Fail::Arg(narg as i32, msg.into()))
+}
+
+/// The arguments of one call, with lauxlib's checks (`luaL_checknumber` & co).
+pub(crate) struct Args<'a> {
+    pub lua: &'a Lua,
+    pub vals: Vec<Value>,
+}
+
+/// `luaL_typename`: the type name used in "X expected, got Y".
+pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "no value",
+        Some(Value::Nil) => "nil",
+        Some(Value::Boolean(_)) => "boolean",
+        Some(Value::LightUserData(_)) | Some(Value::UserData(_)) => "userdata",
+        Some(Value::Integer(_)) | Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Table(_)) => "table",
+        Some(Value::Function(_)) => "function",
+        Some(Value::Thread(_)) => "thread",
+        Some(_) => "userdata",
+    }
+}
+
+/// Lua 5.1's `lua_Number` to `lua_Integer` cast on x86-64 (`cvttsd2si`): truncation, and
+/// the "integer indefinite" value for NaN and out-of-range numbers.
+pub(crate) fn number_to_integer(n: f64) -> i64 {
+    if n.is_nan() || n >= 9.223_372_036_854_775_807e18 || n < -9.223_372_036_854_775_808e18 {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// The same cast to a C `int` (`cvttsd2si` 32-bit form).
+pub(crate) fn number_to_int(n: f64) -> i32 {
+    if n.is_nan() || n >= 2_147_483_648.0 || n <= -2_147_483_649.0 {
+        i32::MIN
+    } else {
+        n as i32
+    }
+}
+
+impl<'a> Args<'a> {
+    pub fn new(lua: &'a Lua, args: MultiValue) -> Self {
+        Args {
+            lua,
+            vals: args.into_vec(),
+        }
+    }
+
+    /// Number of arguments (`lua_gettop`).
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    /// Argument `i` (1-based); `None` when absent ("none").
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        self.vals.get(i.wrapping_sub(1))
+    }
+
+    pub fn is_none_or_nil(&self, i: usize) -> bool {
+        matches!(self.get(i), None | Some(Value::Nil))
+    }
+
+    /// `lua_tonumber`: `None` when the value is not a number nor a numeric string.
+    pub fn to_number(&self, i: usize) -> LibResult<Option<f64>> {
+        to_number(self.lua, self.get(i))
+    }
+
+    fn type_error<T>(&self, i: usize, expected: &str) -> LibResult<T> {
+        arg_err(
+            i,
+            format!("{expected} expected, got {}", type_name(self.get(i))),
+        )
+    }
+
+    /// `luaL_checknumber`.
+    pub fn check_number(&self, i: usize) -> LibResult<f64> {
+        match self.to_number(i)? {
+            Some(n) => Ok(n),
+            None => self.type_error(i, "number"),
+        }
+    }
+
+    /// `luaL_checkinteger` (Lua 5.1: the number truncated as C does).
+    pub fn check_integer(&self, i: usize) -> LibResult<i64> {
+        self.check_number(i).map(number_to_integer)
+    }
+
+    /// `luaL_optinteger`.
+    pub fn opt_integer(&self, i: usize, default: i64) -> LibResult<i64> {
+        if self.is_none_or_nil(i) {
+            Ok(default)
+        } else {
+            self.check_integer(i)
+        }
+    }
+
+    /// `luaL_checklstring`: strings, and numbers converted as Lua converts them.
+    pub fn check_bytes(&self, i: usize) -> LibResult<Vec<u8>> {
+        match self.get(i) {
+            Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => {
+                match self.lua.coerce_string(v.clone())? {
+                    Some(s) => Ok(s.as_bytes().to_vec()),
+                    None => self.type_error(i, "string"),
+                }
+            }
+            _ => self.type_error(i, "string"),
+        }
+    }
+}
+
+/// `lua_tonumber` on an optional value (numbers, and strings Lua can convert).
+pub(crate) fn to_number(lua: &Lua, v: Option<&Value>) -> LibResult<Option<f64>> {
+    Ok(match v {
+        Some(Value::Integer(i)) => Some(*i as f64),
+        Some(Value::Number(n)) => Some(*n),
+        Some(v @ Value::String(_)) => lua.coerce_number(v.clone())?,
+        _ => None,
+    })
+}
+
+/// A library function's Rust body.
+pub(crate) trait LibFn: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static {}
+impl<F: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static> LibFn for F {}
+
+/// Wraps a Rust body as a Lua function that raises errors as the C libraries do (see the
+/// module docs).
+pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function> {
+    let inner = lua.create_function(move |lua, args: MultiValue| {
+        let mut out = match body(lua, Args::new(lua, args)) {
+            Ok(values) => {
+                let mut out = values.into_vec();
+                out.insert(0, Value::Boolean(true));
+                out
+            }
+            Err(Fail::Lua(e)) => return Err(e),
+            Err(Fail::Msg(m)) => vec![Value::Boolean(false), Value::String(lua.create_string(m)?)],
+            Err(Fail::Arg(n, m)) => vec![
+                Value::Boolean(false),
+                Value::String(lua.create_string(m)?),
+                Value::Integer(n as i64),
+            ],
+        };
+        out.shrink_to_fit();
+        Ok(MultiValue::from_vec(out))
+    })?;
+    // SAFETY: `exec_raw` runs the closure in a protected call with `inner` pushed as its
+    // only argument; `lua_pushcclosure` pops it as the closure's upvalue and pushes one
+    // function, which `exec_raw` returns.
+    unsafe {
+        lua.exec_raw::<Function>(inner, |state| {
+            ffi::lua_pushcclosure(state, trampoline, 1);
+        })
+    }
+}
+
+/// The C face of every library function: calls the Rust body (upvalue 1) with the same
+/// arguments; on `true, ...` returns the rest, on `false, msg[, narg]` raises the error
+/// from this frame as the C library would. Holds no Rust values, so `lua_error`'s longjmp
+/// skips no destructor.
+unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
+    let nargs = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 1) == 0 {
+        ffi::luaL_error(state, c"stack overflow".as_ptr());
+    }
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, nargs, ffi::LUA_MULTRET);
+    let top = ffi::lua_gettop(state);
+    if ffi::lua_toboolean(state, 1) != 0 {
+        return top - 1;
+    }
+    if top >= 3 {
+        let narg = ffi::lua_tointeger(state, 3) as c_int;
+        ffi::luaL_argerror(state, narg, ffi::lua_tostring(state, 2));
+    }
+    ffi::luaL_where(state, 1);
+    ffi::lua_pushvalue(state, 2);
+    ffi::lua_concat(state, 2);
+    ffi::lua_error(state)
+}
+
+/// `MultiValue` of one value.
+pub(crate) fn one(v: Value) -> MultiValue {
+    MultiValue::from_vec(vec![v])
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use mlua::Lua;
+
+    /// A bare state with the libraries installed.
+    pub fn lua() -> Lua {
+        let lua = Lua::new();
+        super::register_all(&lua).expect("register_all");
+        lua
+    }
+
+    /// Runs `code` as a chunk named like Redis's scripts and returns its string result.
+    pub fn eval_str(lua: &Lua, code: &str) -> String {
+        let v: mlua::Value = lua
+            .load(code)
+            .set_name("@user_script")
+            .eval()
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        match v {
+            mlua::Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Runs `code` and returns the raw bytes of its string result.
+    pub fn eval_bytes(lua: &Lua, code: &str) -> Vec<u8> {
+        let s: mlua::String = lua
+            .load(code)
+            .set_name("@user_script")
+            .eval()
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        s.as_bytes().to_vec()
+    }
+
+    /// Runs `code` under pcall and returns the error message it raised.
+    pub fn error_of(lua: &Lua, code: &str) -> String {
+        let wrapped = format!("local ok, e = pcall(function() {code} end) assert(not ok, 'no error') return e");
+        eval_str(lua, &wrapped)
+    }
+
+    pub fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
