@@ -44,6 +44,9 @@ pub(crate) enum Fail {
     Msg(Vec<u8>),
     /// `luaL_argerror(narg, msg)`: "bad argument #narg to 'name' (msg)".
     Arg(i32, Vec<u8>),
+    /// `lua_error(msg)` as the Lua core raises it from a C function: no position prefix
+    /// (e.g. "table index is nil").
+    Raw(Vec<u8>),
     /// An error of the Lua state itself (memory, stack): raised as mlua raises it.
     Lua(mlua::Error),
 }
@@ -188,6 +191,9 @@ pub(crate) fn to_number(lua: &Lua, v: Option<&Value>) -> LibResult<Option<f64>> 
     })
 }
 
+/// Above this many results, a body's values travel to the trampoline in a table.
+const MANY_RESULTS: usize = 32;
+
 /// A library function's Rust body.
 pub(crate) trait LibFn: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static {}
 impl<F: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static> LibFn for F {}
@@ -197,6 +203,16 @@ impl<F: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static> LibFn for 
 pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function> {
     let inner = lua.create_function(move |lua, args: MultiValue| {
         let mut out = match body(lua, Args::new(lua, args)) {
+            Ok(values) if values.len() > MANY_RESULTS => {
+                // Too many to return through mlua (which counts its own slots): hand them
+                // over in a table that the trampoline unpacks.
+                let n = values.len();
+                let t = lua.create_table_with_capacity(n, 0)?;
+                for (i, v) in values.into_iter().enumerate() {
+                    t.raw_set(i as i64 + 1, v)?;
+                }
+                vec![Value::Integer(n as i64), Value::Table(t)]
+            }
             Ok(values) => {
                 let mut out = values.into_vec();
                 out.insert(0, Value::Boolean(true));
@@ -204,6 +220,11 @@ pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function
             }
             Err(Fail::Lua(e)) => return Err(e),
             Err(Fail::Msg(m)) => vec![Value::Boolean(false), Value::String(lua.create_string(m)?)],
+            Err(Fail::Raw(m)) => vec![
+                Value::Boolean(false),
+                Value::String(lua.create_string(m)?),
+                Value::Boolean(true),
+            ],
             Err(Fail::Arg(n, m)) => vec![
                 Value::Boolean(false),
                 Value::String(lua.create_string(m)?),
@@ -224,7 +245,7 @@ pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function
 }
 
 /// The C face of every library function: calls the Rust body (upvalue 1) with the same
-/// arguments; on `true, ...` returns the rest, on `false, msg[, narg]` raises the error
+/// arguments; on `true, ...` returns the rest, on `false, msg[, narg | true]` raises the error
 /// from this frame as the C library would. Holds no Rust values, so `lua_error`'s longjmp
 /// skips no destructor.
 unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
@@ -236,8 +257,25 @@ unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, nargs, ffi::LUA_MULTRET);
     let top = ffi::lua_gettop(state);
+    if ffi::lua_type(state, 1) == ffi::LUA_TNUMBER {
+        // `n, table`: results 1..n in the table (see `MANY_RESULTS`).
+        let n = ffi::lua_tointeger(state, 1) as c_int;
+        ffi::lua_settop(state, 2);
+        ffi::lua_remove(state, 1);
+        if ffi::lua_checkstack(state, n) == 0 {
+            ffi::luaL_error(state, c"stack overflow (too many results)".as_ptr());
+        }
+        for i in 1..=n {
+            ffi::lua_rawgeti(state, 1, i as _);
+        }
+        return n;
+    }
     if ffi::lua_toboolean(state, 1) != 0 {
         return top - 1;
+    }
+    if top >= 3 && ffi::lua_type(state, 3) == ffi::LUA_TBOOLEAN {
+        ffi::lua_settop(state, 2);
+        ffi::lua_error(state);
     }
     if top >= 3 {
         let narg = ffi::lua_tointeger(state, 3) as c_int;
@@ -247,6 +285,13 @@ unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
     ffi::lua_pushvalue(state, 2);
     ffi::lua_concat(state, 2);
     ffi::lua_error(state)
+}
+
+/// Runs one level of a recursive encoder/decoder, moving to a fresh stack segment when the
+/// thread's stack runs low: nesting is bounded only by the Lua limits the C libraries
+/// hit (a few thousand levels), more than a 2 MiB thread stack holds in a debug build.
+pub(crate) fn deeper<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
 
 /// `MultiValue` of one value.
