@@ -325,7 +325,7 @@ pub(crate) mod testutil {
 
     /// Runs `code` and returns the raw bytes of its string result.
     pub fn eval_bytes(lua: &Lua, code: &str) -> Vec<u8> {
-        let s: mlua::String = lua
+        let s: mlua::LuaString = lua
             .load(code)
             .set_name("@user_script")
             .eval()
@@ -341,5 +341,39 @@ pub(crate) mod testutil {
 
     pub fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+/// Differential check against a live Redis: `LUALIB_CASES=cases.lua LUALIB_OUT=out.txt cargo
+/// test --lib scripting::lib::diff -- --ignored` runs each line of the case file (a Lua
+/// chunk body) wrapped by [`DIFF_WRAPPER`] and writes one result line per case; sending the
+/// same wrapped lines through `EVAL` to Redis and comparing the outputs shows any
+/// difference in values, table order or error text.
+#[cfg(test)]
+mod diff {
+    /// `%s` is the case; the result is a one-line serialisation of pcall's results.
+    pub const DIFF_WRAPPER: &str = "local function S(v, d) d = d or 0 local t = type(v) if t == 'string' then return '\"' .. (v:gsub('[^%w ]', function(c) return string.format('\\\\x%02x', c:byte()) end)) .. '\"' elseif t == 'number' then return string.format('%.17g', v) elseif t == 'table' then if d > 20 then return '{...}' end local o = {} for k, x in pairs(v) do o[#o+1] = '[' .. S(k, d+1) .. ']=' .. S(x, d+1) end return '{' .. table.concat(o, ',') .. '}' elseif v == cjson.null then return 'cjson.null' else return type(v) end end local function P(...) local o = {} for i=1,select('#',...) do o[i] = S((select(i,...))) end return table.concat(o, ' | ') end return P(pcall(function() %s end))";
+
+    #[test]
+    #[ignore]
+    fn run_cases() {
+        let (Ok(cases), Ok(out)) = (std::env::var("LUALIB_CASES"), std::env::var("LUALIB_OUT"))
+        else {
+            return;
+        };
+        let lua = super::testutil::lua();
+        let mut lines = Vec::new();
+        for case in std::fs::read_to_string(cases).expect("cases").lines() {
+            if case.trim().is_empty() || case.starts_with("--") {
+                continue;
+            }
+            let code = DIFF_WRAPPER.replace("%s", case);
+            let r = lua.load(&code).set_name("@user_script").eval::<mlua::LuaString>();
+            lines.push(match r {
+                Ok(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                Err(e) => format!("HARNESS ERROR {e}"),
+            });
+        }
+        std::fs::write(out, lines.join("\n") + "\n").expect("write");
     }
 }
