@@ -198,4 +198,10 @@ mod tests {
             "bad argument #1 to '?' (number expected, got table)"
         );
     }
+
+    #[test]
+    fn matches_redis_recorded_cases() {
+        let n = super::super::testutil::check_recorded(include_str!("testdata/bit.txt"));
+        assert!(n > 10);
+    }
 }

@@ -971,3 +971,179 @@ impl Parser<'_> {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{error_of, eval_str, lua};
+    use super::{format_g, strtod};
+
+    fn encodes(cases: &[(&str, &str)]) {
+        let lua = lua();
+        for (v, want) in cases {
+            assert_eq!(&eval_str(&lua, &format!("return cjson.encode({v})")), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn encode_values() {
+        encodes(&[
+            ("{1,2,{a=1}}", "[1,2,{\"a\":1}]"),
+            ("0.1", "0.1"),
+            ("1e20", "1e+20"),
+            ("3", "3"),
+            ("-0.0", "-0"),
+            ("1/3", "0.33333333333333"),
+            ("123456789012345678", "1.2345678901235e+17"),
+            ("1e-5", "1e-05"),
+            ("0.0001", "0.0001"),
+            ("1e15", "1e+15"),
+            ("5e-324", "4.9406564584125e-324"),
+            ("-1.5e-7", "-1.5e-07"),
+            ("99999999999999.9", "1e+14"),
+            ("{}", "{}"),
+            ("{[1]=1,[2]=nil,[3]=3}", "[1,null,3]"),
+            ("{[1]=1,[10]=1}", "[1,null,null,null,null,null,null,null,null,1]"),
+            ("{[0]=1}", "{\"0\":1}"),
+            ("{[1.5]=1}", "{\"1.5\":1}"),
+            ("{1,2,x=3}", "{\"1\":1,\"2\":2,\"x\":3}"),
+            ("{[2^40]=1}", "{\"1099511627776\":1}"),
+            ("cjson.null", "null"),
+            ("nil", "null"),
+            ("true", "true"),
+            ("{a={b={c={}}}}", "{\"a\":{\"b\":{\"c\":{}}}}"),
+            (
+                "string.char(127,0,1,8,9,10,11,12,13,31,32,34,39,47,92)",
+                "\"\\u007f\\u0000\\u0001\\b\\t\\n\\u000b\\f\\r\\u001f \\\"'\\/\\\\\"",
+            ),
+            ("string.char(128,255)) == '\"\\128\\255\"' and 'raw' or cjson.encode(nil", "raw"),
+        ]);
+    }
+
+    #[test]
+    fn encode_errors() {
+        let lua = lua();
+        for (v, want) in [
+            ("1/0", "Cannot serialise number: must not be NaN or Inf"),
+            ("{[1]=1,[11]=1}", "Cannot serialise table: excessively sparse array"),
+            ("{[true]=1}", "Cannot serialise boolean: table key must be a number or string"),
+            ("function() end", "Cannot serialise function: type not supported"),
+            ("coroutine.create(function() end)", "Cannot serialise thread: type not supported"),
+        ] {
+            assert_eq!(
+                error_of(&lua, &format!("return cjson.encode({v})")),
+                format!("user_script:1: {want}"),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            error_of(&lua, "return cjson.encode(1, 2)"),
+            "user_script:1: bad argument #1 to 'encode' (expected 1 argument)"
+        );
+        let nested = |n: usize| {
+            format!("local t = {{}} local c = t for i = 1, {n} do c[1] = {{}} c = c[1] end return cjson.encode(t)")
+        };
+        assert_eq!(eval_str(&lua, &format!("return #(function() {} end)()", nested(999))), "2000");
+        assert_eq!(
+            error_of(&lua, &nested(1000)),
+            "user_script:1: Cannot serialise, excessive nesting (1001)"
+        );
+    }
+
+    #[test]
+    fn decode_values_and_round_trips() {
+        let lua = lua();
+        let cases = [
+            ("return cjson.decode('[null]')[1] == cjson.null", "true"),
+            ("return cjson.decode('\"\\\\ud83d\\\\ude00\"') == '\\240\\159\\152\\128'", "true"),
+            ("return cjson.decode('\"\\\\u00e9\"') == '\\195\\169'", "true"),
+            ("return tostring(cjson.decode('0x10'))", "16"),
+            ("return tostring(cjson.decode('-Infinity'))", "-inf"),
+            ("return tostring(cjson.decode('1e400'))", "inf"),
+            ("return tostring(cjson.decode('-0'))", "-0"),
+            ("return tostring(cjson.decode('[1]' .. string.char(0) .. 'x')[1])", "1"),
+            (
+                "return cjson.encode(cjson.decode('{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":{\"e\":true}}'))",
+                // Redis 7.0.15 gives this order (Lua 5.1's `next` over the decoded table).
+                "{\"a\":1,\"d\":{\"e\":true},\"b\":[1,2,{\"c\":null}]}",
+            ),
+            ("return cjson.encode(cjson.decode('[1,null,3]'))", "[1,null,3]"),
+        ];
+        for (code, want) in cases {
+            assert_eq!(eval_str(&lua, code), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn decode_errors() {
+        let lua = lua();
+        for (json, want) in [
+            ("[1,", "Expected value but found T_END at character 4"),
+            ("[1,]", "Expected value but found T_ARR_END at character 4"),
+            ("{\"a\":1,}", "Expected object key string but found T_OBJ_END at character 8"),
+            ("{\"a\" 1}", "Expected colon but found T_NUMBER at character 6"),
+            ("[1 2]", "Expected comma or array end but found T_NUMBER at character 4"),
+            ("x", "Expected value but found invalid token at character 1"),
+            ("\"abc", "Expected value but found unexpected end of string at character 5"),
+            ("\"a\\x\"", "Expected value but found invalid escape code at character 3"),
+            ("\"\\ud800\"", "Expected value but found invalid unicode escape code at character 2"),
+            ("[1] x", "Expected the end but found invalid token at character 5"),
+            ("-", "Expected value but found invalid number at character 1"),
+            (".5", "Expected value but found invalid token at character 1"),
+        ] {
+            let code = format!("return cjson.decode(ARGV)").replace("ARGV", &format!("{json:?}"));
+            assert_eq!(error_of(&lua, &code), format!("user_script:1: {want}"), "{json}");
+        }
+        let deep = "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))";
+        assert_eq!(
+            error_of(&lua, deep),
+            "user_script:1: Found too many nested data structures (1001) at character 1001"
+        );
+    }
+
+    #[test]
+    fn configuration() {
+        let lua = lua();
+        let code = "local a = {cjson.encode_sparse_array()} \
+            local b = cjson.encode_invalid_numbers('null') local c = cjson.encode({1/0}) \
+            cjson.encode_invalid_numbers(false) \
+            local d = cjson.encode_number_precision(3) local e = cjson.encode(3.14159) \
+            cjson.encode_number_precision(14) \
+            return table.concat({tostring(a[1]), a[2], a[3], b, c, d, e}, ' ')";
+        assert_eq!(eval_str(&lua, code), "false 2 10 null [null] 3 3.14");
+        assert_eq!(
+            error_of(&lua, "cjson.encode_max_depth(0)"),
+            "user_script:1: bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"
+        );
+        assert_eq!(
+            error_of(&lua, "cjson.encode_keep_buffer('x')"),
+            "user_script:1: bad argument #1 to 'encode_keep_buffer' (invalid option 'x')"
+        );
+        // A new instance has its own settings.
+        assert_eq!(
+            eval_str(&lua, "local c = cjson.new() c.encode_max_depth(3) return c.encode_max_depth() .. ' ' .. cjson.encode_max_depth()"),
+            "3 1000"
+        );
+    }
+
+    #[test]
+    fn printf_g_and_strtod() {
+        assert_eq!(format_g(0.1, 14), "0.1");
+        assert_eq!(format_g(1e20, 14), "1e+20");
+        assert_eq!(format_g(100000000000000.0, 14), "1e+14");
+        assert_eq!(format_g(12345.0, 3), "1.23e+04");
+        assert_eq!(format_g(0.125, 2), "0.12");
+        assert_eq!(format_g(-0.0, 14), "-0");
+        assert_eq!(strtod(b"1e"), (1.0, 1));
+        assert_eq!(strtod(b"-.5x"), (-0.5, 3));
+        assert_eq!(strtod(b"0x1p3"), (8.0, 5));
+        assert_eq!(strtod(b"0x"), (0.0, 1));
+        assert_eq!(strtod(b"infinity!"), (f64::INFINITY, 8));
+        assert_eq!(strtod(b"- 1"), (0.0, 0));
+    }
+
+    #[test]
+    fn matches_redis_recorded_cases() {
+        let n = super::super::testutil::check_recorded(include_str!("testdata/cjson.txt"));
+        assert!(n > 10);
+    }
+}

@@ -735,4 +735,10 @@ mod tests {
         );
         assert_eq!(got, "{[\"delay\"]=1.5,[\"time\"]=1732572096}");
     }
+
+    #[test]
+    fn matches_redis_recorded_cases() {
+        let n = super::super::testutil::check_recorded(include_str!("testdata/cmsgpack.txt"));
+        assert!(n > 10);
+    }
 }

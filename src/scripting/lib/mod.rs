@@ -317,20 +317,9 @@ pub(crate) mod testutil {
             .set_name("@user_script")
             .eval()
             .unwrap_or_else(|e| panic!("{code}: {e}"));
-        match v {
-            mlua::Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            other => format!("{other:?}"),
-        }
-    }
-
-    /// Runs `code` and returns the raw bytes of its string result.
-    pub fn eval_bytes(lua: &Lua, code: &str) -> Vec<u8> {
-        let s: mlua::LuaString = lua
-            .load(code)
-            .set_name("@user_script")
-            .eval()
-            .unwrap_or_else(|e| panic!("{code}: {e}"));
-        s.as_bytes().to_vec()
+        let tostring: mlua::Function = lua.globals().get("tostring").expect("tostring");
+        let s: mlua::LuaString = tostring.call(v).expect("tostring");
+        String::from_utf8_lossy(&s.as_bytes()).into_owned()
     }
 
     /// Runs `code` under pcall and returns the error message it raised.
@@ -339,8 +328,28 @@ pub(crate) mod testutil {
         eval_str(lua, &wrapped)
     }
 
-    pub fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
+    /// Runs every snippet of a recorded case file (`testdata/*.txt`: a snippet line, then
+    /// `=> ` and what Redis 7.0.15 returned for it through [`super::diff::DIFF_WRAPPER`]) in
+    /// one state, in order (configuration calls carry over, as in Redis), and fails listing
+    /// every snippet whose result differs. Returns the number of cases checked.
+    pub fn check_recorded(data: &str) -> usize {
+        let lua = lua();
+        let mut lines = data.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+        let mut failures = Vec::new();
+        let mut count = 0;
+        while let Some(case) = lines.next() {
+            let want = lines
+                .next()
+                .and_then(|l| l.strip_prefix("=> "))
+                .unwrap_or_else(|| panic!("no recorded result for {case}"));
+            let got = eval_str(&lua, &super::diff::DIFF_WRAPPER.replace("%s", case));
+            if got != want {
+                failures.push(format!("{case}\n  redis: {want}\n  ours:  {got}"));
+            }
+            count += 1;
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        count
     }
 }
 
@@ -350,7 +359,7 @@ pub(crate) mod testutil {
 /// same wrapped lines through `EVAL` to Redis and comparing the outputs shows any
 /// difference in values, table order or error text.
 #[cfg(test)]
-mod diff {
+pub(crate) mod diff {
     /// `%s` is the case; the result is a one-line serialisation of pcall's results.
     pub const DIFF_WRAPPER: &str = "local function S(v, d) d = d or 0 local t = type(v) if t == 'string' then return '\"' .. (v:gsub('[^%w ]', function(c) return string.format('\\\\x%02x', c:byte()) end)) .. '\"' elseif t == 'number' then return string.format('%.17g', v) elseif t == 'table' then if d > 20 then return '{...}' end local o = {} for k, x in pairs(v) do o[#o+1] = '[' .. S(k, d+1) .. ']=' .. S(x, d+1) end return '{' .. table.concat(o, ',') .. '}' elseif v == cjson.null then return 'cjson.null' else return type(v) end end local function P(...) local o = {} for i=1,select('#',...) do o[i] = S((select(i,...))) end return table.concat(o, ' | ') end return P(pcall(function() %s end))";
 

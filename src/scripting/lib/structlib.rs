@@ -347,3 +347,83 @@ fn size(_: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
     }
     Ok(MultiValue::from_vec(vec![Value::Number(pos as i64 as f64)]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{error_of, eval_str, lua};
+
+    const HEX: &str = "local function hex(s) return (s:gsub('.', function(c) \
+                       return string.format('%02x', c:byte()) end)) end ";
+
+    #[test]
+    fn pack_each_format() {
+        let lua = lua();
+        for (args, want) in [
+            ("'<b B h H', -1, 255, -2, 65535", "ffff feff ffff"),
+            ("'>i I l', -2, 3, 1", "fffffffe 00000003 0000000000000001"),
+            ("'<L T', 2^40, 7", "0000000000010000 0700000000000000"),
+            ("'<i3 >I3', -1, 0x123456", "ffffff 123456"),
+            ("'<f >f', 1.5, 1.5", "0000c03f 3fc00000"),
+            ("'<d', 0.1", "9a9999999999b93f"),
+            ("'s c3 c0', 'ab', 'xyzw', 'q'", "616200 78797a 71"),
+            ("'b x b', 1, 2", "01 00 02"),
+            ("'!4 b i', 1, 2", "01000000 02000000"),
+            ("'!2 b i', 1, 2", "0100 02000000"),
+            ("'<i9', -1", "ffffffffffffffff00"),
+            ("'<L l', 2^64, -2^70", "0000000000000000 0000000000000080"),
+            ("'<L', 0/0", "0000000000000080"),
+            ("'<B h', 256, -1.9", "00 ffff"),
+        ] {
+            let got = eval_str(&lua, &format!("{HEX} return hex(struct.pack({args}))"));
+            assert_eq!(got, want.replace(' ', ""), "pack({args})");
+        }
+    }
+
+    #[test]
+    fn unpack_and_size() {
+        let lua = lua();
+        for (code, want) in [
+            ("struct.unpack('<I8', string.rep('\\255', 8))", "1.844674407371e+19"),
+            ("struct.unpack('<i9', string.rep('\\255', 9))", "-1"),
+            ("select(2, struct.unpack('c1c0', '3abc'))", "5"),
+            ("struct.unpack('c1c0', '3abc')", "abc"),
+            ("select(2, struct.unpack('s s', 'ab\\0cd\\0'))", "cd"),
+            ("select(2, struct.unpack('b', 'abc', 2.7))", "3"),
+            ("struct.unpack('', 'abc', -1)", "-1"),
+            ("struct.size('xbhilTfd')", "36"),
+            ("struct.size('!8 b d')", "16"),
+            ("struct.unpack('>d', struct.pack('>d', -0.1))", "-0.1"),
+            ("struct.unpack('<f', struct.pack('<f', 0.1))", "0.10000000149012"),
+        ] {
+            assert_eq!(eval_str(&lua, &format!("return {code}")), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let lua = lua();
+        for (code, want) in [
+            ("struct.pack('=i', 1)", "bad argument #1 to 'pack' (invalid format option '=')"),
+            ("struct.pack('i33', 1)", "integral size 33 is larger than limit of 32"),
+            ("struct.pack('i99999999999', 1)", "integral size overflow"),
+            ("struct.pack('!3', 1)", "alignment 3 is not a power of 2"),
+            ("struct.size('s')", "bad argument #1 to 'size' (option 's' has no fixed size)"),
+            ("struct.size('c0')", "bad argument #1 to 'size' (option 'c0' has no fixed size)"),
+            ("struct.unpack('c0', 'abc')", "format 'c0' needs a previous size"),
+            ("struct.unpack('s', 'abc')", "unfinished string in data"),
+            ("struct.unpack('i', 'ab')", "bad argument #2 to 'unpack' (data string too short)"),
+            ("struct.unpack('b', 'a', 0)", "bad argument #3 to 'unpack' (offset must be 1 or greater)"),
+            ("struct.pack('c5', 'ab')", "bad argument #3 to 'pack' (string too short)"),
+            ("struct.pack('<i')", "bad argument #2 to 'pack' (number expected, got nil)"),
+            ("struct.pack()", "bad argument #1 to 'pack' (string expected, got no value)"),
+        ] {
+            assert_eq!(error_of(&lua, &format!("return {code}")), format!("user_script:1: {want}"), "{code}");
+        }
+    }
+
+    #[test]
+    fn matches_redis_recorded_cases() {
+        let n = super::super::testutil::check_recorded(include_str!("testdata/struct.txt"));
+        assert!(n > 10);
+    }
+}
