@@ -18,18 +18,33 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("tobit", lib_function(lua, |_, a| unary(&a, |b| b))?)?;
     t.raw_set("bnot", lib_function(lua, |_, a| unary(&a, |b| !b))?)?;
-    t.raw_set("bswap", lib_function(lua, |_, a| unary(&a, u32::swap_bytes))?)?;
+    t.raw_set(
+        "bswap",
+        lib_function(lua, |_, a| unary(&a, u32::swap_bytes))?,
+    )?;
     t.raw_set("band", lib_function(lua, |_, a| fold(&a, |x, y| x & y))?)?;
     t.raw_set("bor", lib_function(lua, |_, a| fold(&a, |x, y| x | y))?)?;
     t.raw_set("bxor", lib_function(lua, |_, a| fold(&a, |x, y| x ^ y))?)?;
-    t.raw_set("lshift", lib_function(lua, |_, a| shift(&a, |b, n| b << n))?)?;
-    t.raw_set("rshift", lib_function(lua, |_, a| shift(&a, |b, n| b >> n))?)?;
+    t.raw_set(
+        "lshift",
+        lib_function(lua, |_, a| shift(&a, |b, n| b << n))?,
+    )?;
+    t.raw_set(
+        "rshift",
+        lib_function(lua, |_, a| shift(&a, |b, n| b >> n))?,
+    )?;
     t.raw_set(
         "arshift",
         lib_function(lua, |_, a| shift(&a, |b, n| ((b as i32) >> n) as u32))?,
     )?;
-    t.raw_set("rol", lib_function(lua, |_, a| shift(&a, u32::rotate_left))?)?;
-    t.raw_set("ror", lib_function(lua, |_, a| shift(&a, u32::rotate_right))?)?;
+    t.raw_set(
+        "rol",
+        lib_function(lua, |_, a| shift(&a, u32::rotate_left))?,
+    )?;
+    t.raw_set(
+        "ror",
+        lib_function(lua, |_, a| shift(&a, u32::rotate_right))?,
+    )?;
     t.raw_set("tohex", lib_function(lua, tohex)?)?;
     Ok(t)
 }

@@ -79,9 +79,15 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let cfg: Shared = Arc::new(Mutex::new(Config::default()));
 
     let c = cfg.clone();
-    t.raw_set("encode", lib_function(lua, move |lua, a| encode(lua, a, &config(&c)))?)?;
+    t.raw_set(
+        "encode",
+        lib_function(lua, move |lua, a| encode(lua, a, &config(&c)))?,
+    )?;
     let c = cfg.clone();
-    t.raw_set("decode", lib_function(lua, move |lua, a| decode(lua, a, &config(&c)))?)?;
+    t.raw_set(
+        "decode",
+        lib_function(lua, move |lua, a| decode(lua, a, &config(&c)))?,
+    )?;
     let c = cfg.clone();
     t.raw_set(
         "encode_sparse_array",
@@ -94,7 +100,11 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             let ratio = integer_option(&a, 2, &mut cur.sparse_ratio, 0, i32::MAX as i64)?;
             let safe = integer_option(&a, 3, &mut cur.sparse_safe, 0, i32::MAX as i64)?;
             drop(cur);
-            Ok(MultiValue::from_vec(vec![convert.into_value(lua)?, ratio, safe]))
+            Ok(MultiValue::from_vec(vec![
+                convert.into_value(lua)?,
+                ratio,
+                safe,
+            ]))
         })?,
     )?;
     let c = cfg.clone();
@@ -114,7 +124,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let c = cfg.clone();
     t.raw_set(
         "encode_number_precision",
-        lib_function(lua, move |_, a| int_setting(&a, &c, 1, 14, |x| &mut x.precision))?,
+        lib_function(lua, move |_, a| {
+            int_setting(&a, &c, 1, 14, |x| &mut x.precision)
+        })?,
     )?;
     let c = cfg.clone();
     t.raw_set(
@@ -143,7 +155,10 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "new",
         lib_function(lua, |lua, _| Ok(one(Value::Table(module(lua)?))))?,
     )?;
-    t.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
+    t.raw_set(
+        "null",
+        Value::LightUserData(LightUserData(std::ptr::null_mut())),
+    )?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
     Ok(t)
@@ -161,7 +176,13 @@ fn arg_count(a: &Args<'_>, n: usize) -> LibResult<()> {
 
 /// `json_integer_option`: sets from argument `i` when it is not nil; the range error names
 /// argument #1 whatever `i` is, as lua-cjson does.
-fn integer_option(a: &Args<'_>, i: usize, setting: &mut i64, min: i64, max: i64) -> LibResult<Value> {
+fn integer_option(
+    a: &Args<'_>,
+    i: usize,
+    setting: &mut i64,
+    min: i64,
+    max: i64,
+) -> LibResult<Value> {
     if !a.is_none_or_nil(i) {
         let v = a.check_integer(i)?;
         if v < min || v > max {
@@ -253,7 +274,11 @@ pub(crate) fn format_g(n: f64, precision: usize) -> String {
         return if n < 0.0 { "-inf".into() } else { "inf".into() };
     }
     if n == 0.0 {
-        return if n.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if n.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let p = precision.max(1);
     let e = format!("{:.*e}", p - 1, n);
@@ -624,7 +649,9 @@ fn hex_float(s: &[u8]) -> (f64, usize) {
             i += 1;
             continue;
         }
-        let Some(d) = (c as char).to_digit(16) else { break };
+        let Some(d) = (c as char).to_digit(16) else {
+            break;
+        };
         if mant >> 60 == 0 {
             mant = (mant << 4) | d as u64;
             if seen_point {
@@ -662,7 +689,11 @@ fn hex_float(s: &[u8]) -> (f64, usize) {
     let lead = mant.leading_zeros() as i64;
     let m = mant << lead;
     let e = exp - lead + 63; // value = m / 2^63 * 2^e
-    let keep: i64 = if e < -1022 { (53 - (-1022 - e)).max(0) } else { 53 };
+    let keep: i64 = if e < -1022 {
+        (53 - (-1022 - e)).max(0)
+    } else {
+        53
+    };
     let drop = 64 - keep;
     let (mut q, rem, half) = if drop >= 64 {
         (0u64, m, 1u64 << 63)
@@ -670,7 +701,11 @@ fn hex_float(s: &[u8]) -> (f64, usize) {
         (m >> drop, m & ((1u64 << drop) - 1), 1u64 << (drop - 1))
     };
     let rem_sticky = drop < 64 && (rem > half || (rem == half && (sticky || q & 1 == 1)));
-    let rem_sticky = if drop >= 64 { rem > half || (rem == half && sticky) } else { rem_sticky };
+    let rem_sticky = if drop >= 64 {
+        rem > half || (rem == half && sticky)
+    } else {
+        rem_sticky
+    };
     if rem_sticky {
         q += 1;
     }
@@ -765,7 +800,10 @@ impl Parser<'_> {
             self.pos += 1;
             return self.token(kind, start);
         }
-        let unknown = matches!(c, b'"' | b'-' | b'+' | b'0'..=b'9' | b't' | b'f' | b'n' | b'i' | b'I' | b'N');
+        let unknown = matches!(
+            c,
+            b'"' | b'-' | b'+' | b'0'..=b'9' | b't' | b'f' | b'n' | b'i' | b'I' | b'N'
+        );
         if !unknown {
             return self.error_token("invalid token");
         }
@@ -971,7 +1009,6 @@ impl Parser<'_> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{error_of, eval_str, lua};
@@ -980,7 +1017,11 @@ mod tests {
     fn encodes(cases: &[(&str, &str)]) {
         let lua = lua();
         for (v, want) in cases {
-            assert_eq!(&eval_str(&lua, &format!("return cjson.encode({v})")), want, "{v}");
+            assert_eq!(
+                &eval_str(&lua, &format!("return cjson.encode({v})")),
+                want,
+                "{v}"
+            );
         }
     }
 
@@ -1002,7 +1043,10 @@ mod tests {
             ("99999999999999.9", "1e+14"),
             ("{}", "{}"),
             ("{[1]=1,[2]=nil,[3]=3}", "[1,null,3]"),
-            ("{[1]=1,[10]=1}", "[1,null,null,null,null,null,null,null,null,1]"),
+            (
+                "{[1]=1,[10]=1}",
+                "[1,null,null,null,null,null,null,null,null,1]",
+            ),
             ("{[0]=1}", "{\"0\":1}"),
             ("{[1.5]=1}", "{\"1.5\":1}"),
             ("{1,2,x=3}", "{\"1\":1,\"2\":2,\"x\":3}"),
@@ -1015,7 +1059,10 @@ mod tests {
                 "string.char(127,0,1,8,9,10,11,12,13,31,32,34,39,47,92)",
                 "\"\\u007f\\u0000\\u0001\\b\\t\\n\\u000b\\f\\r\\u001f \\\"'\\/\\\\\"",
             ),
-            ("string.char(128,255)) == '\"\\128\\255\"' and 'raw' or cjson.encode(nil", "raw"),
+            (
+                "string.char(128,255)) == '\"\\128\\255\"' and 'raw' or cjson.encode(nil",
+                "raw",
+            ),
         ]);
     }
 
@@ -1024,10 +1071,22 @@ mod tests {
         let lua = lua();
         for (v, want) in [
             ("1/0", "Cannot serialise number: must not be NaN or Inf"),
-            ("{[1]=1,[11]=1}", "Cannot serialise table: excessively sparse array"),
-            ("{[true]=1}", "Cannot serialise boolean: table key must be a number or string"),
-            ("function() end", "Cannot serialise function: type not supported"),
-            ("coroutine.create(function() end)", "Cannot serialise thread: type not supported"),
+            (
+                "{[1]=1,[11]=1}",
+                "Cannot serialise table: excessively sparse array",
+            ),
+            (
+                "{[true]=1}",
+                "Cannot serialise boolean: table key must be a number or string",
+            ),
+            (
+                "function() end",
+                "Cannot serialise function: type not supported",
+            ),
+            (
+                "coroutine.create(function() end)",
+                "Cannot serialise thread: type not supported",
+            ),
         ] {
             assert_eq!(
                 error_of(&lua, &format!("return cjson.encode({v})")),
@@ -1042,7 +1101,10 @@ mod tests {
         let nested = |n: usize| {
             format!("local t = {{}} local c = t for i = 1, {n} do c[1] = {{}} c = c[1] end return cjson.encode(t)")
         };
-        assert_eq!(eval_str(&lua, &format!("return #(function() {} end)()", nested(999))), "2000");
+        assert_eq!(
+            eval_str(&lua, &format!("return #(function() {} end)()", nested(999))),
+            "2000"
+        );
         assert_eq!(
             error_of(&lua, &nested(1000)),
             "user_script:1: Cannot serialise, excessive nesting (1001)"
@@ -1079,19 +1141,50 @@ mod tests {
         for (json, want) in [
             ("[1,", "Expected value but found T_END at character 4"),
             ("[1,]", "Expected value but found T_ARR_END at character 4"),
-            ("{\"a\":1,}", "Expected object key string but found T_OBJ_END at character 8"),
-            ("{\"a\" 1}", "Expected colon but found T_NUMBER at character 6"),
-            ("[1 2]", "Expected comma or array end but found T_NUMBER at character 4"),
+            (
+                "{\"a\":1,}",
+                "Expected object key string but found T_OBJ_END at character 8",
+            ),
+            (
+                "{\"a\" 1}",
+                "Expected colon but found T_NUMBER at character 6",
+            ),
+            (
+                "[1 2]",
+                "Expected comma or array end but found T_NUMBER at character 4",
+            ),
             ("x", "Expected value but found invalid token at character 1"),
-            ("\"abc", "Expected value but found unexpected end of string at character 5"),
-            ("\"a\\x\"", "Expected value but found invalid escape code at character 3"),
-            ("\"\\ud800\"", "Expected value but found invalid unicode escape code at character 2"),
-            ("[1] x", "Expected the end but found invalid token at character 5"),
-            ("-", "Expected value but found invalid number at character 1"),
-            (".5", "Expected value but found invalid token at character 1"),
+            (
+                "\"abc",
+                "Expected value but found unexpected end of string at character 5",
+            ),
+            (
+                "\"a\\x\"",
+                "Expected value but found invalid escape code at character 3",
+            ),
+            (
+                "\"\\ud800\"",
+                "Expected value but found invalid unicode escape code at character 2",
+            ),
+            (
+                "[1] x",
+                "Expected the end but found invalid token at character 5",
+            ),
+            (
+                "-",
+                "Expected value but found invalid number at character 1",
+            ),
+            (
+                ".5",
+                "Expected value but found invalid token at character 1",
+            ),
         ] {
-            let code = format!("return cjson.decode(ARGV)").replace("ARGV", &format!("{json:?}"));
-            assert_eq!(error_of(&lua, &code), format!("user_script:1: {want}"), "{json}");
+            let code = format!("return cjson.decode({json:?})");
+            assert_eq!(
+                error_of(&lua, &code),
+                format!("user_script:1: {want}"),
+                "{json}"
+            );
         }
         let deep = "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))";
         assert_eq!(

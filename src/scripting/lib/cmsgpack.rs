@@ -19,7 +19,9 @@
 //!   use, so too many values or too deep a nesting fail with the same "stack overflow (...)"
 //!   messages at the same sizes (8000 slots).
 
-use super::{arg_err, deeper, err, lib_function, number_to_int, number_to_integer, one, Args, Fail};
+use super::{
+    arg_err, deeper, err, lib_function, number_to_int, number_to_integer, one, Args, Fail,
+};
 use super::{LibResult, Value};
 use mlua::{Lua, MultiValue, Table};
 
@@ -240,7 +242,7 @@ impl Decoder<'_> {
             Ok(v)
         };
         let v = match b {
-            0xcc | 0xcd | 0xce | 0xcf => {
+            0xcc..=0xcf => {
                 let n = 1usize << (b - 0xcc);
                 Value::Number(fixed(self, n)? as i64 as f64)
             }
@@ -356,7 +358,13 @@ impl Decoder<'_> {
 
 /// lua-cmsgpack's `mp_unpack_full`: `limit == 0 && offset == 0` decodes everything and
 /// returns no offset.
-fn unpack_full(lua: &Lua, a: &Args<'_>, limit: i64, offset: i64, slots: usize) -> LibResult<MultiValue> {
+fn unpack_full(
+    lua: &Lua,
+    a: &Args<'_>,
+    limit: i64,
+    offset: i64,
+    slots: usize,
+) -> LibResult<MultiValue> {
     let data = a.check_bytes(1)?;
     let len = data.len();
     let decode_all = limit == 0 && offset == 0;
@@ -621,17 +629,44 @@ mod tests {
     fn unpack_errors() {
         let lua = lua();
         let cases = [
-            ("unpack(unhex('cb'))", "user_script:1: Missing bytes in input."),
-            ("unpack(unhex('9301'))", "user_script:1: Missing bytes in input."),
-            ("unpack(unhex('db0000'))", "user_script:1: Missing bytes in input."),
-            ("unpack(unhex('d9'))", "user_script:1: Missing bytes in input."),
-            ("unpack(unhex('c1'))", "user_script:1: Bad data format in input."),
-            ("unpack(unhex('c403616263'))", "user_script:1: Bad data format in input."),
-            ("unpack(unhex('d40102'))", "user_script:1: Bad data format in input."),
-            ("unpack(unhex('c7020101'))", "user_script:1: Bad data format in input."),
+            (
+                "unpack(unhex('cb'))",
+                "user_script:1: Missing bytes in input.",
+            ),
+            (
+                "unpack(unhex('9301'))",
+                "user_script:1: Missing bytes in input.",
+            ),
+            (
+                "unpack(unhex('db0000'))",
+                "user_script:1: Missing bytes in input.",
+            ),
+            (
+                "unpack(unhex('d9'))",
+                "user_script:1: Missing bytes in input.",
+            ),
+            (
+                "unpack(unhex('c1'))",
+                "user_script:1: Bad data format in input.",
+            ),
+            (
+                "unpack(unhex('c403616263'))",
+                "user_script:1: Bad data format in input.",
+            ),
+            (
+                "unpack(unhex('d40102'))",
+                "user_script:1: Bad data format in input.",
+            ),
+            (
+                "unpack(unhex('c7020101'))",
+                "user_script:1: Bad data format in input.",
+            ),
             ("unpack(unhex('81c001'))", "table index is nil"),
             ("unpack(unhex('81ca7fc0000001'))", "table index is NaN"),
-            ("unpack_one(unhex('010203'), 4)", "user_script:1: Start offset 4 greater than input length 3."),
+            (
+                "unpack_one(unhex('010203'), 4)",
+                "user_script:1: Start offset 4 greater than input length 3.",
+            ),
             (
                 "unpack_one(unhex('010203'), -1)",
                 "user_script:1: Invalid request to unpack with offset of -1 and limit of 3.",

@@ -94,19 +94,20 @@ pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
 /// Lua 5.1's `lua_Number` to `lua_Integer` cast on x86-64 (`cvttsd2si`): truncation, and
 /// the "integer indefinite" value for NaN and out-of-range numbers.
 pub(crate) fn number_to_integer(n: f64) -> i64 {
-    if n.is_nan() || n >= 9.223_372_036_854_775_807e18 || n < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&n) {
         n as i64
+    } else {
+        i64::MIN
     }
 }
 
 /// The same cast to a C `int` (`cvttsd2si` 32-bit form).
 pub(crate) fn number_to_int(n: f64) -> i32 {
-    if n.is_nan() || n >= 2_147_483_648.0 || n <= -2_147_483_649.0 {
-        i32::MIN
-    } else {
+    if n > -2_147_483_649.0 && n < 2_147_483_648.0 {
         n as i32
+    } else {
+        i32::MIN
     }
 }
 
@@ -195,7 +196,10 @@ pub(crate) fn to_number(lua: &Lua, v: Option<&Value>) -> LibResult<Option<f64>> 
 const MANY_RESULTS: usize = 32;
 
 /// A library function's Rust body.
-pub(crate) trait LibFn: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static {}
+pub(crate) trait LibFn:
+    Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static
+{
+}
 impl<F: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static> LibFn for F {}
 
 /// Wraps a Rust body as a Lua function that raises errors as the C libraries do (see the
@@ -324,7 +328,9 @@ pub(crate) mod testutil {
 
     /// Runs `code` under pcall and returns the error message it raised.
     pub fn error_of(lua: &Lua, code: &str) -> String {
-        let wrapped = format!("local ok, e = pcall(function() {code} end) assert(not ok, 'no error') return e");
+        let wrapped = format!(
+            "local ok, e = pcall(function() {code} end) assert(not ok, 'no error') return e"
+        );
         eval_str(lua, &wrapped)
     }
 
@@ -334,7 +340,9 @@ pub(crate) mod testutil {
     /// every snippet whose result differs. Returns the number of cases checked.
     pub fn check_recorded(data: &str) -> usize {
         let lua = lua();
-        let mut lines = data.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+        let mut lines = data
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
         let mut failures = Vec::new();
         let mut count = 0;
         while let Some(case) = lines.next() {
@@ -377,7 +385,10 @@ pub(crate) mod diff {
                 continue;
             }
             let code = DIFF_WRAPPER.replace("%s", case);
-            let r = lua.load(&code).set_name("@user_script").eval::<mlua::LuaString>();
+            let r = lua
+                .load(&code)
+                .set_name("@user_script")
+                .eval::<mlua::LuaString>();
             lines.push(match r {
                 Ok(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
                 Err(e) => format!("HARNESS ERROR {e}"),

@@ -160,7 +160,11 @@ fn put_integer(out: &mut Vec<u8>, n: f64, endian: Endian, size: usize) {
     };
     let mut buf = vec![0u8; size];
     for i in 0..size {
-        let slot = if endian == Endian::Little { i } else { size - 1 - i };
+        let slot = if endian == Endian::Little {
+            i
+        } else {
+            size - 1 - i
+        };
         buf[slot] = (value & 0xff) as u8;
         value = value.checked_shr(8).unwrap_or(0);
     }
@@ -383,7 +387,10 @@ mod tests {
     fn unpack_and_size() {
         let lua = lua();
         for (code, want) in [
-            ("struct.unpack('<I8', string.rep('\\255', 8))", "1.844674407371e+19"),
+            (
+                "struct.unpack('<I8', string.rep('\\255', 8))",
+                "1.844674407371e+19",
+            ),
             ("struct.unpack('<i9', string.rep('\\255', 9))", "-1"),
             ("select(2, struct.unpack('c1c0', '3abc'))", "5"),
             ("struct.unpack('c1c0', '3abc')", "abc"),
@@ -393,7 +400,10 @@ mod tests {
             ("struct.size('xbhilTfd')", "36"),
             ("struct.size('!8 b d')", "16"),
             ("struct.unpack('>d', struct.pack('>d', -0.1))", "-0.1"),
-            ("struct.unpack('<f', struct.pack('<f', 0.1))", "0.10000000149012"),
+            (
+                "struct.unpack('<f', struct.pack('<f', 0.1))",
+                "0.10000000149012",
+            ),
         ] {
             assert_eq!(eval_str(&lua, &format!("return {code}")), want, "{code}");
         }
@@ -403,21 +413,55 @@ mod tests {
     fn errors() {
         let lua = lua();
         for (code, want) in [
-            ("struct.pack('=i', 1)", "bad argument #1 to 'pack' (invalid format option '=')"),
-            ("struct.pack('i33', 1)", "integral size 33 is larger than limit of 32"),
+            (
+                "struct.pack('=i', 1)",
+                "bad argument #1 to 'pack' (invalid format option '=')",
+            ),
+            (
+                "struct.pack('i33', 1)",
+                "integral size 33 is larger than limit of 32",
+            ),
             ("struct.pack('i99999999999', 1)", "integral size overflow"),
             ("struct.pack('!3', 1)", "alignment 3 is not a power of 2"),
-            ("struct.size('s')", "bad argument #1 to 'size' (option 's' has no fixed size)"),
-            ("struct.size('c0')", "bad argument #1 to 'size' (option 'c0' has no fixed size)"),
-            ("struct.unpack('c0', 'abc')", "format 'c0' needs a previous size"),
+            (
+                "struct.size('s')",
+                "bad argument #1 to 'size' (option 's' has no fixed size)",
+            ),
+            (
+                "struct.size('c0')",
+                "bad argument #1 to 'size' (option 'c0' has no fixed size)",
+            ),
+            (
+                "struct.unpack('c0', 'abc')",
+                "format 'c0' needs a previous size",
+            ),
             ("struct.unpack('s', 'abc')", "unfinished string in data"),
-            ("struct.unpack('i', 'ab')", "bad argument #2 to 'unpack' (data string too short)"),
-            ("struct.unpack('b', 'a', 0)", "bad argument #3 to 'unpack' (offset must be 1 or greater)"),
-            ("struct.pack('c5', 'ab')", "bad argument #3 to 'pack' (string too short)"),
-            ("struct.pack('<i')", "bad argument #2 to 'pack' (number expected, got nil)"),
-            ("struct.pack()", "bad argument #1 to 'pack' (string expected, got no value)"),
+            (
+                "struct.unpack('i', 'ab')",
+                "bad argument #2 to 'unpack' (data string too short)",
+            ),
+            (
+                "struct.unpack('b', 'a', 0)",
+                "bad argument #3 to 'unpack' (offset must be 1 or greater)",
+            ),
+            (
+                "struct.pack('c5', 'ab')",
+                "bad argument #3 to 'pack' (string too short)",
+            ),
+            (
+                "struct.pack('<i')",
+                "bad argument #2 to 'pack' (number expected, got nil)",
+            ),
+            (
+                "struct.pack()",
+                "bad argument #1 to 'pack' (string expected, got no value)",
+            ),
         ] {
-            assert_eq!(error_of(&lua, &format!("return {code}")), format!("user_script:1: {want}"), "{code}");
+            assert_eq!(
+                error_of(&lua, &format!("return {code}")),
+                format!("user_script:1: {want}"),
+                "{code}"
+            );
         }
     }
 
