@@ -23,11 +23,15 @@
 //!   table (`cjson.new()` makes an independent one), and persist as in Redis, where the Lua
 //!   state lives as long as the server. `encode_keep_buffer` only reports its flag: there is
 //!   no buffer to keep.
-//! - Lua stack limits of the C code (8000 slots) are counted, so extreme nesting with raised
-//!   depth limits fails where the C library would.
+//! - Lua stack limits of the C code (8000 slots) are counted, so nesting with raised depth
+//!   limits fails about where the C library would. Deliberate difference: each level also
+//!   holds an mlua handle, and mlua's handle stack (8000 slots too, a few taken by the
+//!   state) runs out a few levels earlier — e.g. 7993 instead of 7998 nested arrays, 3997
+//!   instead of 4000 nested objects; the error text is the library's, with that depth.
+//!   Only scripts that raise `encode_max_depth`/`decode_max_depth` near 4000 can see it.
 
 use super::{arg_err, deeper, err, lib_function, number_to_int, one, Args};
-use super::{type_name, LibResult};
+use super::{type_name, Fail, LibResult};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use std::sync::{Arc, Mutex};
 
@@ -309,6 +313,8 @@ struct Encoder<'a> {
     out: Vec<u8>,
     /// Lua stack slots the C encoder would hold.
     slots: usize,
+    /// The deepest table level entered.
+    deepest: i64,
 }
 
 fn encode(lua: &Lua, a: Args<'_>, cfg: &Config) -> LibResult<MultiValue> {
@@ -319,8 +325,19 @@ fn encode(lua: &Lua, a: Args<'_>, cfg: &Config) -> LibResult<MultiValue> {
         cfg,
         out: Vec::new(),
         slots: 1,
+        deepest: 0,
     };
-    enc.value(&a.vals[0], 0)?;
+    match enc.value(&a.vals[0], 0) {
+        Ok(()) => {}
+        Err(Fail::Lua(mlua::Error::StackError)) => {
+            // mlua's handles ran out before the C library's stack would (see module docs).
+            return err(format!(
+                "Cannot serialise, excessive nesting ({})",
+                enc.deepest
+            ));
+        }
+        Err(e) => return Err(e),
+    }
     Ok(one(Value::String(lua.create_string(&enc.out)?)))
 }
 
@@ -415,9 +432,11 @@ impl Encoder<'_> {
         if depth > self.cfg.encode_max_depth || self.slots + 3 > MAX_C_STACK {
             return err(format!("Cannot serialise, excessive nesting ({depth})"));
         }
+        self.deepest = depth;
         let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
         match self.array_length(&pairs)? {
             Some(len) if len > 0 => {
+                drop(pairs);
                 self.out.push(b'[');
                 self.slots += 1;
                 for i in 1..=len {
@@ -541,7 +560,17 @@ fn decode(lua: &Lua, a: Args<'_>, cfg: &Config) -> LibResult<MultiValue> {
         slots: 1,
     };
     let tok = p.next_token();
-    let v = p.value(tok)?;
+    let v = match p.value(tok) {
+        Ok(v) => v,
+        Err(Fail::Lua(mlua::Error::StackError)) => {
+            // mlua's handles ran out before the C library's stack would (see module docs).
+            return err(format!(
+                "Found too many nested data structures ({}) at character {}",
+                p.depth, p.pos
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     let tok = p.next_token();
     if tok.kind != Tok::End {
         return p.parse_error("the end", &tok);

@@ -50,6 +50,10 @@ fn pack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
     if a.len() == 0 {
         return arg_err(0, "MessagePack pack needs input.");
     }
+    // The C code asks Lua for one more stack slot per argument.
+    if a.len() * 2 > MAX_C_STACK {
+        return arg_err(0, "Too many arguments for MessagePack pack.");
+    }
     let mut buf = Vec::new();
     for v in &a.vals {
         encode_value(&mut buf, v, 0)?;
