@@ -401,22 +401,34 @@ impl Encoder<'_> {
     }
 
     /// `lua_array_length`: the array length, or `None` for an object.
-    fn array_length(&self, pairs: &[(Value, Value)]) -> LibResult<Option<i32>> {
+    fn array_length(&self, t: &Table) -> LibResult<Option<i32>> {
         let mut max: i32 = 0;
         let mut items: i32 = 0;
-        for (k, _) in pairs {
+        let mut array = true;
+        t.for_each::<Value, Value>(|k, _| {
+            if !array {
+                return Ok(());
+            }
             let k = match k {
-                Value::Integer(i) => *i as f64,
-                Value::Number(n) => *n,
-                _ => return Ok(None),
+                Value::Integer(i) => i as f64,
+                Value::Number(n) => n,
+                _ => {
+                    array = false;
+                    return Ok(());
+                }
             };
             if k == 0.0 || k.floor() != k || k < 1.0 {
-                return Ok(None);
+                array = false;
+                return Ok(());
             }
             if k > max as f64 {
                 max = number_to_int(k);
             }
             items = items.wrapping_add(1);
+            Ok(())
+        })?;
+        if !array {
+            return Ok(None);
         }
         let ratio = self.cfg.sparse_ratio as i32;
         if ratio > 0 && max > items.wrapping_mul(ratio) && max as i64 > self.cfg.sparse_safe {
@@ -433,10 +445,8 @@ impl Encoder<'_> {
             return err(format!("Cannot serialise, excessive nesting ({depth})"));
         }
         self.deepest = depth;
-        let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-        match self.array_length(&pairs)? {
+        match self.array_length(t)? {
             Some(len) if len > 0 => {
-                drop(pairs);
                 self.out.push(b'[');
                 self.slots += 1;
                 for i in 1..=len {
@@ -452,15 +462,16 @@ impl Encoder<'_> {
             _ => {
                 self.out.push(b'{');
                 self.slots += 2;
-                for (n, (k, v)) in pairs.iter().enumerate() {
+                for (n, pair) in t.pairs::<Value, Value>().enumerate() {
+                    let (k, v) = pair?;
                     if n > 0 {
                         self.out.push(b',');
                     }
-                    match k {
+                    match &k {
                         Value::Integer(_) | Value::Number(_) => {
                             let k = match k {
-                                Value::Integer(i) => *i as f64,
-                                Value::Number(x) => *x,
+                                Value::Integer(i) => i as f64,
+                                Value::Number(x) => x,
                                 _ => 0.0,
                             };
                             self.out.push(b'"');
@@ -478,7 +489,7 @@ impl Encoder<'_> {
                             )
                         }
                     }
-                    deeper(|| self.value(v, depth))?;
+                    deeper(|| self.value(&v, depth))?;
                 }
                 self.slots -= 2;
                 self.out.push(b'}');

@@ -17,12 +17,15 @@
 //!   "Bad data format in input."; truncated input "Missing bytes in input.".
 //! - The Lua stack limits of the C library are reproduced by counting the slots it would
 //!   use, so too many values or too deep a nesting fail with the same "stack overflow (...)"
-//!   messages at the same sizes (8000 slots).
+//!   messages at the same sizes (8000 slots): unpacking 8000 values or 4000 nested arrays,
+//!   packing more than 4000 arguments ("Too many arguments for MessagePack pack.") or
+//!   tables among nearly as many. Results are handed to Lua through a table as they are
+//!   decoded, so thousands of string results never hold thousands of mlua handles.
 
 use super::{
     arg_err, deeper, err, lib_function, number_to_int, number_to_integer, one, Args, Fail,
 };
-use super::{LibResult, Value};
+use super::{LibResult, Results, Ret, Value};
 use mlua::{Lua, MultiValue, Table};
 
 /// Tables nested this deep are packed as nil.
@@ -55,19 +58,22 @@ fn pack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
         return arg_err(0, "Too many arguments for MessagePack pack.");
     }
     let mut buf = Vec::new();
-    for v in &a.vals {
-        encode_value(&mut buf, v, 0)?;
+    let nargs = a.len();
+    for (i, v) in a.vals.iter().enumerate() {
+        // On the C stack: the arguments, the chunks encoded so far, this value.
+        encode_value(&mut buf, v, 0, nargs + i + 1)?;
     }
     Ok(one(Value::String(lua.create_string(&buf)?)))
 }
 
-fn encode_value(buf: &mut Vec<u8>, v: &Value, level: u32) -> LibResult<()> {
+/// Encodes `v`, which the C code would hold as the top of `slots` stack slots.
+fn encode_value(buf: &mut Vec<u8>, v: &Value, level: u32, slots: usize) -> LibResult<()> {
     match v {
         Value::String(s) => encode_bytes(buf, &s.as_bytes()),
         Value::Boolean(b) => buf.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Integer(i) => encode_number(buf, *i as f64),
         Value::Number(n) => encode_number(buf, *n),
-        Value::Table(t) if level < MAX_NESTING => encode_table(buf, t, level)?,
+        Value::Table(t) if level < MAX_NESTING => encode_table(buf, t, level, slots)?,
         _ => buf.push(0xc0),
     }
     Ok(())
@@ -148,38 +154,60 @@ fn encode_len(buf: &mut Vec<u8>, n: usize, fix: u8, b16: u8, b32: u8) {
     }
 }
 
-/// lua-cmsgpack's test: every key a positive number with a C `int` value, and the largest
-/// key equal to the number of keys (so the keys are exactly 1..n).
-fn is_array(pairs: &[(Value, Value)]) -> bool {
+/// One pass over the keys: whether they are exactly 1..n (lua-cmsgpack's test: every key
+/// a positive number with a C `int` value, and the largest equal to the count), and the
+/// count.
+fn scan_keys(t: &Table) -> mlua::Result<(bool, usize)> {
     let mut max: i64 = 0;
-    for (k, _) in pairs {
-        let n = match k {
-            Value::Integer(i) => *i as f64,
-            Value::Number(n) => *n,
-            _ => return false,
-        };
-        if n <= 0.0 || number_to_int(n) as f64 != n {
-            return false;
+    let mut count: usize = 0;
+    let mut array = true;
+    t.for_each::<Value, Value>(|k, _| {
+        count += 1;
+        if array {
+            let n = match k {
+                Value::Integer(i) => i as f64,
+                Value::Number(n) => n,
+                _ => {
+                    array = false;
+                    return Ok(());
+                }
+            };
+            if n <= 0.0 || number_to_int(n) as f64 != n {
+                array = false;
+            } else {
+                max = max.max(n as i64);
+            }
         }
-        max = max.max(n as i64);
-    }
-    max == pairs.len() as i64
+        Ok(())
+    })?;
+    Ok((array && max == count as i64, count))
 }
 
-fn encode_table(buf: &mut Vec<u8>, t: &Table, level: u32) -> LibResult<()> {
-    let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-    if is_array(&pairs) {
+fn check_stack(slots: usize, more: usize, function: &str) -> LibResult<()> {
+    if slots + more > MAX_C_STACK {
+        return err(format!("stack overflow (in function {function})"));
+    }
+    Ok(())
+}
+
+fn encode_table(buf: &mut Vec<u8>, t: &Table, level: u32, slots: usize) -> LibResult<()> {
+    check_stack(slots, 2, "table_is_an_array")?;
+    let (is_array, count) = scan_keys(t)?;
+    if is_array {
+        check_stack(slots, 1, "mp_encode_lua_table_as_array")?;
         let len = t.raw_len();
         encode_len(buf, len, 0x90, 0xdc, 0xdd);
         for j in 1..=len {
             let v: Value = t.get(j as i64)?;
-            encode_value(buf, &v, level + 1)?;
+            encode_value(buf, &v, level + 1, slots + 1)?;
         }
     } else {
-        encode_len(buf, pairs.len(), 0x80, 0xde, 0xdf);
-        for (k, v) in &pairs {
-            encode_value(buf, k, level + 1)?;
-            encode_value(buf, v, level + 1)?;
+        check_stack(slots, 3, "mp_encode_lua_table_as_map")?;
+        encode_len(buf, count, 0x80, 0xde, 0xdf);
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = pair?;
+            encode_value(buf, &k, level + 1, slots + 3)?;
+            encode_value(buf, &v, level + 1, slots + 2)?;
         }
     }
     Ok(())
@@ -362,13 +390,7 @@ impl Decoder<'_> {
 
 /// lua-cmsgpack's `mp_unpack_full`: `limit == 0 && offset == 0` decodes everything and
 /// returns no offset.
-fn unpack_full(
-    lua: &Lua,
-    a: &Args<'_>,
-    limit: i64,
-    offset: i64,
-    slots: usize,
-) -> LibResult<MultiValue> {
+fn unpack_full(lua: &Lua, a: &Args<'_>, limit: i64, offset: i64, slots: usize) -> LibResult<Ret> {
     let data = a.check_bytes(1)?;
     let len = data.len();
     let decode_all = limit == 0 && offset == 0;
@@ -391,14 +413,19 @@ fn unpack_full(
         pos: offset as usize,
         slots,
     };
-    let mut out = Vec::new();
-    while dec.left() > 0 && (out.len() as i64) < limit {
+    let mut out = Results::new(lua)?;
+    if !decode_all {
+        out.push(Value::Nil)?; // the next offset goes first, once known
+    }
+    let mut count: i64 = 0;
+    while dec.left() > 0 && count < limit {
         match dec.value() {
-            Ok(v) => out.push(v),
+            Ok(v) => out.push(v)?,
             Err(DecodeError::Eof) => return err("Missing bytes in input."),
             Err(DecodeError::BadFormat) => return err("Bad data format in input."),
             Err(DecodeError::Fail(f)) => return Err(f),
         }
+        count += 1;
     }
     if !decode_all {
         if dec.slots + 1 > MAX_C_STACK {
@@ -409,22 +436,22 @@ fn unpack_full(
         } else {
             (len - dec.left()) as i32 as i64
         };
-        out.insert(0, Value::Integer(next));
+        out.set(1, Value::Integer(next))?;
     }
-    Ok(MultiValue::from_vec(out))
+    Ok(out.done())
 }
 
-fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
+fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<Ret> {
     let slots = a.len();
     unpack_full(lua, &a, 0, 0, slots)
 }
 
-fn unpack_one(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
+fn unpack_one(lua: &Lua, a: Args<'_>) -> LibResult<Ret> {
     let offset = a.opt_integer(2, 0)?;
     unpack_full(lua, &a, 1, offset, 1)
 }
 
-fn unpack_limit(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
+fn unpack_limit(lua: &Lua, a: Args<'_>) -> LibResult<Ret> {
     let limit = a.check_integer(2)?;
     let offset = a.opt_integer(3, 0)?;
     unpack_full(lua, &a, limit, offset, 1)

@@ -23,7 +23,7 @@ pub mod cjson;
 pub mod cmsgpack;
 pub mod structlib;
 
-use mlua::{ffi, Function, Lua, MultiValue, Value};
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 use std::os::raw::c_int;
 
 /// Installs the globals `cjson`, `cmsgpack`, `bit` and `struct` (tables of functions, as
@@ -195,19 +195,81 @@ pub(crate) fn to_number(lua: &Lua, v: Option<&Value>) -> LibResult<Option<f64>> 
 /// Above this many results, a body's values travel to the trampoline in a table.
 const MANY_RESULTS: usize = 32;
 
-/// A library function's Rust body.
-pub(crate) trait LibFn:
-    Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static
-{
+/// What a library function's Rust body returns.
+pub(crate) enum Ret {
+    /// A few values, returned as they are.
+    Values(MultiValue),
+    /// `n` values stored at `1..=n` in a table: for results that may number in the
+    /// thousands, which would otherwise each hold an mlua handle at once.
+    Spread(usize, Table),
 }
-impl<F: Fn(&Lua, Args<'_>) -> LibResult<MultiValue> + Send + 'static> LibFn for F {}
+
+impl From<MultiValue> for Ret {
+    fn from(v: MultiValue) -> Self {
+        Ret::Values(v)
+    }
+}
+
+/// Collects results into a table ([`Ret::Spread`]) as they are produced.
+pub(crate) struct Results {
+    table: Table,
+    len: usize,
+}
+
+impl Results {
+    pub fn new(lua: &Lua) -> mlua::Result<Self> {
+        Ok(Results {
+            table: lua.create_table()?,
+            len: 0,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn push(&mut self, v: Value) -> mlua::Result<()> {
+        self.len += 1;
+        self.table.raw_set(self.len as i64, v)
+    }
+
+    /// The last value pushed.
+    pub fn last(&self) -> mlua::Result<Option<Value>> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        self.table.raw_get(self.len as i64).map(Some)
+    }
+
+    /// Removes the last value.
+    pub fn pop(&mut self) -> mlua::Result<()> {
+        if self.len > 0 {
+            self.table.raw_set(self.len as i64, Value::Nil)?;
+            self.len -= 1;
+        }
+        Ok(())
+    }
+
+    /// Sets value `i` (1-based, at most `len`).
+    pub fn set(&self, i: usize, v: Value) -> mlua::Result<()> {
+        self.table.raw_set(i as i64, v)
+    }
+
+    pub fn done(self) -> Ret {
+        Ret::Spread(self.len, self.table)
+    }
+}
 
 /// Wraps a Rust body as a Lua function that raises errors as the C libraries do (see the
 /// module docs).
-pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function> {
+pub(crate) fn lib_function<R: Into<Ret>>(
+    lua: &Lua,
+    body: impl Fn(&Lua, Args<'_>) -> LibResult<R> + Send + 'static,
+) -> mlua::Result<Function> {
     let inner = lua.create_function(move |lua, args: MultiValue| {
-        let mut out = match body(lua, Args::new(lua, args)) {
-            Ok(values) if values.len() > MANY_RESULTS => {
+        let mut out = match body(lua, Args::new(lua, args)).map(Into::into) {
+            Ok(Ret::Spread(n, t)) => vec![Value::Integer(n as i64), Value::Table(t)],
+            Ok(Ret::Values(values)) if values.len() > MANY_RESULTS => {
                 // Too many to return through mlua (which counts its own slots): hand them
                 // over in a table that the trampoline unpacks.
                 let n = values.len();
@@ -217,7 +279,7 @@ pub(crate) fn lib_function(lua: &Lua, body: impl LibFn) -> mlua::Result<Function
                 }
                 vec![Value::Integer(n as i64), Value::Table(t)]
             }
-            Ok(values) => {
+            Ok(Ret::Values(values)) => {
                 let mut out = values.into_vec();
                 out.insert(0, Value::Boolean(true));
                 out

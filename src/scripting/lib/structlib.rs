@@ -15,7 +15,7 @@
 //! (`pos + size <= len`) would wrap around and read outside the string, this one reports
 //! "data string too short".
 
-use super::{arg_err, err, lib_function, number_to_integer, Args, LibResult};
+use super::{arg_err, err, lib_function, number_to_integer, Args, LibResult, Results, Ret};
 use mlua::{Lua, MultiValue, Table, Value};
 
 const MAX_INT_SIZE: usize = 32;
@@ -255,7 +255,7 @@ fn pack(lua: &Lua, mut a: Args<'_>) -> LibResult<MultiValue> {
     )]))
 }
 
-fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
+fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<Ret> {
     let mut fmt = Format::new(a.check_bytes(1)?);
     let data = a.check_bytes(2)?;
     let ld = data.len();
@@ -266,7 +266,7 @@ fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
     let mut pos = start - 1;
     let base_slots = a.len();
     let mut h = Header::default();
-    let mut out: Vec<Value> = Vec::new();
+    let mut out = Results::new(lua)?;
     let too_short = |pos: usize, size: usize| size > ld || pos > ld - size;
     while let Some(opt) = fmt.next() {
         let mut size = fmt.size(opt)?;
@@ -281,7 +281,7 @@ fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let signed = opt.is_ascii_lowercase();
                 let n = get_integer(&data[pos..pos + size], h.endian, signed);
-                out.push(Value::Number(n));
+                out.push(Value::Number(n))?;
             }
             b'x' => {}
             b'f' => {
@@ -290,7 +290,7 @@ fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
                     Endian::Little => f32::from_le_bytes(b),
                     Endian::Big => f32::from_be_bytes(b),
                 };
-                out.push(Value::Number(f as f64));
+                out.push(Value::Number(f as f64))?;
             }
             b'd' => {
                 let b: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or([0; 8]);
@@ -298,38 +298,38 @@ fn unpack(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
                     Endian::Little => f64::from_le_bytes(b),
                     Endian::Big => f64::from_be_bytes(b),
                 };
-                out.push(Value::Number(d));
+                out.push(Value::Number(d))?;
             }
             b'c' => {
                 if size == 0 {
-                    let prev = match out.last() {
-                        Some(v) => super::to_number(lua, Some(v))?,
+                    let prev = match out.last()? {
+                        Some(v) => super::to_number(lua, Some(&v))?,
                         None => None,
                     };
                     let Some(n) = prev else {
                         return err("format 'c0' needs a previous size");
                     };
-                    out.pop();
+                    out.pop()?;
                     size = to_unsigned(n) as usize;
                     if too_short(pos, size) {
                         return arg_err(2, "data string too short");
                     }
                 }
-                out.push(Value::String(lua.create_string(&data[pos..pos + size])?));
+                out.push(Value::String(lua.create_string(&data[pos..pos + size])?))?;
             }
             b's' => {
                 let Some(len) = data[pos..].iter().position(|&b| b == 0) else {
                     return err("unfinished string in data");
                 };
-                out.push(Value::String(lua.create_string(&data[pos..pos + len])?));
+                out.push(Value::String(lua.create_string(&data[pos..pos + len])?))?;
                 size = len + 1;
             }
             _ => fmt.control(opt, &mut h)?,
         }
         pos = pos.wrapping_add(size);
     }
-    out.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
-    Ok(MultiValue::from_vec(out))
+    out.push(Value::Number(pos.wrapping_add(1) as i64 as f64))?;
+    Ok(out.done())
 }
 
 fn size(_: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
