@@ -423,6 +423,65 @@ pub(crate) mod testutil {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::testutil::{check_recorded, eval_str, lua};
+
+    #[test]
+    fn random_cases_match_redis() {
+        let n = check_recorded(include_str!("testdata/fuzz.txt"));
+        assert!(n > 1000, "{n}");
+    }
+
+    #[test]
+    fn register_all_installs_the_four_tables() {
+        let lua = lua();
+        let code = "local out = {} for _, lib in ipairs({'cjson', 'cmsgpack', 'bit', 'struct'}) do \
+                    local ks = {} for k, v in pairs(_G[lib]) do ks[#ks + 1] = k .. ':' .. type(v) end \
+                    table.sort(ks) out[#out + 1] = lib .. ' ' .. table.concat(ks, ' ') end \
+                    return table.concat(out, '\\n')";
+        assert_eq!(
+            eval_str(&lua, code),
+            "cjson _NAME:string _VERSION:string decode:function decode_invalid_numbers:function \
+             decode_max_depth:function encode:function encode_invalid_numbers:function \
+             encode_keep_buffer:function encode_max_depth:function encode_number_precision:function \
+             encode_sparse_array:function new:function null:userdata\n\
+             cmsgpack _COPYRIGHT:string _DESCRIPTION:string _NAME:string _VERSION:string \
+             pack:function unpack:function unpack_limit:function unpack_one:function\n\
+             bit arshift:function band:function bnot:function bor:function bswap:function \
+             bxor:function lshift:function rol:function ror:function rshift:function \
+             tobit:function tohex:function\n\
+             struct pack:function size:function unpack:function"
+        );
+    }
+
+    #[test]
+    fn errors_are_strings_with_the_callers_position() {
+        let lua = lua();
+        // Direct pcall: no position (the caller is pcall, a C function).
+        assert_eq!(
+            eval_str(
+                &lua,
+                "local ok, e = pcall(cjson.decode, 'x') return type(e) .. ' ' .. e"
+            ),
+            "string Expected value but found invalid token at character 1"
+        );
+        // A tail call keeps the caller's position and the function's name.
+        assert_eq!(
+            eval_str(
+                &lua,
+                "local ok, e = pcall(function() return bit.band('x') end) return e"
+            ),
+            "user_script:1: bad argument #1 to 'band' (number expected, got string)"
+        );
+        // Errors raised by the Lua core from inside a library carry no position.
+        assert_eq!(
+            eval_str(&lua, "local ok, e = pcall(function() return cmsgpack.unpack('\\129\\192\\1') end) return e"),
+            "table index is nil"
+        );
+    }
+}
+
 /// Differential check against a live Redis: `LUALIB_CASES=cases.lua LUALIB_OUT=out.txt cargo
 /// test --lib scripting::lib::diff -- --ignored` runs each line of the case file (a Lua
 /// chunk body) wrapped by [`DIFF_WRAPPER`] and writes one result line per case; sending the
