@@ -12,11 +12,33 @@
 //! (`user_script:1: `) when the caller is a Lua function, and `bad argument #1 to 'decode'`
 //! names the function as the *caller* spelled it. An mlua callback that fails raises a
 //! userdata instead, and a Lua wrapper would lose names and positions on tail calls. So
-//! every library function is a small C closure ([`trampoline`]) around the Rust
+//! every library function is a small C closure (`trampoline`) around the Rust
 //! implementation: the implementation never raises for script-level errors, it returns
 //! `false, message[, argument]`, and the trampoline — a frame holding no Rust values —
 //! raises the error with Lua's own `luaL_where`/`luaL_argerror`, exactly as the C library
-//! would from the same stack position.
+//! would from the same stack position. Functions that may return thousands of values
+//! (`cmsgpack.unpack*`, `struct.unpack`) hand them over in a table the trampoline spreads.
+//!
+//! # Stack limits
+//! The C libraries hit Lua 5.1's 8000-slot C stack limit on very many results or very deep
+//! nesting; the Rust code counts the slots the C code would use and fails at the same sizes
+//! with the same "stack overflow (...)" texts. Deep recursion runs on growable stack
+//! segments (`stacker`), so nesting never overflows a thread's stack.
+//!
+//! # Deliberate differences
+//! - cjson with `encode_max_depth`/`decode_max_depth` raised near 4000+: the nesting error
+//!   comes a few levels earlier (mlua's handle stack), see `cjson`.
+//! - `bit.tohex(x, -2^31)` returns "" (the C code asks for a buffer of 2^64-2^31 bytes).
+//! - `struct.unpack` with an offset that wraps around reports "data string too short"
+//!   where the C bounds check would wrap and read outside the string.
+//! - Redis also makes these tables read-only; that belongs to the scripting core, which
+//!   locks the globals after `register_all`.
+//!
+//! # Tests
+//! `testdata/*.txt` hold about 1800 snippets with the results Redis 7.0.15 gave for them
+//! (hand-written edge cases per library, msgpackr payloads as BullMQ sends them, and
+//! random cases); each module replays its file. The ignored `diff::run_cases` test runs a
+//! snippet file through the same wrapper so new cases can be compared with a live Redis.
 
 pub mod bit;
 pub mod cjson;
