@@ -7,8 +7,7 @@
 //! library, and results come back as signed 32-bit numbers. `band`/`bor`/`bxor` check their
 //! arguments from the last to the second, then the first, as the C loop does, so the same
 //! argument is reported when several are bad. `tohex(x, n)` takes the digit count from `n`
-//! (negative for upper case, at most 8); `n = -2^31` gives an empty string where the C code
-//! would ask for a huge buffer.
+//! (negative for upper case, at most 8; `-2^31` too gives 8 upper-case digits, as in Redis).
 
 use super::{lib_function, one, Args, LibResult};
 use mlua::{Lua, MultiValue, Table, Value};
@@ -86,18 +85,18 @@ fn shift(a: &Args<'_>, f: impl Fn(u32, u32) -> u32) -> LibResult<MultiValue> {
 
 fn tohex(lua: &Lua, a: Args<'_>) -> LibResult<MultiValue> {
     let mut b = barg(&a, 1)?;
-    let mut n: i32 = if a.get(2).is_none() {
+    let n: i32 = if a.get(2).is_none() {
         8
     } else {
         barg(&a, 2)? as i32
     };
     let digits: &[u8; 16] = if n < 0 {
-        n = n.wrapping_neg();
         b"0123456789ABCDEF"
     } else {
         b"0123456789abcdef"
     };
-    let n = n.clamp(0, 8) as usize;
+    // |n| capped at 8; -2^31 gives 8 upper-case digits, as Redis's build does.
+    let n = (n as i64).unsigned_abs().min(8) as usize;
     let mut buf = vec![0u8; n];
     for slot in buf.iter_mut().rev() {
         *slot = digits[(b & 15) as usize];
@@ -182,6 +181,8 @@ mod tests {
             ("bit.tohex(0x1234abcd, -8)", "1234ABCD"),
             ("bit.tohex(5, 0)", ""),
             ("bit.tohex(2^32 + 10)", "0000000a"),
+            ("bit.tohex(0xabcdef, -2^31)", "00ABCDEF"),
+            ("bit.tohex(0xabcdef, 2^31)", "00ABCDEF"),
         ]);
     }
 

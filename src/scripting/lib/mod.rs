@@ -28,7 +28,6 @@
 //! # Deliberate differences
 //! - cjson with `encode_max_depth`/`decode_max_depth` raised near 4000+: the nesting error
 //!   comes a few levels earlier (mlua's handle stack), see `cjson`.
-//! - `bit.tohex(x, -2^31)` returns "" (the C code asks for a buffer of 2^64-2^31 bytes).
 //! - `struct.unpack` with an offset that wraps around reports "data string too short"
 //!   where the C bounds check would wrap and read outside the string.
 //! - Redis also makes these tables read-only; that belongs to the scripting core, which
