@@ -220,6 +220,28 @@ pub struct Config {
     /// `hll-sparse-max-bytes`: the largest sparse HyperLogLog (header included); a write
     /// that would make one larger converts it to the dense form.
     pub hll_sparse_max_bytes: u64,
+    /// `enable-debug-command`: whether DEBUG may run (startup only).
+    pub enable_debug_command: DebugCommand,
+}
+
+/// `enable-debug-command`: `no`, `yes`, or `local` (loopback connections only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugCommand {
+    No,
+    Yes,
+    Local,
+}
+
+impl DebugCommand {
+    pub const ALL: [DebugCommand; 3] = [DebugCommand::No, DebugCommand::Yes, DebugCommand::Local];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DebugCommand::No => "no",
+            DebugCommand::Yes => "yes",
+            DebugCommand::Local => "local",
+        }
+    }
 }
 
 /// `maxmemory-policy`: what to do when a write would exceed `maxmemory`.
@@ -353,6 +375,7 @@ impl Default for Config {
             lfu_decay_time: 1,
             appendonly: false,
             appendfsync: AppendFsync::EverySec,
+            enable_debug_command: DebugCommand::No,
             appendfilename: "appendonly.aof".to_string(),
             appenddirname: "appendonlydir".to_string(),
             slowlog_log_slower_than: 10_000,
@@ -808,6 +831,18 @@ static PARAMS: &[Param] = &[
         i64::MAX
     ),
     int_param!("slowlog-max-len", &[], slowlog_max_len, 0, i64::MAX),
+    Param {
+        name: "enable-debug-command",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.enable_debug_command = choice(one(v)?, &DebugCommand::ALL, DebugCommand::as_str)?;
+            Ok(())
+        },
+        get: |c| c.enable_debug_command.as_str().to_string(),
+        rewrite: Rewrite::Plain,
+    },
     int_param!(
         "latency-monitor-threshold",
         &[],

@@ -39,7 +39,8 @@
 //!   `blocking.rs` the blocked-client registry and how a wait begins and ends; `notify.rs` the
 //!   keyspace-notification classes.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
-//!   `memory.rs` — the counting allocator behind `used_memory`.
+//!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
+//!   error statistics, slow log, latency monitor, MONITOR feeds and CLIENT PAUSE state.
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
@@ -49,6 +50,7 @@ pub mod commands;
 pub mod config;
 pub mod memory;
 pub mod notify;
+pub mod ops;
 pub mod protocol;
 pub mod pubsub;
 pub mod server;

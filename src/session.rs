@@ -86,6 +86,9 @@ pub struct Session {
     /// outbox (SUBSCRIBE confirmations) are returned inline, as Redis writes them inside
     /// EXEC's reply.
     pub in_exec: bool,
+    /// In MONITOR mode: every command run by anyone is fed to this client's outbox, and it
+    /// may no longer run commands that touch the keyspace.
+    pub monitor: bool,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -153,6 +156,7 @@ impl Session {
             block_mode: BlockMode::Block,
             unserved: false,
             in_exec: false,
+            monitor: false,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }
@@ -228,6 +232,8 @@ pub struct ClientMeta {
     pub watch: usize,
     /// Blocked in BLPOP and friends (CLIENT LIST flag `b`).
     pub blocked: bool,
+    /// In MONITOR mode (CLIENT LIST flag `O`).
+    pub monitor: bool,
 }
 
 /// A client as the registry holds it.
@@ -277,6 +283,7 @@ impl ClientHandle {
                 multi: -1,
                 watch: 0,
                 blocked: false,
+                monitor: false,
             }),
             outbox: Outbox::default(),
             resp3: AtomicBool::new(false),

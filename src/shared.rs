@@ -42,13 +42,15 @@ pub struct Shared {
     /// `used_memory` when the server was built (INFO `used_memory_startup`).
     pub startup_memory: u64,
     pub stats: ServerStats,
+    /// Command and error statistics, slow log, latency monitor, MONITOR, CLIENT PAUSE.
+    pub ops: crate::ops::Ops,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
     /// The addresses the listeners are bound to (CLIENT LIST `laddr`, logs).
     pub listen_addrs: RwLock<Vec<std::net::SocketAddr>>,
     /// 40 hex digits identifying this run (INFO `run_id`).
     pub run_id: String,
-    ops: parking_lot::Mutex<OpsSampler>,
+    ops_samples: parking_lot::Mutex<OpsSampler>,
 }
 
 /// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
@@ -66,7 +68,6 @@ pub struct ServerStats {
     pub rejected_connections: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
-    pub error_replies: AtomicU64,
 }
 
 impl Shared {
@@ -90,10 +91,11 @@ impl Shared {
             started_ms,
             startup_memory: crate::memory::used_memory() as u64,
             stats: ServerStats::default(),
+            ops: crate::ops::Ops::new(started_ms),
             shutdown: Notify::new(),
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
-            ops: parking_lot::Mutex::new(OpsSampler::default()),
+            ops_samples: parking_lot::Mutex::new(OpsSampler::default()),
         };
         shared.apply_config();
         shared
@@ -114,6 +116,16 @@ impl Shared {
         );
         self.keyspace
             .set_lfu(lfu, config.lfu_log_factor, config.lfu_decay_time);
+        self.ops
+            .slow_threshold
+            .store(config.slowlog_log_slower_than, Ordering::Relaxed);
+        self.ops
+            .slow_max
+            .store(config.slowlog_max_len, Ordering::Relaxed);
+        self.ops
+            .latency_threshold
+            .store(config.latency_monitor_threshold, Ordering::Relaxed);
+        self.ops.slowlog_trim();
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -142,7 +154,8 @@ impl Shared {
     }
 
     /// CONFIG RESETSTAT: zeroes what Redis's `resetServerStats` does — commands, connections,
-    /// rejections, network bytes, error replies, keyspace hits/misses and expired keys — but
+    /// rejections, network bytes, error replies, keyspace hits/misses, expired keys and the
+    /// command and error statistics — but
     /// not `dirty` (changes since the last save), which is persistence state, not a stat.
     pub fn reset_stats(&self) {
         let s = &self.stats;
@@ -152,7 +165,6 @@ impl Shared {
             &s.rejected_connections,
             &s.net_input_bytes,
             &s.net_output_bytes,
-            &s.error_replies,
             &self.keyspace.stats.hits,
             &self.keyspace.stats.misses,
             &self.keyspace.stats.expired,
@@ -160,14 +172,15 @@ impl Shared {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
-        self.ops.lock().samples.clear();
+        self.ops_samples.lock().samples.clear();
+        self.ops.reset_stats();
     }
 
     /// Records a command-rate sample (called by the server's periodic task).
     pub fn sample_ops(&self) {
         let now = self.now_ms();
         let n = self.stats.commands_processed.load(Ordering::Relaxed);
-        let mut ops = self.ops.lock();
+        let mut ops = self.ops_samples.lock();
         ops.samples.push_back((now, n));
         if ops.samples.len() > 16 {
             ops.samples.pop_front();
@@ -176,7 +189,7 @@ impl Shared {
 
     /// Commands per second over the recent samples.
     pub fn ops_per_sec(&self) -> u64 {
-        let ops = self.ops.lock();
+        let ops = self.ops_samples.lock();
         match (ops.samples.front(), ops.samples.back()) {
             (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => (n1 - n0) * 1000 / (t1 - t0),
             _ => 0,

@@ -43,6 +43,7 @@ mod hll;
 mod keys;
 mod list;
 pub mod memory;
+mod ops;
 mod pubsub;
 mod server;
 mod set;
@@ -78,6 +79,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hll::COMMANDS,
         geo::COMMANDS,
         stream::COMMANDS,
+        ops::COMMANDS,
     ]
 }
 
@@ -92,6 +94,54 @@ type Index = HashMap<&'static str, &'static CommandSpec, foldhash::fast::RandomS
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
+}
+
+/// Dense row ids for the per-command statistics: every row (top-level commands and
+/// subcommands) gets a position, found from the row's address by a binary search over the
+/// ~20 contiguous row arrays — no hashing on the request path.
+struct RowIds {
+    /// `(first row's address, rows, id of the first row)`, by address.
+    ranges: Vec<(usize, usize, usize)>,
+    rows: Vec<&'static CommandSpec>,
+}
+
+fn row_ids() -> &'static RowIds {
+    static IDS: OnceLock<RowIds> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ranges = Vec::new();
+        let mut rows: Vec<&'static CommandSpec> = Vec::new();
+        let mut add = |slice: &'static [CommandSpec]| {
+            if !slice.is_empty() {
+                ranges.push((slice.as_ptr() as usize, slice.len(), rows.len()));
+                rows.extend(slice.iter());
+            }
+        };
+        for f in families() {
+            add(f);
+        }
+        for c in all_commands() {
+            add(c.subcommands);
+        }
+        ranges.sort_unstable();
+        RowIds { ranges, rows }
+    })
+}
+
+/// The dense id of a row of the table (`None` for a row that is not in it).
+#[inline]
+pub fn command_id(spec: &CommandSpec) -> Option<usize> {
+    let ids = row_ids();
+    let addr = spec as *const CommandSpec as usize;
+    let i = ids.ranges.partition_point(|r| r.0 <= addr).checked_sub(1)?;
+    let (start, len, base) = ids.ranges[i];
+    let size = std::mem::size_of::<CommandSpec>();
+    let off = addr - start;
+    (off.is_multiple_of(size) && off / size < len).then(|| base + off / size)
+}
+
+/// Every row by id (see [`command_id`]).
+pub fn rows_by_id() -> &'static [&'static CommandSpec] {
+    &row_ids().rows
 }
 
 /// Finds a top-level command by name, ASCII case-insensitively.
@@ -353,7 +403,7 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;
             }
-            return e.into();
+            return rejected(shared, &argv, e);
         }
     };
     // maxmemory: evict before the command takes its locks, refuse it if it may not run
@@ -376,7 +426,12 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
         }
     }
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
-        return transaction::queue(session, spec, argv);
+        let reply = transaction::queue(session, spec, argv);
+        if let Reply::Error(e) = &reply {
+            shared.ops.record_rejected(command_id(spec));
+            shared.ops.record_error(e);
+        }
+        return reply;
     }
     let mut locked = lock_for(shared, spec, &argv);
     let reply = run(shared, session, spec, argv, &mut locked);
@@ -384,6 +439,21 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     drop(locked);
     after_unit(shared, done);
     reply
+}
+
+/// Counts a command refused before it ran: `rejected_calls` of its row (when it has one) and
+/// the error reply.
+#[cold]
+fn rejected(shared: &Shared, argv: &[Bytes], e: CmdError) -> Reply {
+    let spec = argv.first().and_then(|n| lookup(n)).map(|c| {
+        match argv.get(1).filter(|_| !c.subcommands.is_empty()) {
+            Some(sub) => lookup_sub(c, sub).unwrap_or(c),
+            None => c,
+        }
+    });
+    shared.ops.record_rejected(spec.and_then(command_id));
+    shared.ops.record_error(e.text());
+    e.into()
 }
 
 /// What a unit leaves for after its locks are released: keyspace events to publish, and
@@ -413,6 +483,11 @@ pub fn admit(
     session.meta().last_cmd = spec.name;
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
+    }
+    if session.monitor && spec.has(table::READONLY | table::WRITE | table::MAY_REPLICATE) {
+        return Err(CmdError::new(
+            "ERR Replica can't interact with the keyspace",
+        ));
     }
     shared
         .stats
@@ -491,16 +566,23 @@ pub fn run(
         changes: 0,
         propagated: false,
     };
-    let reply = match handler(&mut ctx, &mut args) {
+    let start = std::time::Instant::now();
+    let mut reply = match handler(&mut ctx, &mut args) {
         Ok(reply) => reply,
         Err(e) => e.into(),
     };
-    if ctx.locked.take_violation() {
+    let nanos = start.elapsed().as_nanos() as u64;
+    let violated = ctx.locked.take_violation();
+    if violated {
         tracing::error!(
             command = spec.name,
             "a command touched a key outside its key spec: its reply was replaced by an error"
         );
-        return CmdError::new(OUTSIDE_KEY_SPEC).into();
+        reply = CmdError::new(OUTSIDE_KEY_SPEC).into();
+    }
+    account(shared, ctx.session, spec, &args, nanos, &reply);
+    if violated {
+        return reply;
     }
     if ctx.changes > 0 {
         ctx.locked.dirty(ctx.changes);
@@ -510,6 +592,68 @@ pub fn run(
         }
     }
     reply
+}
+
+/// After a command ran: its statistics, and — only when they are on — the slow log, the
+/// latency monitor and the MONITOR feed (see [`crate::ops`] for the costs).
+#[inline]
+fn account(
+    shared: &Shared,
+    session: &Session,
+    spec: &'static CommandSpec,
+    args: &Args,
+    nanos: u64,
+    reply: &Reply,
+) {
+    let ops = &shared.ops;
+    let failed = reply.is_error();
+    if let Some(id) = command_id(spec) {
+        ops.record_call(id, nanos, failed);
+    }
+    if failed {
+        if let Reply::Error(e) = reply {
+            ops.record_error(e);
+        }
+    }
+    let usec = nanos / 1000;
+    if ops.is_slow(usec) && !spec.has(table::SKIP_SLOWLOG) {
+        slowlog_push(shared, session, args.argv(), usec);
+    }
+    if usec >= 1000 {
+        let event = if spec.has(table::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        ops.latency_sample(event, usec / 1000, shared.now_ms() / 1000);
+    }
+    if ops.has_monitors() && !spec.has(table::SKIP_MONITOR | table::ADMIN) {
+        feed_monitors(shared, session, args.argv());
+    }
+}
+
+#[cold]
+fn slowlog_push(shared: &Shared, session: &Session, argv: &[Bytes], usec: u64) {
+    let name = session.meta().name.clone().unwrap_or_default();
+    let redacted = crate::ops::redacted(argv);
+    let argv = redacted.as_deref().unwrap_or(argv);
+    let now = shared.now_ms() / 1000;
+    shared
+        .ops
+        .slowlog_push(argv, usec, now, &session.handle.addr, name);
+}
+
+#[cold]
+fn feed_monitors(shared: &Shared, session: &Session, argv: &[Bytes]) {
+    let redacted = crate::ops::redacted(argv);
+    let argv = redacted.as_deref().unwrap_or(argv);
+    let micros = if shared.clock().is_manual() {
+        shared.now_ms() * 1000
+    } else {
+        crate::ops::unix_micros()
+    };
+    let line = crate::ops::monitor_line(micros, session.db, &session.handle.addr, argv);
+    shared.ops.feed_monitors(line, &shared.output);
 }
 
 /// What a command answers when it touched a key its key specs did not name (a bug in its
@@ -753,6 +897,27 @@ mod key_specs_match_handlers {
             &["client unblock 999999", "client unblock 1 error"],
         ),
         ("client|help", &["client help"]),
+        ("client|pause", &["client pause 0", "client pause 0 write"]),
+        ("client|unpause", &["client unpause"]),
+        ("slowlog|get", &["slowlog get", "slowlog get -1"]),
+        ("slowlog|len", &["slowlog len"]),
+        ("slowlog|reset", &["slowlog reset"]),
+        ("slowlog|help", &["slowlog help"]),
+        ("latency|latest", &["latency latest"]),
+        ("latency|history", &["latency history command"]),
+        ("latency|reset", &["latency reset", "latency reset command"]),
+        ("latency|doctor", &["latency doctor"]),
+        ("latency|graph", &["latency graph command"]),
+        (
+            "latency|histogram",
+            &["latency histogram", "latency histogram get client"],
+        ),
+        ("latency|help", &["latency help"]),
+        ("monitor", &["monitor"]),
+        ("time", &["time"]),
+        ("lastsave", &["lastsave"]),
+        ("role", &["role"]),
+        ("debug", &["debug help", "debug object a"]),
         ("del", &["del a b nosuch"]),
         ("unlink", &["unlink a b"]),
         ("exists", &["exists a b nosuch a"]),

@@ -327,7 +327,8 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             );
             kv(out, "latest_fork_usec", &0);
             kv(out, "total_forks", &0);
-            kv(out, "total_error_replies", &load(&stats.error_replies));
+            kv(out, "unexpected_error_replies", &0);
+            kv(out, "total_error_replies", &load(&shared.ops.error_replies));
         }
         "replication" => {
             out.push_str("# Replication\r\n");
@@ -356,7 +357,12 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "used_cpu_user_children", &"0.000000");
         }
         "modules" => out.push_str("# Modules\r\n"),
-        "errorstats" => out.push_str("# Errorstats\r\n"),
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            for (code, n) in shared.ops.error_stats() {
+                let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+            }
+        }
         "cluster" => {
             out.push_str("# Cluster\r\n");
             kv(out, "cluster_enabled", &0);
@@ -373,7 +379,28 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 }
             }
         }
-        "commandstats" => out.push_str("# Commandstats\r\n"),
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            for (id, spec) in super::rows_by_id().iter().enumerate() {
+                let Some(st) = shared.ops.stat(id) else { break };
+                let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+                let (calls, usec) = (load(&st.calls), load(&st.usec));
+                let (rejected, failed) = (load(&st.rejected), load(&st.failed));
+                if calls + rejected + failed == 0 {
+                    continue;
+                }
+                let per_call = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+                    spec.name
+                );
+            }
+        }
         "latencystats" => out.push_str("# Latencystats\r\n"),
         _ => {}
     }

@@ -211,6 +211,11 @@ pub(super) async fn serve(
                         );
                         break 'conn;
                     }
+                    if shared.ops.pause.maybe_active()
+                        && !wait_while_paused(&shared, &session, &argv, closed.as_mut()).await
+                    {
+                        break 'conn;
+                    }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
                     if let Some(w) = session.blocked.take() {
@@ -221,9 +226,6 @@ pub(super) async fn serve(
                         }
                         blocked = Some(w);
                         break;
-                    }
-                    if reply.is_error() {
-                        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     }
                     // What this command pushed to its own client (a RESP3 subscriber
                     // publishing to itself) precedes its reply, as in Redis.
@@ -242,7 +244,7 @@ pub(super) async fn serve(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                    shared.ops.record_error("ERR");
                     Reply::Error(format!("ERR {}", e.0).into()).encode(&mut wbuf, session.resp3);
                     session.close_after_reply = true;
                     break;
@@ -278,10 +280,59 @@ pub(super) async fn serve(
         commands::blocking::cancel(&shared, &w);
     }
     commands::transaction::discard_transaction(&shared, &mut session);
+    if session.monitor {
+        shared.ops.remove_monitor(id);
+    }
     shared.pubsub.unsubscribe_all(id, &mut session.subs);
     session.sync_subs();
     handle.outbox.clear();
     shared.clients.remove(&id);
+}
+
+/// CLIENT PAUSE: waits, holding no lock, while a pause covers this command (every command
+/// under ALL; under WRITE, writes and commands that may replicate, including an EXEC whose
+/// queue holds one). MONITOR clients are never paused, as Redis exempts them with replicas.
+/// False when the client was closed meanwhile.
+#[cold]
+async fn wait_while_paused<F: std::future::Future<Output = ()>>(
+    shared: &Shared,
+    session: &Session,
+    argv: &[bytes::Bytes],
+    mut closed: std::pin::Pin<&mut F>,
+) -> bool {
+    use crate::commands::table::{MAY_REPLICATE, WRITE};
+    if session.monitor {
+        return true;
+    }
+    let Ok(spec) = commands::resolve(argv) else {
+        return true;
+    };
+    let writes = spec.has(WRITE | MAY_REPLICATE)
+        || (spec.name == "exec"
+            && session.multi.as_ref().is_some_and(|m| {
+                m.queue
+                    .iter()
+                    .any(|q| commands::resolve(q).is_ok_and(|s| s.has(WRITE | MAY_REPLICATE)))
+            }));
+    loop {
+        let pause = &shared.ops.pause;
+        let changed = pause.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let now = shared.now_ms();
+        let Some((end, all)) = pause.current(now) else {
+            return true;
+        };
+        if !all && !writes {
+            return true;
+        }
+        let left = Duration::from_millis(end - now);
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = tokio::time::sleep(left) => {}
+            _ = closed.as_mut() => return false,
+        }
+    }
 }
 
 /// The settings a connection keeps copies of, refreshed when CONFIG SET changed any.

@@ -173,7 +173,11 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 shared.sample_ops();
                 crate::memory::used_memory();
                 // Keep going while shards report more due keys, yielding between passes.
+                let expiring = shared.ops.active_expire.load(std::sync::atomic::Ordering::Relaxed);
                 for _ in 0..16 {
+                    if !expiring {
+                        break;
+                    }
                     let (_, more, events) = shared.keyspace.active_expire(EXPIRE_BATCH);
                     shared.publish_events(events);
                     if !more {
