@@ -1,20 +1,43 @@
-//! The operator's toolbox, server-wide: per-command statistics (INFO commandstats), error
-//! statistics (INFO errorstats), the slow log, the latency monitor, MONITOR subscribers and
-//! CLIENT PAUSE.
+//! The operator's toolbox, server-wide: per-command statistics (INFO commandstats and
+//! latencystats, LATENCY HISTOGRAM, `/metrics`), error statistics (INFO errorstats), the slow
+//! log, the latency monitor, MONITOR subscribers and CLIENT PAUSE.
 //!
 //! # Cost on the request path
-//! [`crate::commands::run`] times every command with two reads of the monotonic clock and
-//! then calls [`Ops::record`]: two relaxed `fetch_add`s into a table indexed by the row's
-//! dense id (no hashing), plus relaxed loads of the slow-log threshold, the latency threshold
-//! and the MONITOR count. Everything else (formatting an entry, a MONITOR line, taking a
-//! mutex) happens only when one of those says it is wanted.
+//! Every command is counted and timed, so this is paid on every request; it was measured
+//! (callgrind on `commands::execute`, redis-benchmark; see `benches/core.rs`) and kept to:
+//! - **One clock read per command**, of the CPU's time-stamp counter through `quanta`
+//!   (~13 ns here against ~25 ns for `std::time::Instant`, which goes through the vDSO). A
+//!   command's time runs from the previous one's end on the same connection — or from the
+//!   moment its batch of pipelined requests was read — to its own end, so it includes
+//!   parsing it and encoding the previous reply, a few hundred nanoseconds at most. The mark
+//!   lives in [`crate::session::Session::stat_mark`]; a command that runs others (EXEC, a
+//!   script) puts it back when it is done, so its own time covers theirs (see
+//!   `commands::run`).
+//! - **No shared writes.** The counters are per thread: each thread that runs commands owns
+//!   a [`ThreadStats`] block per server, with one lazily allocated [`RowStats`] per command
+//!   row (calls, time, rejected and failed calls, a latency histogram) plus the network byte
+//!   counters. Only the owning thread writes it, with a relaxed load and store (no locked
+//!   read-modify-write, no cache line bouncing between cores); readers (INFO, `/metrics`,
+//!   the once-per-100-ms ops/sec sample) add up every thread's block. A thread finds its
+//!   block through a thread-local one-entry cache keyed by the server's id (several servers
+//!   live in one test process); blocks are registered once in [`Ops`] and stay until the
+//!   server is dropped, so counts of threads that ended are kept. CONFIG RESETSTAT cannot
+//!   zero another thread's counters, so it records a baseline that reads subtract.
+//! - **The row's id is a field** of the dispatcher's copy of the row
+//!   (`CommandSpec::id`, see `commands::table()`), no hashing or search.
+//! - **A histogram per row**: four log-linear buckets per power of two of nanoseconds
+//!   (16 ns to ~18 min, ±12 %), whose update is a leading-zero count and a shift; INFO
+//!   latencystats reads p50/p99/p99.9 from it, as Redis reads its HdrHistogram.
+//! - Everything else — the slow log, the latency monitor, MONITOR lines, error statistics —
+//!   sits behind one comparison each (duration against the lower of the two thresholds, a
+//!   relaxed "monitors exist" load, "the reply is an error") and is `#[cold]`.
 //!
-//! The row id comes from [`crate::commands::command_id`]; this module only needs a bound on
-//! it ([`MAX_ROWS`]), so `shared` stays below `commands`.
+//! Total: ~60 instructions per command (see `benches/core.rs` for the numbers).
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -31,29 +54,374 @@ const LATENCY_SAMPLES: usize = 160;
 pub const SLOWLOG_MAX_ARGS: usize = 32;
 /// …and this many bytes of each.
 pub const SLOWLOG_MAX_ARG_LEN: usize = 128;
-/// Histogram buckets per command: power-of-two nanosecond ranges from 1024 ns up.
-pub const HIST_BUCKETS: usize = 40;
+/// Smallest and (exclusive) largest power of two of clock ticks the histograms tell apart
+/// (at a few GHz: about a nanosecond to over an hour).
+const HIST_MIN_EXP: u32 = 2;
+const HIST_MAX_EXP: u32 = 44;
+/// Histogram buckets per row: four per power of two.
+pub const HIST_BUCKETS: usize = ((HIST_MAX_EXP - HIST_MIN_EXP) * 4) as usize;
 
-/// One command row's counters.
-#[derive(Debug)]
-pub struct CmdStat {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
-    pub rejected: AtomicU64,
-    pub failed: AtomicU64,
-    /// Latency histogram: bucket `i` counts calls that took at most `1024 << i` ns.
-    pub hist: [AtomicU64; HIST_BUCKETS],
+/// The clock command times are read from: the time-stamp counter, calibrated once per
+/// process (~1 ms), or the OS's monotonic clock where there is no usable counter.
+#[inline]
+fn clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
 }
 
-impl Default for CmdStat {
+/// A raw clock reading: ticks of an unspecified length (see [`ticks_to_nanos`]). The
+/// counters add up raw differences; they become nanoseconds only when read.
+#[inline]
+pub fn ticks() -> u64 {
+    clock().raw()
+}
+
+/// A duration in ticks (a difference of two [`ticks`] readings) in nanoseconds.
+pub fn ticks_to_nanos(ticks: u64) -> u64 {
+    clock().delta_as_nanos(0, ticks)
+}
+
+/// A duration in nanoseconds in ticks (rounded up), for thresholds.
+pub fn nanos_to_ticks(nanos: u64) -> u64 {
+    const PROBE: u64 = 1 << 40;
+    let probe_ns = u128::from(ticks_to_nanos(PROBE).max(1));
+    let t = (u128::from(nanos) * u128::from(PROBE)).div_ceil(probe_ns);
+    u64::try_from(t).unwrap_or(u64::MAX)
+}
+
+/// Nanoseconds from one raw reading to a later one (0 when `end` is not later, as across
+/// cores whose counters disagree slightly).
+pub fn nanos_between(start: u64, end: u64) -> u64 {
+    ticks_to_nanos(end.saturating_sub(start))
+}
+
+/// The histogram bucket of a duration in ticks.
+#[inline]
+fn bucket(ticks: u64) -> usize {
+    // Setting the lowest bit rather than clamping: it only blurs durations under 64 ticks
+    // (~20 ns), which no command takes.
+    let v = ticks | (1 << HIST_MIN_EXP);
+    let e = 63 - v.leading_zeros();
+    let i = ((((e - HIST_MIN_EXP) << 2) as u64) | ((v >> (e - 2)) & 3)) as usize;
+    i.min(HIST_BUCKETS - 1)
+}
+
+/// The longest duration bucket `i` holds, in ticks.
+pub fn bucket_high(i: usize) -> u64 {
+    let e = i as u32 / 4 + HIST_MIN_EXP;
+    let sub = (i % 4) as u64;
+    ((5 + sub) << (e - 2)) - 1
+}
+
+/// A histogram as LATENCY HISTOGRAM reports it: `(µs, calls so far)` at each power of two
+/// of nanoseconds from 1024 where the count grew, the microseconds truncated as Redis prints
+/// them. A bucket counts under the first power of two its longest duration fits.
+pub fn power_of_two_cdf(hist: &[u64]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let (mut cumulative, mut reported) = (0u64, 0u64);
+    let mut limit = 1024u64;
+    for (i, n) in hist.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        while ticks_to_nanos(bucket_high(i)) > limit {
+            if cumulative > reported {
+                out.push((limit / 1000, cumulative));
+                reported = cumulative;
+            }
+            limit *= 2;
+        }
+        cumulative += n;
+    }
+    if cumulative > reported {
+        out.push((limit / 1000, cumulative));
+    }
+    out
+}
+
+/// One command row's counters in one thread's block. Written only by that thread.
+#[derive(Debug)]
+pub struct RowStats {
+    calls: AtomicU64,
+    /// Time in ticks.
+    ticks: AtomicU64,
+    rejected: AtomicU64,
+    failed: AtomicU64,
+    hist: [AtomicU64; HIST_BUCKETS],
+}
+
+impl Default for RowStats {
     fn default() -> Self {
-        CmdStat {
+        RowStats {
             calls: AtomicU64::new(0),
-            usec: AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             hist: std::array::from_fn(|_| AtomicU64::new(0)),
         }
+    }
+}
+
+/// Adds `n` to a counter only this thread writes: a relaxed load and store, which readers
+/// on other threads may see a little late but never torn.
+#[inline(always)]
+fn bump(a: &AtomicU64, n: u64) {
+    a.store(a.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+}
+
+/// One thread's counters for one server.
+#[derive(Debug)]
+pub struct ThreadStats {
+    rows: Box<[OnceLock<Box<RowStats>>]>,
+    net_in: AtomicU64,
+    net_out: AtomicU64,
+}
+
+impl ThreadStats {
+    fn new() -> Self {
+        ThreadStats {
+            rows: (0..MAX_ROWS).map(|_| OnceLock::new()).collect(),
+            net_in: AtomicU64::new(0),
+            net_out: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    fn row(&self, id: usize) -> Option<&RowStats> {
+        Some(self.rows.get(id)?.get_or_init(Box::default))
+    }
+}
+
+thread_local! {
+    /// This thread's block for the server it ran a command for last: `(server id, block)`.
+    /// The block is kept alive by `HELD` (and by the server's list).
+    static CACHED: Cell<(u64, *const ThreadStats)> = const { Cell::new((0, std::ptr::null())) };
+    /// Every block this thread owns, with its server's id.
+    static HELD: RefCell<Vec<(u64, Arc<ThreadStats>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sums of a row's counters over every thread.
+#[derive(Debug, Clone, Default)]
+pub struct RowTotals {
+    pub calls: u64,
+    /// Time in ticks (see [`RowTotals::nanos`]).
+    pub ticks: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// Empty unless asked for.
+    pub hist: Vec<u64>,
+}
+
+impl RowTotals {
+    fn minus(&mut self, base: &RowTotals) {
+        self.calls = self.calls.saturating_sub(base.calls);
+        self.ticks = self.ticks.saturating_sub(base.ticks);
+        self.rejected = self.rejected.saturating_sub(base.rejected);
+        self.failed = self.failed.saturating_sub(base.failed);
+        for (h, b) in self.hist.iter_mut().zip(&base.hist) {
+            *h = h.saturating_sub(*b);
+        }
+    }
+
+    /// Time spent in the row's calls, in nanoseconds.
+    pub fn nanos(&self) -> u64 {
+        ticks_to_nanos(self.ticks)
+    }
+
+    /// Whether the row was ever called or refused.
+    pub fn is_empty(&self) -> bool {
+        self.calls == 0 && self.rejected == 0 && self.failed == 0
+    }
+
+    /// The duration (ns) below which `pct` percent of the calls fall, read from the
+    /// histogram as the longest duration of the bucket that reaches it (0 without calls).
+    pub fn percentile(&self, pct: f64) -> u64 {
+        let total: u64 = self.hist.iter().sum();
+        if total == 0 {
+            return 0;
+        }
+        let want = ((pct / 100.0) * total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, n) in self.hist.iter().enumerate() {
+            seen += n;
+            if seen >= want {
+                return ticks_to_nanos(bucket_high(i));
+            }
+        }
+        ticks_to_nanos(bucket_high(HIST_BUCKETS - 1))
+    }
+}
+
+/// Server-wide network byte counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NetTotals {
+    pub input: u64,
+    pub output: u64,
+}
+
+/// Everything CONFIG RESETSTAT zeroes, as read at the reset.
+#[derive(Debug, Default)]
+struct Baseline {
+    rows: HashMap<usize, RowTotals>,
+    net: NetTotals,
+}
+
+/// The next server id (0 is "none" in the thread-local cache).
+static NEXT_SERVER: AtomicU64 = AtomicU64::new(1);
+
+/// The counters of one server (see the module docs).
+#[derive(Debug)]
+pub struct Stats {
+    server: u64,
+    /// Every thread's block. Never shrinks while the server lives: [`Stats::local`] hands
+    /// out references into these blocks on that guarantee.
+    threads: Mutex<Vec<Arc<ThreadStats>>>,
+    base: Mutex<Baseline>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            server: NEXT_SERVER.fetch_add(1, Ordering::Relaxed),
+            threads: Mutex::new(Vec::new()),
+            base: Mutex::new(Baseline::default()),
+        }
+    }
+}
+
+impl Stats {
+    /// The calling thread's block for this server.
+    #[inline]
+    pub fn local(&self) -> &ThreadStats {
+        let (server, block) = CACHED.get();
+        if server == self.server {
+            // SAFETY: `block` came from an `Arc` this server's `threads` list holds (see
+            // `register`), which is never shrunk while `self` lives, so it outlives `&self`.
+            return unsafe { &*block };
+        }
+        self.register()
+    }
+
+    #[cold]
+    fn register(&self) -> &ThreadStats {
+        let block = HELD.with_borrow_mut(|held| {
+            if let Some((_, b)) = held.iter().find(|(s, _)| *s == self.server) {
+                return b.clone();
+            }
+            // Blocks of servers that are gone (only this thread still holds them).
+            held.retain(|(_, b)| Arc::strong_count(b) > 1);
+            let b = Arc::new(ThreadStats::new());
+            self.threads.lock().push(b.clone());
+            held.push((self.server, b.clone()));
+            b
+        });
+        CACHED.set((self.server, Arc::as_ptr(&block)));
+        // SAFETY: as in `local`: `threads` holds this block for as long as `self` lives.
+        unsafe { &*Arc::as_ptr(&block) }
+    }
+
+    /// Counts a call of row `id` that took `ticks`.
+    #[inline]
+    pub fn record_call(&self, id: usize, ticks: u64, failed: bool) {
+        if let Some(r) = self.local().row(id) {
+            bump(&r.calls, 1);
+            bump(&r.ticks, ticks);
+            bump(&r.hist[bucket(ticks)], 1);
+            if failed {
+                bump(&r.failed, 1);
+            }
+        }
+    }
+
+    /// Counts a command refused before it ran (arity, NOAUTH, OOM, not allowed now).
+    pub fn record_rejected(&self, id: usize) {
+        if let Some(r) = self.local().row(id) {
+            bump(&r.rejected, 1);
+        }
+    }
+
+    /// Counts bytes read from clients.
+    #[inline]
+    pub fn net_input(&self, n: u64) {
+        bump(&self.local().net_in, n);
+    }
+
+    /// Counts bytes written to clients.
+    #[inline]
+    pub fn net_output(&self, n: u64) {
+        bump(&self.local().net_out, n);
+    }
+
+    fn raw_rows(&self, hist: bool) -> Vec<RowTotals> {
+        let mut out = vec![
+            RowTotals {
+                hist: if hist { vec![0; HIST_BUCKETS] } else { Vec::new() },
+                ..RowTotals::default()
+            };
+            MAX_ROWS
+        ];
+        for t in self.threads.lock().iter() {
+            for (o, r) in out.iter_mut().zip(t.rows.iter()) {
+                let Some(r) = r.get() else { continue };
+                let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+                o.calls += load(&r.calls);
+                o.ticks += load(&r.ticks);
+                o.rejected += load(&r.rejected);
+                o.failed += load(&r.failed);
+                for (h, c) in o.hist.iter_mut().zip(r.hist.iter()) {
+                    *h += load(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every row's totals by id (histograms too when `hist`), since the last reset.
+    pub fn rows(&self, hist: bool) -> Vec<RowTotals> {
+        let mut rows = self.raw_rows(hist);
+        for (id, b) in self.base.lock().rows.iter() {
+            if let Some(r) = rows.get_mut(*id) {
+                r.minus(b);
+            }
+        }
+        rows
+    }
+
+    /// Commands run since the last reset (INFO `total_commands_processed`).
+    pub fn total_calls(&self) -> u64 {
+        self.rows(false).iter().map(|r| r.calls).sum()
+    }
+
+    fn raw_net(&self) -> NetTotals {
+        let mut n = NetTotals::default();
+        for t in self.threads.lock().iter() {
+            n.input += t.net_in.load(Ordering::Relaxed);
+            n.output += t.net_out.load(Ordering::Relaxed);
+        }
+        n
+    }
+
+    /// Network bytes since the last reset.
+    pub fn net(&self) -> NetTotals {
+        let n = self.raw_net();
+        let b = self.base.lock().net;
+        NetTotals {
+            input: n.input.saturating_sub(b.input),
+            output: n.output.saturating_sub(b.output),
+        }
+    }
+
+    /// CONFIG RESETSTAT: from now on reads count from the current values.
+    pub fn reset(&self) {
+        let rows = self.raw_rows(true);
+        let net = self.raw_net();
+        let mut base = self.base.lock();
+        base.rows = rows
+            .into_iter()
+            .enumerate()
+            .filter(|(_, r)| !r.is_empty())
+            .collect();
+        base.net = net;
     }
 }
 
@@ -167,7 +535,8 @@ impl Pause {
 /// The toolbox's state; one per server, in [`crate::shared::Shared`].
 #[derive(Debug)]
 pub struct Ops {
-    cmd: Box<[CmdStat]>,
+    /// Per-command and network counters (per thread; see the module docs).
+    pub stats: Stats,
     errors: Mutex<BTreeMap<String, u64>>,
     /// `total_error_replies`.
     pub error_replies: AtomicU64,
@@ -178,63 +547,82 @@ pub struct Ops {
     pub slow_max: AtomicU64,
     /// `latency-monitor-threshold` (ms; 0: off).
     pub latency_threshold: AtomicU64,
+    /// The shorter of the two thresholds above, in ticks (`u64::MAX` when both are off)…
+    slow_ticks: AtomicU64,
+    /// …or 0 while MONITOR clients exist: the one comparison the request path makes for the
+    /// slow log, the latency monitor and MONITOR ([`Ops::watched`]).
+    watch_ticks: AtomicU64,
     latency: Mutex<BTreeMap<&'static str, LatencySeries>>,
-    /// MONITOR clients; `monitor_count` is what the request path reads.
+    /// MONITOR clients; `monitoring` is what the request path reads.
     monitors: Mutex<Vec<Arc<ClientHandle>>>,
+    monitoring: AtomicBool,
     monitor_count: AtomicUsize,
     pub pause: Pause,
     /// Unix seconds of the last successful save (LASTSAVE): the start time until there is one.
     pub lastsave: AtomicU64,
     /// DEBUG SET-ACTIVE-EXPIRE: whether the background expiry cycle runs.
-    pub active_expire: std::sync::atomic::AtomicBool,
+    pub active_expire: AtomicBool,
 }
 
 impl Ops {
     pub fn new(now_ms: u64) -> Self {
         Ops {
-            cmd: (0..MAX_ROWS).map(|_| CmdStat::default()).collect(),
+            stats: Stats::default(),
             errors: Mutex::new(BTreeMap::new()),
             error_replies: AtomicU64::new(0),
             slowlog: Mutex::new(SlowLog::default()),
             slow_threshold: AtomicI64::new(10_000),
             slow_max: AtomicU64::new(128),
             latency_threshold: AtomicU64::new(0),
+            slow_ticks: AtomicU64::new(u64::MAX),
+            watch_ticks: AtomicU64::new(u64::MAX),
             latency: Mutex::new(BTreeMap::new()),
             monitors: Mutex::new(Vec::new()),
+            monitoring: AtomicBool::new(false),
             monitor_count: AtomicUsize::new(0),
             pause: Pause::default(),
             lastsave: AtomicU64::new(now_ms / 1000),
-            active_expire: std::sync::atomic::AtomicBool::new(true),
+            active_expire: AtomicBool::new(true),
         }
     }
 
-    /// The counters of row `id` (see [`crate::commands::command_id`]).
+    /// Applies `slowlog-log-slower-than`, `slowlog-max-len` and `latency-monitor-threshold`.
+    pub fn configure(&self, slower_than_us: i64, max_len: u64, latency_ms: u64) {
+        self.slow_threshold.store(slower_than_us, Ordering::Relaxed);
+        self.slow_max.store(max_len, Ordering::Relaxed);
+        self.latency_threshold.store(latency_ms, Ordering::Relaxed);
+        let slow = u64::try_from(slower_than_us).map_or(u64::MAX, |us| us.saturating_mul(1000));
+        let latency = if latency_ms == 0 {
+            u64::MAX
+        } else {
+            latency_ms.saturating_mul(1_000_000)
+        };
+        let ns = slow.min(latency);
+        let ticks = if ns == u64::MAX {
+            u64::MAX
+        } else {
+            nanos_to_ticks(ns)
+        };
+        self.slow_ticks.store(ticks, Ordering::Relaxed);
+        self.update_watch();
+        self.slowlog_trim();
+    }
+
+    fn update_watch(&self) {
+        let w = if self.monitoring.load(Ordering::Relaxed) {
+            0
+        } else {
+            self.slow_ticks.load(Ordering::Relaxed)
+        };
+        self.watch_ticks.store(w, Ordering::Relaxed);
+    }
+
+    /// Whether a command that took `ticks` needs a closer look: it may belong in the slow
+    /// log or the latency monitor ([`Ops::is_slow`] and [`Ops::latency_sample`] decide), or
+    /// MONITOR clients exist. One relaxed load.
     #[inline]
-    pub fn stat(&self, id: usize) -> Option<&CmdStat> {
-        self.cmd.get(id)
-    }
-
-    /// Counts a call of row `id` that took `nanos`.
-    #[inline]
-    pub fn record_call(&self, id: usize, nanos: u64, failed: bool) {
-        if let Some(s) = self.cmd.get(id) {
-            s.calls.fetch_add(1, Ordering::Relaxed);
-            s.usec.fetch_add(nanos / 1000, Ordering::Relaxed);
-            let bucket = (64 - ((nanos.max(1) - 1) | 1023).leading_zeros() as usize)
-                .saturating_sub(10)
-                .min(HIST_BUCKETS - 1);
-            s.hist[bucket].fetch_add(1, Ordering::Relaxed);
-            if failed {
-                s.failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Counts a command refused before it ran (arity, NOAUTH, not allowed in this state).
-    pub fn record_rejected(&self, id: Option<usize>) {
-        if let Some(s) = id.and_then(|id| self.cmd.get(id)) {
-            s.rejected.fetch_add(1, Ordering::Relaxed);
-        }
+    pub fn watched(&self, ticks: u64) -> bool {
+        ticks >= self.watch_ticks.load(Ordering::Relaxed)
     }
 
     /// Counts an error reply under its code (the text's first word, `ERR` when there is no
@@ -259,17 +647,9 @@ impl Ops {
             .collect()
     }
 
-    /// CONFIG RESETSTAT's part: command and error statistics.
+    /// CONFIG RESETSTAT's part: command, network and error statistics.
     pub fn reset_stats(&self) {
-        for s in self.cmd.iter() {
-            s.calls.store(0, Ordering::Relaxed);
-            s.usec.store(0, Ordering::Relaxed);
-            s.rejected.store(0, Ordering::Relaxed);
-            s.failed.store(0, Ordering::Relaxed);
-            for h in &s.hist {
-                h.store(0, Ordering::Relaxed);
-            }
-        }
+        self.stats.reset();
         self.errors.lock().clear();
         self.error_replies.store(0, Ordering::Relaxed);
     }
@@ -364,19 +744,28 @@ impl Ops {
     /// Whether any client is in MONITOR mode (one relaxed load).
     #[inline]
     pub fn has_monitors(&self) -> bool {
-        self.monitor_count.load(Ordering::Relaxed) > 0
+        self.monitoring.load(Ordering::Relaxed)
+    }
+
+    /// How many clients are in MONITOR mode.
+    pub fn monitor_count(&self) -> usize {
+        self.monitor_count.load(Ordering::Relaxed)
     }
 
     pub fn add_monitor(&self, c: Arc<ClientHandle>) {
         let mut m = self.monitors.lock();
         m.push(c);
         self.monitor_count.store(m.len(), Ordering::Relaxed);
+        self.monitoring.store(true, Ordering::Relaxed);
+        self.update_watch();
     }
 
     pub fn remove_monitor(&self, id: u64) {
         let mut m = self.monitors.lock();
         m.retain(|c| c.id != id);
         self.monitor_count.store(m.len(), Ordering::Relaxed);
+        self.monitoring.store(!m.is_empty(), Ordering::Relaxed);
+        self.update_watch();
     }
 
     /// Sends one MONITOR line to every monitor (through their outboxes).
@@ -588,15 +977,73 @@ mod tests {
     }
 
     #[test]
-    fn histogram_buckets_are_powers_of_two_from_1024ns() {
-        let ops = Ops::new(0);
-        for ns in [1, 1024, 1025, 2048, 5000] {
-            ops.record_call(0, ns, false);
+    fn histogram_buckets_are_log_linear_and_cover_their_values() {
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(4), 0);
+        assert_eq!(bucket(64), 16);
+        assert_eq!(bucket(79), 16);
+        assert_eq!(bucket(80), 17);
+        assert_eq!(bucket(127), 19);
+        assert_eq!(bucket(128), 20);
+        assert_eq!(bucket(u64::MAX), HIST_BUCKETS - 1);
+        for v in (64..100_000u64).chain([1 << 30, (1 << 30) + 12345, (1 << 44) - 1]) {
+            let b = bucket(v);
+            assert!(v <= bucket_high(b), "{v} in {b}");
+            assert!(b < HIST_BUCKETS - 1 || v >= 1 << (HIST_MAX_EXP - 1));
+            assert!(b == 0 || v > bucket_high(b - 1), "{v} in {b}");
         }
-        let h: Vec<u64> = ops.cmd[0].hist[..4]
-            .iter()
-            .map(|a| a.load(Ordering::Relaxed))
-            .collect();
-        assert_eq!(h, vec![2, 2, 0, 1]);
+    }
+
+    #[test]
+    fn counters_add_up_over_threads_and_reset_to_a_baseline() {
+        let stats = Arc::new(Stats::default());
+        stats.record_call(3, 1500, false);
+        stats.record_call(3, 900, true);
+        stats.record_rejected(3);
+        stats.net_input(10);
+        let s2 = stats.clone();
+        std::thread::spawn(move || {
+            s2.record_call(3, 2000, false);
+            s2.net_output(7);
+        })
+        .join()
+        .unwrap();
+        // A second server in the same threads keeps its own counts.
+        let other = Stats::default();
+        other.record_call(3, 5, false);
+        let rows = stats.rows(true);
+        let r = &rows[3];
+        assert_eq!((r.calls, r.ticks, r.failed, r.rejected), (3, 4400, 1, 1));
+        assert_eq!(r.hist.iter().sum::<u64>(), 3);
+        assert_eq!(stats.total_calls(), 3);
+        assert_eq!((stats.net().input, stats.net().output), (10, 7));
+        assert_eq!(other.total_calls(), 1);
+        stats.reset();
+        assert_eq!(stats.total_calls(), 0);
+        assert_eq!(stats.net().input, 0);
+        stats.record_call(3, 100, false);
+        assert_eq!(stats.rows(false)[3].calls, 1);
+        assert_eq!(other.total_calls(), 1);
+    }
+
+    #[test]
+    fn percentiles_come_from_the_histogram() {
+        let stats = Stats::default();
+        let t = |ns| nanos_to_ticks(ns);
+        for _ in 0..98 {
+            stats.record_call(0, t(1000), false);
+        }
+        stats.record_call(0, t(50_000), false);
+        stats.record_call(0, t(2_000_000), false);
+        let r = &stats.rows(true)[0];
+        // Bucket bounds are within 25 % (and tick/ns rounding within a few ns).
+        let near = |got: u64, want: u64| got + 5 >= want && got <= want + want / 4 + 5;
+        let p50 = r.percentile(50.0);
+        assert!(near(p50, 1000), "{p50}");
+        let p99 = r.percentile(99.0);
+        assert!(near(p99, 50_000), "{p99}");
+        let p999 = r.percentile(99.9);
+        assert!(near(p999, 2_000_000), "{p999}");
+        assert_eq!(RowTotals::default().percentile(50.0), 0);
     }
 }

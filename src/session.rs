@@ -35,7 +35,7 @@
 //!   which closes without writing what was pending.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -89,6 +89,13 @@ pub struct Session {
     /// In MONITOR mode: every command run by anyone is fed to this client's outbox, and it
     /// may no longer run commands that touch the keyspace.
     pub monitor: bool,
+    /// When this client's current command started, as a raw [`crate::ops::ticks`] reading:
+    /// the end of its previous command, or when the connection read its batch. `run` reads
+    /// the clock once per command and moves this mark (see [`crate::ops`]).
+    pub stat_mark: u64,
+    /// Set by a script engine while a script's commands run through `commands::run`:
+    /// MONITOR then shows them at the address `lua`, as Redis does.
+    pub in_script: bool,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -157,6 +164,8 @@ impl Session {
             unserved: false,
             in_exec: false,
             monitor: false,
+            stat_mark: crate::ops::ticks(),
+            in_script: false,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }
@@ -215,8 +224,6 @@ pub struct ClientMeta {
     pub lib_ver: Option<Bytes>,
     pub db: usize,
     pub resp: u8,
-    /// Full name of the last command run (`client|list`).
-    pub last_cmd: &'static str,
     /// Time of the last command, ms.
     pub last_active_ms: u64,
     pub no_evict: bool,
@@ -246,6 +253,9 @@ pub struct ClientHandle {
     pub fd: i64,
     pub created_ms: u64,
     pub meta: Mutex<ClientMeta>,
+    /// The table id (`CommandSpec::id`) of the last command run (CLIENT LIST `cmd`), kept
+    /// outside `meta` so admitting a command takes no lock; `u16::MAX` before the first.
+    pub last_cmd: AtomicU16,
     /// What other tasks send this client; see the module docs.
     pub outbox: Outbox,
     /// The protocol frames pushed to this client must be encoded in.
@@ -272,7 +282,6 @@ impl ClientHandle {
                 lib_ver: None,
                 db: 0,
                 resp: 2,
-                last_cmd: "NULL",
                 last_active_ms: now_ms,
                 no_evict: false,
                 no_touch: false,
@@ -285,6 +294,7 @@ impl ClientHandle {
                 blocked: false,
                 monitor: false,
             }),
+            last_cmd: AtomicU16::new(u16::MAX),
             outbox: Outbox::default(),
             resp3: AtomicBool::new(false),
             sub: AtomicUsize::new(0),

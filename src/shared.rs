@@ -53,21 +53,28 @@ pub struct Shared {
     ops_samples: parking_lot::Mutex<OpsSampler>,
 }
 
-/// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
-/// one per cron tick, averaged over the last 16 like Redis.
+/// Rate samples for INFO `instantaneous_ops_per_sec` and `instantaneous_input_kbps` /
+/// `output_kbps`: (time ms, commands, bytes in, bytes out so far), one per cron tick,
+/// averaged over the last 16 like Redis.
 #[derive(Debug, Default)]
 struct OpsSampler {
-    samples: std::collections::VecDeque<(u64, u64)>,
+    samples: std::collections::VecDeque<(u64, u64, u64, u64)>,
 }
 
-/// Counters reported by INFO.
+/// The recent rates INFO reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rates {
+    pub ops_per_sec: u64,
+    pub input_kbps: f64,
+    pub output_kbps: f64,
+}
+
+/// Counters reported by INFO that are not per command. Commands processed and network
+/// bytes are counted per thread in [`crate::ops::Stats`] (they change on every request).
 #[derive(Debug, Default)]
 pub struct ServerStats {
     pub connections_received: AtomicU64,
-    pub commands_processed: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
 }
 
 impl Shared {
@@ -116,16 +123,11 @@ impl Shared {
         );
         self.keyspace
             .set_lfu(lfu, config.lfu_log_factor, config.lfu_decay_time);
-        self.ops
-            .slow_threshold
-            .store(config.slowlog_log_slower_than, Ordering::Relaxed);
-        self.ops
-            .slow_max
-            .store(config.slowlog_max_len, Ordering::Relaxed);
-        self.ops
-            .latency_threshold
-            .store(config.latency_monitor_threshold, Ordering::Relaxed);
-        self.ops.slowlog_trim();
+        self.ops.configure(
+            config.slowlog_log_slower_than,
+            config.slowlog_max_len,
+            config.latency_monitor_threshold,
+        );
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -161,10 +163,7 @@ impl Shared {
         let s = &self.stats;
         for counter in [
             &s.connections_received,
-            &s.commands_processed,
             &s.rejected_connections,
-            &s.net_input_bytes,
-            &s.net_output_bytes,
             &self.keyspace.stats.hits,
             &self.keyspace.stats.misses,
             &self.keyspace.stats.expired,
@@ -176,24 +175,37 @@ impl Shared {
         self.ops.reset_stats();
     }
 
-    /// Records a command-rate sample (called by the server's periodic task).
+    /// Records a rate sample (called by the server's periodic task).
     pub fn sample_ops(&self) {
         let now = self.now_ms();
-        let n = self.stats.commands_processed.load(Ordering::Relaxed);
+        let n = self.ops.stats.total_calls();
+        let net = self.ops.stats.net();
         let mut ops = self.ops_samples.lock();
-        ops.samples.push_back((now, n));
+        ops.samples.push_back((now, n, net.input, net.output));
         if ops.samples.len() > 16 {
             ops.samples.pop_front();
         }
     }
 
-    /// Commands per second over the recent samples.
-    pub fn ops_per_sec(&self) -> u64 {
+    /// Commands per second and network kilobytes per second over the recent samples.
+    pub fn rates(&self) -> Rates {
         let ops = self.ops_samples.lock();
         match (ops.samples.front(), ops.samples.back()) {
-            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => (n1 - n0) * 1000 / (t1 - t0),
-            _ => 0,
+            (Some(&(t0, n0, i0, o0)), Some(&(t1, n1, i1, o1))) if t1 > t0 => {
+                let ms = (t1 - t0) as f64;
+                Rates {
+                    ops_per_sec: n1.saturating_sub(n0) * 1000 / (t1 - t0),
+                    input_kbps: i1.saturating_sub(i0) as f64 / 1024.0 * 1000.0 / ms,
+                    output_kbps: o1.saturating_sub(o0) as f64 / 1024.0 * 1000.0 / ms,
+                }
+            }
+            _ => Rates::default(),
         }
+    }
+
+    /// Commands per second over the recent samples.
+    pub fn ops_per_sec(&self) -> u64 {
+        self.rates().ops_per_sec
     }
 
     pub fn clock(&self) -> &Clock {

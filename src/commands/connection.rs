@@ -525,7 +525,9 @@ fn client_line(c: &ClientHandle, now_ms: u64, argv_mem: usize) -> String {
         oll,
         omem,
         qbuf_mem + argv_mem + m.out_buf + obl + omem,
-        m.last_cmd,
+        super::rows_by_id()
+            .get(usize::from(c.last_cmd.load(Ordering::Relaxed)))
+            .map_or("NULL", |c| c.name),
         m.resp,
         text(&m.lib_name),
         text(&m.lib_ver),

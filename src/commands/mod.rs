@@ -83,9 +83,53 @@ fn families() -> &'static [&'static [CommandSpec]] {
     ]
 }
 
+/// The dispatcher's table: copies of every family's rows, each with its dense `id` (the
+/// index of its statistics slot, see [`crate::ops`]), built once. Every row the dispatcher
+/// hands out ([`lookup`], [`resolve`], [`all_commands`], a copy's `subcommands`) is one of
+/// these copies, so reading a row's id on the request path is a field load.
+struct Table {
+    /// Top-level rows, in family order.
+    top: &'static [CommandSpec],
+    /// Every row (top-level, then each container's subcommands) by id.
+    by_id: Vec<&'static CommandSpec>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let originals: Vec<&'static CommandSpec> =
+            families().iter().flat_map(|f| f.iter()).collect();
+        let mut next = originals.len();
+        let mut top: Vec<CommandSpec> = Vec::with_capacity(originals.len());
+        for (i, c) in originals.iter().enumerate() {
+            let mut row = **c;
+            row.id = i as u16;
+            if !c.subcommands.is_empty() {
+                let subs: Vec<CommandSpec> = c
+                    .subcommands
+                    .iter()
+                    .map(|s| {
+                        let mut s = *s;
+                        s.id = next as u16;
+                        next += 1;
+                        s
+                    })
+                    .collect();
+                row.subcommands = Vec::leak(subs);
+            }
+            top.push(row);
+        }
+        let top: &'static [CommandSpec] = Vec::leak(top);
+        let mut by_id: Vec<&'static CommandSpec> = top.iter().collect();
+        by_id.extend(top.iter().flat_map(|c| c.subcommands.iter()));
+        debug_assert!(by_id.iter().enumerate().all(|(i, c)| c.id as usize == i));
+        Table { top, by_id }
+    })
+}
+
 /// Every command, in table order.
 pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    families().iter().flat_map(|f| f.iter())
+    table().top.iter()
 }
 
 /// Name → row. foldhash rather than SipHash: the lookup runs once per command.
@@ -96,52 +140,15 @@ fn index() -> &'static Index {
     INDEX.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
 }
 
-/// Dense row ids for the per-command statistics: every row (top-level commands and
-/// subcommands) gets a position, found from the row's address by a binary search over the
-/// ~20 contiguous row arrays — no hashing on the request path.
-struct RowIds {
-    /// `(first row's address, rows, id of the first row)`, by address.
-    ranges: Vec<(usize, usize, usize)>,
-    rows: Vec<&'static CommandSpec>,
-}
-
-fn row_ids() -> &'static RowIds {
-    static IDS: OnceLock<RowIds> = OnceLock::new();
-    IDS.get_or_init(|| {
-        let mut ranges = Vec::new();
-        let mut rows: Vec<&'static CommandSpec> = Vec::new();
-        let mut add = |slice: &'static [CommandSpec]| {
-            if !slice.is_empty() {
-                ranges.push((slice.as_ptr() as usize, slice.len(), rows.len()));
-                rows.extend(slice.iter());
-            }
-        };
-        for f in families() {
-            add(f);
-        }
-        for c in all_commands() {
-            add(c.subcommands);
-        }
-        ranges.sort_unstable();
-        RowIds { ranges, rows }
-    })
-}
-
-/// The dense id of a row of the table (`None` for a row that is not in it).
+/// The dense id of a row (`None` for a row that is not the dispatcher's copy).
 #[inline]
 pub fn command_id(spec: &CommandSpec) -> Option<usize> {
-    let ids = row_ids();
-    let addr = spec as *const CommandSpec as usize;
-    let i = ids.ranges.partition_point(|r| r.0 <= addr).checked_sub(1)?;
-    let (start, len, base) = ids.ranges[i];
-    let size = std::mem::size_of::<CommandSpec>();
-    let off = addr - start;
-    (off.is_multiple_of(size) && off / size < len).then(|| base + off / size)
+    (spec.id != table::NO_ID).then_some(spec.id as usize)
 }
 
 /// Every row by id (see [`command_id`]).
 pub fn rows_by_id() -> &'static [&'static CommandSpec] {
-    &row_ids().rows
+    &table().by_id
 }
 
 /// Finds a top-level command by name, ASCII case-insensitively.
@@ -422,13 +429,15 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;
             }
-            return e.into();
+            return rejected(shared, &argv, e);
         }
     }
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
         let reply = transaction::queue(session, spec, argv);
         if let Reply::Error(e) = &reply {
-            shared.ops.record_rejected(command_id(spec));
+            if let Some(id) = command_id(spec) {
+                shared.ops.stats.record_rejected(id);
+            }
             shared.ops.record_error(e);
         }
         return reply;
@@ -451,7 +460,9 @@ fn rejected(shared: &Shared, argv: &[Bytes], e: CmdError) -> Reply {
             None => c,
         }
     });
-    shared.ops.record_rejected(spec.and_then(command_id));
+    if let Some(id) = spec.and_then(command_id) {
+        shared.ops.stats.record_rejected(id);
+    }
     shared.ops.record_error(e.text());
     e.into()
 }
@@ -469,10 +480,10 @@ pub fn after_unit(shared: &Shared, done: crate::storage::Finished) {
 }
 
 /// The checks every request passes before it runs: a known command with the right arity,
-/// and authentication. Counts the command and records its name for CLIENT LIST (the
-/// connection records the time once per batch of requests).
+/// and authentication. Records its name for CLIENT LIST (the connection records the time
+/// once per batch of requests); `run` counts it.
 pub fn admit(
-    shared: &Shared,
+    _shared: &Shared,
     session: &mut Session,
     argv: &[Bytes],
 ) -> Result<&'static CommandSpec, CmdError> {
@@ -480,7 +491,7 @@ pub fn admit(
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
-    session.meta().last_cmd = spec.name;
+    session.handle.last_cmd.store(spec.id, Ordering::Relaxed);
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
     }
@@ -489,10 +500,6 @@ pub fn admit(
             "ERR Replica can't interact with the keyspace",
         ));
     }
-    shared
-        .stats
-        .commands_processed
-        .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
 }
 
@@ -566,12 +573,14 @@ pub fn run(
         changes: 0,
         propagated: false,
     };
-    let start = std::time::Instant::now();
+    // A command that runs others (EXEC, a script) moves the mark through `run`; putting it
+    // back makes its own time cover theirs (see `crate::ops`).
+    let mark = ctx.session.stat_mark;
     let mut reply = match handler(&mut ctx, &mut args) {
         Ok(reply) => reply,
         Err(e) => e.into(),
     };
-    let nanos = start.elapsed().as_nanos() as u64;
+    ctx.session.stat_mark = mark;
     let violated = ctx.locked.take_violation();
     if violated {
         tracing::error!(
@@ -580,7 +589,7 @@ pub fn run(
         );
         reply = CmdError::new(OUTSIDE_KEY_SPEC).into();
     }
-    account(shared, ctx.session, spec, &args, nanos, &reply);
+    account(shared, ctx.session, spec, &args, &reply);
     if violated {
         return reply;
     }
@@ -594,57 +603,88 @@ pub fn run(
     reply
 }
 
-/// After a command ran: its statistics, and — only when they are on — the slow log, the
-/// latency monitor and the MONITOR feed (see [`crate::ops`] for the costs).
-#[inline]
+/// After a command ran: its statistics (one clock read, per-thread counters), and — only
+/// when they are on — the slow log, the latency monitor and the MONITOR feed (see
+/// [`crate::ops`] for the costs).
+#[inline(always)]
 fn account(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    args: &Args,
+    reply: &Reply,
+) {
+    let end = crate::ops::ticks();
+    let ticks = end.saturating_sub(session.stat_mark);
+    session.stat_mark = end;
+    let ops = &shared.ops;
+    let failed = reply.is_error();
+    ops.stats.record_call(spec.id as usize, ticks, failed);
+    if failed {
+        record_failure(shared, reply);
+    }
+    if ops.watched(ticks) {
+        watched_command(shared, session, spec, args.argv(), ticks);
+    }
+}
+
+#[cold]
+fn record_failure(shared: &Shared, reply: &Reply) {
+    if let Reply::Error(e) = reply {
+        shared.ops.record_error(e);
+    }
+}
+
+/// A command that may be slow enough for the slow log or the latency monitor, or that
+/// MONITOR clients should see.
+#[cold]
+fn watched_command(
     shared: &Shared,
     session: &Session,
     spec: &'static CommandSpec,
-    args: &Args,
-    nanos: u64,
-    reply: &Reply,
+    argv: &[Bytes],
+    ticks: u64,
 ) {
     let ops = &shared.ops;
-    let failed = reply.is_error();
-    if let Some(id) = command_id(spec) {
-        ops.record_call(id, nanos, failed);
-    }
-    if failed {
-        if let Reply::Error(e) = reply {
-            ops.record_error(e);
-        }
-    }
-    let usec = nanos / 1000;
-    if ops.is_slow(usec) && !spec.has(table::SKIP_SLOWLOG) {
-        slowlog_push(shared, session, args.argv(), usec);
-    }
-    if usec >= 1000 {
-        let event = if spec.has(table::FAST) {
-            "fast-command"
-        } else {
-            "command"
-        };
-        ops.latency_sample(event, usec / 1000, shared.now_ms() / 1000);
-    }
     if ops.has_monitors() && !spec.has(table::SKIP_MONITOR | table::ADMIN) {
-        feed_monitors(shared, session, args.argv());
+        feed_monitors(shared, session, argv);
     }
+    let usec = crate::ops::ticks_to_nanos(ticks) / 1000;
+    if ops.is_slow(usec) && !spec.has(table::SKIP_SLOWLOG) {
+        let name = session.meta().name.clone().unwrap_or_default();
+        let redacted = crate::ops::redacted(argv);
+        let argv = redacted.as_deref().unwrap_or(argv);
+        let now = shared.now_ms() / 1000;
+        ops.slowlog_push(argv, usec, now, &session.handle.addr, name);
+    }
+    let event = if spec.has(table::FAST) {
+        "fast-command"
+    } else {
+        "command"
+    };
+    ops.latency_sample(event, usec / 1000, shared.now_ms() / 1000);
 }
 
+/// Feeds one command line to every MONITOR client, in Redis's format
+/// (`+<unix secs>.<micros> [<db> <addr>] "arg" ...`, passwords redacted). `commands::run`
+/// calls it after each command it runs — inside EXEC and scripts too, where the lines show
+/// the address `lua` while [`Session::in_script`] is set, as Redis writes them. A command
+/// whose row is `SKIP_MONITOR` (EVAL, as in Redis) feeds its own line, before those of the
+/// commands it runs. Call it only behind [`crate::ops::Ops::has_monitors`].
 #[cold]
-fn slowlog_push(shared: &Shared, session: &Session, argv: &[Bytes], usec: u64) {
-    let name = session.meta().name.clone().unwrap_or_default();
-    let redacted = crate::ops::redacted(argv);
-    let argv = redacted.as_deref().unwrap_or(argv);
-    let now = shared.now_ms() / 1000;
-    shared
-        .ops
-        .slowlog_push(argv, usec, now, &session.handle.addr, name);
+pub fn feed_monitors(shared: &Shared, session: &Session, argv: &[Bytes]) {
+    let addr = if session.in_script {
+        "lua"
+    } else {
+        &session.handle.addr
+    };
+    feed_monitors_as(shared, session.db, addr, argv);
 }
 
+/// [`feed_monitors`] with the database and the client address given (a script's commands
+/// show `lua` as the address).
 #[cold]
-fn feed_monitors(shared: &Shared, session: &Session, argv: &[Bytes]) {
+pub fn feed_monitors_as(shared: &Shared, db: usize, addr: &str, argv: &[Bytes]) {
     let redacted = crate::ops::redacted(argv);
     let argv = redacted.as_deref().unwrap_or(argv);
     let micros = if shared.clock().is_manual() {
@@ -652,7 +692,7 @@ fn feed_monitors(shared: &Shared, session: &Session, argv: &[Bytes]) {
     } else {
         crate::ops::unix_micros()
     };
-    let line = crate::ops::monitor_line(micros, session.db, &session.handle.addr, argv);
+    let line = crate::ops::monitor_line(micros, db, addr, argv);
     shared.ops.feed_monitors(line, &shared.output);
 }
 

@@ -408,30 +408,28 @@ fn latency_histogram(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             }
         }
     }
+    let stats = ctx.shared.ops.stats.rows(true);
     let mut out = Vec::new();
     for id in wanted {
-        let (Some(stat), Some(spec)) = (ctx.shared.ops.stat(id), rows.get(id)) else {
+        let (Some(st), Some(spec)) = (stats.get(id), rows.get(id)) else {
             continue;
         };
-        let calls = stat.calls.load(Ordering::Relaxed);
-        if calls == 0 {
+        if st.calls == 0 {
             continue;
-        }
-        let mut buckets = Vec::new();
-        let mut cumulative = 0;
-        for (i, h) in stat.hist.iter().enumerate() {
-            let n = h.load(Ordering::Relaxed);
-            if n > 0 {
-                cumulative += n;
-                let usec = (1024u64 << i) / 1000;
-                buckets.push((Reply::Int(usec as i64), Reply::Int(cumulative as i64)));
-            }
         }
         out.push((
             Reply::bulk(spec.name),
             Reply::Map(vec![
-                (Reply::bulk("calls"), Reply::Int(calls as i64)),
-                (Reply::bulk("histogram_usec"), Reply::Map(buckets)),
+                (Reply::bulk("calls"), Reply::Int(st.calls as i64)),
+                (
+                    Reply::bulk("histogram_usec"),
+                    Reply::Map(
+                        crate::ops::power_of_two_cdf(&st.hist)
+                            .into_iter()
+                            .map(|(us, n)| (Reply::Int(us as i64), Reply::Int(n as i64)))
+                            .collect(),
+                    ),
+                ),
             ]),
         ));
     }

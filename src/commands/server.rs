@@ -294,15 +294,12 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(
                 out,
                 "total_commands_processed",
-                &load(&stats.commands_processed),
+                &shared.ops.stats.total_calls(),
             );
             kv(out, "instantaneous_ops_per_sec", &shared.ops_per_sec());
-            kv(out, "total_net_input_bytes", &load(&stats.net_input_bytes));
-            kv(
-                out,
-                "total_net_output_bytes",
-                &load(&stats.net_output_bytes),
-            );
+            let net = shared.ops.stats.net();
+            kv(out, "total_net_input_bytes", &net.input);
+            kv(out, "total_net_output_bytes", &net.output);
             kv(
                 out,
                 "rejected_connections",
@@ -381,23 +378,21 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "commandstats" => {
             out.push_str("# Commandstats\r\n");
-            for (id, spec) in super::rows_by_id().iter().enumerate() {
-                let Some(st) = shared.ops.stat(id) else { break };
-                let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-                let (calls, usec) = (load(&st.calls), load(&st.usec));
-                let (rejected, failed) = (load(&st.rejected), load(&st.failed));
-                if calls + rejected + failed == 0 {
+            let rows = shared.ops.stats.rows(false);
+            for (spec, st) in super::rows_by_id().iter().zip(&rows) {
+                if st.is_empty() {
                     continue;
                 }
-                let per_call = if calls > 0 {
-                    usec as f64 / calls as f64
+                let usec = st.nanos() / 1000;
+                let per_call = if st.calls > 0 {
+                    usec as f64 / st.calls as f64
                 } else {
                     0.0
                 };
                 let _ = write!(
                     out,
-                    "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
-                    spec.name
+                    "cmdstat_{}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    spec.name, st.calls, st.rejected, st.failed
                 );
             }
         }

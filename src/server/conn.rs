@@ -90,7 +90,8 @@ pub(super) async fn serve(
         idle: (timeout > 0).then(|| Duration::from_secs(timeout)),
         qbuf_limit,
     };
-    let mut last_io = tokio::time::Instant::now();
+    // When the client last sent something, as a raw `crate::ops::ticks` reading.
+    let mut last_io = crate::ops::ticks();
     // Built once and polled by reference in every read: re-creating notification futures
     // per read showed up in profiles of the request loop.
     let killer = handle.clone();
@@ -132,32 +133,33 @@ pub(super) async fn serve(
             Event::Read(read) => {
                 match read {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        shared
-                            .stats
-                            .net_input_bytes
-                            .fetch_add(n as u64, Ordering::Relaxed);
-                    }
+                    Ok(n) => shared.ops.stats.net_input(n as u64),
                 }
-                last_io = tokio::time::Instant::now();
+                // The batch's one clock read: the start of its first command's time (see
+                // `crate::ops`) and the idle timeout's reference.
+                session.stat_mark = crate::ops::ticks();
+                last_io = session.stat_mark;
                 live.refresh(&shared, &mut parser, &mut session);
             }
             Event::Closed => break,
             Event::Idle => {
                 live.refresh(&shared, &mut parser, &mut session);
-                let now = tokio::time::Instant::now();
+                let idle_for =
+                    Duration::from_nanos(crate::ops::nanos_between(last_io, crate::ops::ticks()));
                 // Subscribers and blocked clients are exempt from the idle timeout, as in Redis.
-                let deadline = live.idle.map(|d| last_io + d);
-                if deadline.is_some_and(|t| now >= t)
+                let left = live.idle.map(|d| d.saturating_sub(idle_for));
+                if left.is_some_and(|l| l.is_zero())
                     && session.subs.total() == 0
                     && blocked.is_none()
                 {
                     break;
                 }
-                let next = deadline
-                    .filter(|t| *t > now)
-                    .map_or(now + IDLE_CHECK, |t| t.min(now + IDLE_CHECK));
-                idle_timer.as_mut().reset(next);
+                let wait = left
+                    .filter(|l| !l.is_zero())
+                    .map_or(IDLE_CHECK, |l| l.min(IDLE_CHECK));
+                idle_timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + wait);
                 continue;
             }
             Event::Outbox => {
@@ -184,13 +186,15 @@ pub(super) async fn serve(
                 if !unblocked {
                     continue;
                 }
-                // Served: go on with the pipeline it held back.
+                // Served: go on with the pipeline it held back (its time starts now).
                 blocked = None;
+                session.stat_mark = crate::ops::ticks();
             }
             Event::BlockTimeout => {
                 if let Some(w) = blocked.take() {
                     if commands::blocking::time_out(&shared, &w) {
                         send(&mut session, &w.timeout_reply, false, &mut wbuf);
+                        session.stat_mark = crate::ops::ticks();
                     } else {
                         // Served or unblocked a moment ago: its wake-up is on its way.
                         block_timer
@@ -211,10 +215,12 @@ pub(super) async fn serve(
                         );
                         break 'conn;
                     }
-                    if shared.ops.pause.maybe_active()
-                        && !wait_while_paused(&shared, &session, &argv, closed.as_mut()).await
-                    {
-                        break 'conn;
+                    if shared.ops.pause.maybe_active() {
+                        if !wait_while_paused(&shared, &session, &argv, closed.as_mut()).await {
+                            break 'conn;
+                        }
+                        // Time spent paused is not the command's.
+                        session.stat_mark = crate::ops::ticks();
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
@@ -394,10 +400,7 @@ async fn flush<F: std::future::Future<Output = ()>>(
     if !written {
         return false;
     }
-    shared
-        .stats
-        .net_output_bytes
-        .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    shared.ops.stats.net_output(wbuf.len() as u64);
     wbuf.clear();
     true
 }
