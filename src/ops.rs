@@ -175,6 +175,8 @@ pub struct ThreadStats {
     rows: Box<[OnceLock<Box<RowStats>>]>,
     net_in: AtomicU64,
     net_out: AtomicU64,
+    reads: AtomicU64,
+    writes: AtomicU64,
 }
 
 impl ThreadStats {
@@ -183,6 +185,8 @@ impl ThreadStats {
             rows: (0..MAX_ROWS).map(|_| OnceLock::new()).collect(),
             net_in: AtomicU64::new(0),
             net_out: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
         }
     }
 
@@ -252,11 +256,13 @@ impl RowTotals {
     }
 }
 
-/// Server-wide network byte counts.
+/// Server-wide network counts: bytes, and socket reads and writes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NetTotals {
     pub input: u64,
     pub output: u64,
+    pub reads: u64,
+    pub writes: u64,
 }
 
 /// Everything CONFIG RESETSTAT zeroes, as read at the reset.
@@ -340,16 +346,20 @@ impl Stats {
         }
     }
 
-    /// Counts bytes read from clients.
+    /// Counts one read of `n` bytes from a client.
     #[inline]
     pub fn net_input(&self, n: u64) {
-        bump(&self.local().net_in, n);
+        let t = self.local();
+        bump(&t.net_in, n);
+        bump(&t.reads, 1);
     }
 
-    /// Counts bytes written to clients.
+    /// Counts one write of `n` bytes to a client.
     #[inline]
     pub fn net_output(&self, n: u64) {
-        bump(&self.local().net_out, n);
+        let t = self.local();
+        bump(&t.net_out, n);
+        bump(&t.writes, 1);
     }
 
     fn raw_rows(&self, hist: bool) -> Vec<RowTotals> {
@@ -397,6 +407,8 @@ impl Stats {
         for t in self.threads.lock().iter() {
             n.input += t.net_in.load(Ordering::Relaxed);
             n.output += t.net_out.load(Ordering::Relaxed);
+            n.reads += t.reads.load(Ordering::Relaxed);
+            n.writes += t.writes.load(Ordering::Relaxed);
         }
         n
     }
@@ -408,6 +420,8 @@ impl Stats {
         NetTotals {
             input: n.input.saturating_sub(b.input),
             output: n.output.saturating_sub(b.output),
+            reads: n.reads.saturating_sub(b.reads),
+            writes: n.writes.saturating_sub(b.writes),
         }
     }
 

@@ -56,6 +56,8 @@ pub mod zset;
 #[cfg(test)]
 mod propagation_tests;
 
+pub use connection::REDIS_VERSION;
+pub use server::cpu_times;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
