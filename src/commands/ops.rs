@@ -576,9 +576,12 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         (b"change-repl-id", 0) => Ok(Reply::Ok),
         (b"quicklist-packed-threshold", 1) => {
+            // A memory value (`1k`, `2mb`…) up to 4 GB less 1 MB; 0 means the default.
             let v = args.next_bytes()?;
-            let ok =
-                crate::protocol::number::parse_i64(&v).is_some_and(|n| n > 0 && n <= (1i64 << 32));
+            let ok = std::str::from_utf8(&v)
+                .ok()
+                .and_then(crate::config::parse_memory)
+                .is_some_and(|n| n <= (1u64 << 32) - (1 << 20));
             if !ok {
                 return Err(CmdError::new(
                     "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
@@ -605,7 +608,7 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             }
         }
         _ => Err(CmdError::msg(format!(
-            "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&sub)
         ))),
     }
