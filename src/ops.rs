@@ -365,7 +365,11 @@ impl Stats {
     fn raw_rows(&self, hist: bool) -> Vec<RowTotals> {
         let mut out = vec![
             RowTotals {
-                hist: if hist { vec![0; HIST_BUCKETS] } else { Vec::new() },
+                hist: if hist {
+                    vec![0; HIST_BUCKETS]
+                } else {
+                    Vec::new()
+                },
                 ..RowTotals::default()
             };
             MAX_ROWS

@@ -5,6 +5,11 @@
 //! part other connections can see (CLIENT LIST, CLIENT KILL, PUBLISH) and lives in the
 //! registry.
 //!
+//! For the statistics (`crate::ops`) a session carries `stat_mark`, when its current command
+//! started, and `in_script`, which a script engine sets so MONITOR shows its commands at
+//! `lua`; the handle carries `last_cmd`, the table id of the last command (CLIENT LIST
+//! `cmd=`), an atomic so that admitting a command takes no lock.
+//!
 //! # Reaching a connection from outside: the outbox
 //!
 //! Every [`ClientHandle`] has an [`Outbox`]: a queue of [`Outbound`] items guarded by a

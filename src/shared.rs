@@ -3,6 +3,10 @@
 //!
 //! It sits below `commands/` (which reads it) and `server/` (which builds it), so commands
 //! never import the network layer.
+//!
+//! Counters that change on every request (commands processed, network bytes, reads and
+//! writes) are not here but in [`crate::ops::Stats`], per thread, so the request path makes
+//! no shared writes; [`ServerStats`] keeps the per-connection ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

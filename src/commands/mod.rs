@@ -16,6 +16,15 @@
 //! every build: the keyspace records the violation (and still serves the access safely,
 //! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
 //! [`OUTSIDE_KEY_SPEC`], so the bug shows instead of silently breaking atomicity.
+//!
+//! # Statistics
+//! [`run`] accounts every command it runs — top-level, inside EXEC, from a script — for
+//! INFO commandstats/latencystats, `/metrics`, the slow log, the latency monitor and MONITOR
+//! (see [`crate::ops`] for the costs: one clock read, per-thread counters indexed by
+//! [`CommandSpec::id`], one threshold compare). The rows the dispatcher serves are copies of
+//! the family tables carrying that id (see `table()`). Commands refused before they run
+//! count as `rejected_calls` ([`execute`]); a script engine feeds MONITOR through
+//! [`feed_monitors`] for its own line (EVAL is `SKIP_MONITOR`, as in Redis).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

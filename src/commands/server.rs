@@ -479,7 +479,10 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             out.push_str("# Latencystats\r\n");
             let (tracking, percentiles) = {
                 let c = shared.config.read();
-                (c.latency_tracking, c.latency_tracking_info_percentiles.clone())
+                (
+                    c.latency_tracking,
+                    c.latency_tracking_info_percentiles.clone(),
+                )
             };
             if !tracking {
                 return;

@@ -7,6 +7,12 @@
 //! messages…) is written in chunks, and a write stuck on a client that stopped reading is
 //! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
+//!
+//! Statistics (see `crate::ops`): each batch reads the clock once, into the session's
+//! `stat_mark` — where the time of the batch's first command starts, and the idle timeout's
+//! reference — and each command then reads it once more as it ends. A wait (CLIENT PAUSE, a
+//! blocked command) restarts the mark, so it is not counted as the next command's time.
+//! Network byte counts go to this thread's counters.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

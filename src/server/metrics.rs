@@ -29,8 +29,8 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use prometheus::{
-    Counter, CounterVec, Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Counter, CounterVec, Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -38,7 +38,11 @@ use tokio::sync::watch;
 use crate::shared::Shared;
 
 /// Serves `/metrics` on `listener` until `stop` changes.
-pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             res = listener.accept() => match res {
@@ -135,7 +139,10 @@ pub fn render(shared: &Shared) -> prometheus::Result<Vec<u8>> {
     up.set(1);
     r.register(Box::new(up))?;
     let info = IntGaugeVec::new(
-        Opts::new("redis_instance_info", "Information about the Redis instance"),
+        Opts::new(
+            "redis_instance_info",
+            "Information about the Redis instance",
+        ),
         &[
             "redis_version",
             "redis_mode",
@@ -319,11 +326,7 @@ pub fn render(shared: &Shared) -> prometheus::Result<Vec<u8>> {
     )?;
 
     // Replication: always a master without replicas.
-    gauge(
-        "redis_connected_slaves",
-        "connected_slaves metric",
-        0.0,
-    )?;
+    gauge("redis_connected_slaves", "connected_slaves metric", 0.0)?;
 
     // CPU.
     let (user, sys) = crate::commands::cpu_times();
@@ -404,7 +407,10 @@ pub fn render(shared: &Shared) -> prometheus::Result<Vec<u8>> {
     r.register(Box::new(latency))?;
 
     let errors = IntCounterVec::new(
-        Opts::new("redis_errors_total", "Total number of errors per error type"),
+        Opts::new(
+            "redis_errors_total",
+            "Total number of errors per error type",
+        ),
         &["err"],
     )?;
     for (code, n) in shared.ops.error_stats() {
@@ -413,7 +419,10 @@ pub fn render(shared: &Shared) -> prometheus::Result<Vec<u8>> {
     r.register(Box::new(errors))?;
 
     // Keyspace.
-    let keys = GaugeVec::new(Opts::new("redis_db_keys", "Total number of keys by DB"), &["db"])?;
+    let keys = GaugeVec::new(
+        Opts::new("redis_db_keys", "Total number of keys by DB"),
+        &["db"],
+    )?;
     let expiring = GaugeVec::new(
         Opts::new(
             "redis_db_keys_expiring",
@@ -434,7 +443,9 @@ pub fn render(shared: &Shared) -> prometheus::Result<Vec<u8>> {
         let label: Vec<&str> = label.iter().map(String::as_str).collect();
         keys.with_label_values(&label).set(n as f64);
         expiring.with_label_values(&label).set(exp as f64);
-        avg_ttl.with_label_values(&label).set(ttl_ms as f64 / 1000.0);
+        avg_ttl
+            .with_label_values(&label)
+            .set(ttl_ms as f64 / 1000.0);
     }
     r.register(Box::new(keys))?;
     r.register(Box::new(expiring))?;

@@ -170,15 +170,20 @@ fn http_get(port: u16, path: &str) -> (String, String) {
     let mut text = String::new();
     s.read_to_string(&mut text).expect("response");
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
 }
 
 #[test]
 fn metrics_endpoint_serves_the_exporters_names() {
     let port = free_port();
-    let mut config = emberkv::Config::default();
-    config.port = 0;
-    config.metrics_port = port;
+    let config = emberkv::Config {
+        port: 0,
+        metrics_port: port,
+        ..Default::default()
+    };
     let s = emberkv::Server::builder()
         .config(config)
         .start_background()
@@ -271,7 +276,10 @@ fn info_sections_follow_redis_order_for_any_selection() {
     assert_eq!(heads(&mut c, &["info", "all"]), all);
     assert_eq!(heads(&mut c, &["info", "everything"]), all);
     assert_eq!(
-        heads(&mut c, &["info", "KEYSPACE", "commandstats", "server", "server"]),
+        heads(
+            &mut c,
+            &["info", "KEYSPACE", "commandstats", "server", "server"]
+        ),
         ["Server", "Commandstats", "Keyspace"]
     );
     assert_eq!(q::<String>(&mut c, &["info", "nosuch"]), "");
@@ -311,13 +319,24 @@ fn latencystats_report_the_configured_percentiles() {
         .find(|l| l.starts_with("latency_percentiles_usec_set:"))
         .unwrap_or_else(|| panic!("{text}"));
     let rest = line.split_once(':').unwrap().1;
-    let keys: Vec<&str> = rest.split(',').map(|kv| kv.split('=').next().unwrap()).collect();
+    let keys: Vec<&str> = rest
+        .split(',')
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
     assert_eq!(keys, ["p50", "p99", "p99.9"]);
     let _: () = q(
         &mut c,
-        &["config", "set", "latency-tracking-info-percentiles", "50 90.5 100"],
+        &[
+            "config",
+            "set",
+            "latency-tracking-info-percentiles",
+            "50 90.5 100",
+        ],
     );
-    let got: Vec<String> = q(&mut c, &["config", "get", "latency-tracking-info-percentiles"]);
+    let got: Vec<String> = q(
+        &mut c,
+        &["config", "get", "latency-tracking-info-percentiles"],
+    );
     assert_eq!(got[1], "50 90.5 100");
     let text: String = q(&mut c, &["info", "latencystats"]);
     assert!(text.contains("latency_percentiles_usec_set:p50="), "{text}");
@@ -375,7 +394,10 @@ fn monitor_shows_the_db_after_select_and_skips_admin_commands() {
     c.call(&["get", "a"]);
     let l1 = String::from_utf8_lossy(&m.reply()).into_owned();
     let l2 = String::from_utf8_lossy(&m.reply()).into_owned();
-    assert!(l1.contains(" [3 127.0.0.1:") && l1.ends_with("] \"select\" \"3\"\r\n"), "{l1}");
+    assert!(
+        l1.contains(" [3 127.0.0.1:") && l1.ends_with("] \"select\" \"3\"\r\n"),
+        "{l1}"
+    );
     assert!(l2.ends_with("] \"get\" \"a\"\r\n"), "{l2}");
 }
 
