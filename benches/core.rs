@@ -30,7 +30,10 @@
 //!   byte counters are per thread).
 //!   redis-benchmark, 50 clients, median of 3 (VM load ~8 on 2 cores, ±30 %): -P 16 GET
 //!   701k → 737k, SET 776k → 755k; -P 1 GET 56.0k → 56.0k, SET 65.7k → 54.5k (best of 3:
-//!   68.1k → 63.9k).
+//!   68.1k → 63.9k). `benches/compare.sh -t set,get` against redis-server 7.0.15 right
+//!   after, twice each (emberkv / redis): -P 16 GET 0.84, 1.41, SET 1.06, 1.65; -P 1 GET
+//!   0.85, 0.99, SET 0.96, 1.02 — within this VM's noise both ways; the instruction counts
+//!   above are the figure to trust until a quiet machine says otherwise.
 //!
 //! `benches/compare.sh` on the same machine (redis-benchmark, 50 clients): GET and SET within
 //! ±5% of redis-server 7.0.15 unpipelined, 3–8% ahead at `-P 16`; filling 1M keys with
