@@ -26,7 +26,7 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
 EK_PORT=$(free_port)
-./target/release/emberkv --port "$EK_PORT" --loglevel warning &
+"${CARGO_TARGET_DIR:-target}/release/emberkv" --port "$EK_PORT" --loglevel warning &
 pids+=($!)
 RS_PORT=""
 if command -v redis-server >/dev/null; then

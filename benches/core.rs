@@ -18,6 +18,23 @@
 //!   2 680, INCR 2 444 instructions per call, against 2 937 / 2 513 / 2 534 before the
 //!   effects path, pub/sub, blocking and eviction checks (INCR now updates in place).
 //!
+//! - Operator's toolbox (per-command stats, slow log, latency, MONITOR), 2026-12-01:
+//!   instructions per `commands::execute` (callgrind, inclusive, 20 000 calls, `dispatch_loop`
+//!   example: argv built per call) main → toolbox as first merged (2 `Instant` reads, shared
+//!   atomics) → now (1 TSC read via quanta, per-thread counters): SET 2 502 → 2 785 → 2 538
+//!   (+1.4 %), GET 2 055 → 2 314 → 2 076 (+1.0 %). Whole loop, total / 20 000 without
+//!   quanta's one-time calibration: SET 3 293 → 3 356, GET 2 820 → 2 870. Over the connection
+//!   path (server under callgrind, `redis-benchmark -c 1 -n 20000`, per request): SET -P 16
+//!   3 401 → 3 432, GET -P 16 2 665 → 2 709, SET -P 1 7 447 → 7 475, GET -P 1 6 701 → 6 753
+//!   (≤ +1.7 %; admitting a command no longer locks CLIENT LIST's metadata, and the network
+//!   byte counters are per thread).
+//!   redis-benchmark, 50 clients, median of 3 (VM load ~8 on 2 cores, ±30 %): -P 16 GET
+//!   701k → 737k, SET 776k → 755k; -P 1 GET 56.0k → 56.0k, SET 65.7k → 54.5k (best of 3:
+//!   68.1k → 63.9k). `benches/compare.sh -t set,get` against redis-server 7.0.15 right
+//!   after, twice each (emberkv / redis): -P 16 GET 0.84, 1.41, SET 1.06, 1.65; -P 1 GET
+//!   0.85, 0.99, SET 0.96, 1.02 — within this VM's noise both ways; the instruction counts
+//!   above are the figure to trust until a quiet machine says otherwise.
+//!
 //! `benches/compare.sh` on the same machine (redis-benchmark, 50 clients): GET and SET within
 //! ±5% of redis-server 7.0.15 unpipelined, 3–8% ahead at `-P 16`; filling 1M keys with
 //! 16-byte values at `-P 32`: 807k SET/s vs 620k, used_memory 103 B/key vs 122.

@@ -197,6 +197,13 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// Milliseconds; 0 disables the latency monitor.
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: whether INFO latencystats reports per-command percentiles.
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO latencystats prints, as
+    /// validated labels (`99.9`; see [`percentile_label`]).
+    pub latency_tracking_info_percentiles: Vec<String>,
+    /// `metrics-port`: where `GET /metrics` is served in the Prometheus text format; 0 = off.
+    pub metrics_port: u16,
     /// Background task frequency (1..=500; larger or smaller requests are clamped, as Redis does).
     pub hz: u32,
     /// `busy-reply-threshold` (alias `lua-time-limit`), milliseconds.
@@ -220,6 +227,28 @@ pub struct Config {
     /// `hll-sparse-max-bytes`: the largest sparse HyperLogLog (header included); a write
     /// that would make one larger converts it to the dense form.
     pub hll_sparse_max_bytes: u64,
+    /// `enable-debug-command`: whether DEBUG may run (startup only).
+    pub enable_debug_command: DebugCommand,
+}
+
+/// `enable-debug-command`: `no`, `yes`, or `local` (loopback connections only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugCommand {
+    No,
+    Yes,
+    Local,
+}
+
+impl DebugCommand {
+    pub const ALL: [DebugCommand; 3] = [DebugCommand::No, DebugCommand::Yes, DebugCommand::Local];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DebugCommand::No => "no",
+            DebugCommand::Yes => "yes",
+            DebugCommand::Local => "local",
+        }
+    }
 }
 
 /// `maxmemory-policy`: what to do when a write would exceed `maxmemory`.
@@ -353,11 +382,15 @@ impl Default for Config {
             lfu_decay_time: 1,
             appendonly: false,
             appendfsync: AppendFsync::EverySec,
+            enable_debug_command: DebugCommand::No,
             appendfilename: "appendonly.aof".to_string(),
             appenddirname: "appendonlydir".to_string(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec!["50".into(), "99".into(), "99.9".into()],
+            metrics_port: 0,
             hz: 10,
             busy_reply_threshold: 5000,
             tcp_keepalive: 300,
@@ -808,6 +841,18 @@ static PARAMS: &[Param] = &[
         i64::MAX
     ),
     int_param!("slowlog-max-len", &[], slowlog_max_len, 0, i64::MAX),
+    Param {
+        name: "enable-debug-command",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.enable_debug_command = choice(one(v)?, &DebugCommand::ALL, DebugCommand::as_str)?;
+            Ok(())
+        },
+        get: |c| c.enable_debug_command.as_str().to_string(),
+        rewrite: Rewrite::Plain,
+    },
     int_param!(
         "latency-monitor-threshold",
         &[],
@@ -815,6 +860,31 @@ static PARAMS: &[Param] = &[
         0,
         i64::MAX
     ),
+    bool_param!("latency-tracking", latency_tracking),
+    Param {
+        name: "latency-tracking-info-percentiles",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::Many,
+        set: |c, v, _| {
+            c.latency_tracking_info_percentiles = percentiles_value(v)?;
+            Ok(())
+        },
+        get: |c| c.latency_tracking_info_percentiles.join(" "),
+        rewrite: Rewrite::Plain,
+    },
+    Param {
+        name: "metrics-port",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.metrics_port = int_value(one(v)?, 0, 65535)?;
+            Ok(())
+        },
+        get: |c| c.metrics_port.to_string(),
+        rewrite: Rewrite::Plain,
+    },
     Param {
         name: "hz",
         aliases: &[],
@@ -973,6 +1043,34 @@ fn lookup(name: &str) -> Option<&'static Param> {
 
 /// The single value of a one-value directive. Setters call this instead of
 /// indexing so a wrong count can never panic, whoever calls them.
+/// `latency-tracking-info-percentiles`: numbers in `[0, 100]`, space-separated (an empty
+/// value clears the list), with Redis's texts for what it refuses.
+fn percentiles_value(values: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for w in values.iter().flat_map(|v| v.split_whitespace()) {
+        let p: f64 = w
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .to_string(),
+            );
+        }
+        out.push(percentile_label(p));
+    }
+    Ok(out)
+}
+
+/// A percentile as Redis prints it in names and CONFIG GET: shortest decimal form (`50`,
+/// `99.9`).
+pub fn percentile_label(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn one(values: &[String]) -> Result<&str, String> {
     match values {
         [v] => Ok(v),

@@ -33,13 +33,15 @@
 //!   distances (`geo.rs`),
 //!   glob matching.
 //! - `server/` — listeners, the per-connection task (pipelining, blocked waits), background
-//!   expiry, shutdown. `session.rs` is one client's state and its *outbox*, the queue through
+//!   expiry, shutdown, and `metrics.rs`: `GET /metrics` for Prometheus on `metrics-port`. `session.rs` is one client's state and its *outbox*, the queue through
 //!   which other tasks reach a connection (pub/sub messages, served blocked pops, CLIENT
 //!   UNBLOCK); `shared.rs` the server-wide state; `pubsub.rs` the subscription registry;
 //!   `blocking.rs` the blocked-client registry and how a wait begins and ends; `notify.rs` the
 //!   keyspace-notification classes.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
-//!   `memory.rs` — the counting allocator behind `used_memory`.
+//!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
+//!   error statistics (per-thread counters, one clock read per command), slow log, latency
+//!   monitor, MONITOR feeds and CLIENT PAUSE state.
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
@@ -49,6 +51,7 @@ pub mod commands;
 pub mod config;
 pub mod memory;
 pub mod notify;
+pub mod ops;
 pub mod protocol;
 pub mod pubsub;
 pub mod scripting;

@@ -5,6 +5,11 @@
 //! part other connections can see (CLIENT LIST, CLIENT KILL, PUBLISH) and lives in the
 //! registry.
 //!
+//! For the statistics (`crate::ops`) a session carries `stat_mark`, when its current command
+//! started, and `in_script`, which a script engine sets so MONITOR shows its commands at
+//! `lua`; the handle carries `last_cmd`, the table id of the last command (CLIENT LIST
+//! `cmd=`), an atomic so that admitting a command takes no lock.
+//!
 //! # Reaching a connection from outside: the outbox
 //!
 //! Every [`ClientHandle`] has an [`Outbox`]: a queue of [`Outbound`] items guarded by a
@@ -35,7 +40,7 @@
 //!   which closes without writing what was pending.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -86,6 +91,16 @@ pub struct Session {
     /// outbox (SUBSCRIBE confirmations) are returned inline, as Redis writes them inside
     /// EXEC's reply.
     pub in_exec: bool,
+    /// In MONITOR mode: every command run by anyone is fed to this client's outbox, and it
+    /// may no longer run commands that touch the keyspace.
+    pub monitor: bool,
+    /// When this client's current command started, as a raw [`crate::ops::ticks`] reading:
+    /// the end of its previous command, or when the connection read its batch. `run` reads
+    /// the clock once per command and moves this mark (see [`crate::ops`]).
+    pub stat_mark: u64,
+    /// Set by a script engine while a script's commands run through `commands::run`:
+    /// MONITOR then shows them at the address `lua`, as Redis does.
+    pub in_script: bool,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -153,6 +168,9 @@ impl Session {
             block_mode: BlockMode::Block,
             unserved: false,
             in_exec: false,
+            monitor: false,
+            stat_mark: crate::ops::ticks(),
+            in_script: false,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }
@@ -211,8 +229,6 @@ pub struct ClientMeta {
     pub lib_ver: Option<Bytes>,
     pub db: usize,
     pub resp: u8,
-    /// Full name of the last command run (`client|list`).
-    pub last_cmd: &'static str,
     /// Time of the last command, ms.
     pub last_active_ms: u64,
     pub no_evict: bool,
@@ -228,6 +244,8 @@ pub struct ClientMeta {
     pub watch: usize,
     /// Blocked in BLPOP and friends (CLIENT LIST flag `b`).
     pub blocked: bool,
+    /// In MONITOR mode (CLIENT LIST flag `O`).
+    pub monitor: bool,
 }
 
 /// A client as the registry holds it.
@@ -240,6 +258,9 @@ pub struct ClientHandle {
     pub fd: i64,
     pub created_ms: u64,
     pub meta: Mutex<ClientMeta>,
+    /// The table id (`CommandSpec::id`) of the last command run (CLIENT LIST `cmd`), kept
+    /// outside `meta` so admitting a command takes no lock; `u16::MAX` before the first.
+    pub last_cmd: AtomicU16,
     /// What other tasks send this client; see the module docs.
     pub outbox: Outbox,
     /// The protocol frames pushed to this client must be encoded in.
@@ -266,7 +287,6 @@ impl ClientHandle {
                 lib_ver: None,
                 db: 0,
                 resp: 2,
-                last_cmd: "NULL",
                 last_active_ms: now_ms,
                 no_evict: false,
                 no_touch: false,
@@ -277,7 +297,9 @@ impl ClientHandle {
                 multi: -1,
                 watch: 0,
                 blocked: false,
+                monitor: false,
             }),
+            last_cmd: AtomicU16::new(u16::MAX),
             outbox: Outbox::default(),
             resp3: AtomicBool::new(false),
             sub: AtomicUsize::new(0),

@@ -3,6 +3,10 @@
 //!
 //! It sits below `commands/` (which reads it) and `server/` (which builds it), so commands
 //! never import the network layer.
+//!
+//! Counters that change on every request (commands processed, network bytes, reads and
+//! writes) are not here but in [`crate::ops::Stats`], per thread, so the request path makes
+//! no shared writes; [`ServerStats`] keeps the per-connection ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,31 +46,39 @@ pub struct Shared {
     /// `used_memory` when the server was built (INFO `used_memory_startup`).
     pub startup_memory: u64,
     pub stats: ServerStats,
+    /// Command and error statistics, slow log, latency monitor, MONITOR, CLIENT PAUSE.
+    pub ops: crate::ops::Ops,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
     /// The addresses the listeners are bound to (CLIENT LIST `laddr`, logs).
     pub listen_addrs: RwLock<Vec<std::net::SocketAddr>>,
     /// 40 hex digits identifying this run (INFO `run_id`).
     pub run_id: String,
-    ops: parking_lot::Mutex<OpsSampler>,
+    ops_samples: parking_lot::Mutex<OpsSampler>,
 }
 
-/// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
-/// one per cron tick, averaged over the last 16 like Redis.
+/// Rate samples for INFO `instantaneous_ops_per_sec` and `instantaneous_input_kbps` /
+/// `output_kbps`: (time ms, commands, bytes in, bytes out so far), one per cron tick,
+/// averaged over the last 16 like Redis.
 #[derive(Debug, Default)]
 struct OpsSampler {
-    samples: std::collections::VecDeque<(u64, u64)>,
+    samples: std::collections::VecDeque<(u64, u64, u64, u64)>,
 }
 
-/// Counters reported by INFO.
+/// The recent rates INFO reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rates {
+    pub ops_per_sec: u64,
+    pub input_kbps: f64,
+    pub output_kbps: f64,
+}
+
+/// Counters reported by INFO that are not per command. Commands processed and network
+/// bytes are counted per thread in [`crate::ops::Stats`] (they change on every request).
 #[derive(Debug, Default)]
 pub struct ServerStats {
     pub connections_received: AtomicU64,
-    pub commands_processed: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
-    pub error_replies: AtomicU64,
 }
 
 impl Shared {
@@ -90,10 +102,11 @@ impl Shared {
             started_ms,
             startup_memory: crate::memory::used_memory() as u64,
             stats: ServerStats::default(),
+            ops: crate::ops::Ops::new(started_ms),
             shutdown: Notify::new(),
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
-            ops: parking_lot::Mutex::new(OpsSampler::default()),
+            ops_samples: parking_lot::Mutex::new(OpsSampler::default()),
         };
         shared.apply_config();
         shared
@@ -114,6 +127,11 @@ impl Shared {
         );
         self.keyspace
             .set_lfu(lfu, config.lfu_log_factor, config.lfu_decay_time);
+        self.ops.configure(
+            config.slowlog_log_slower_than,
+            config.slowlog_max_len,
+            config.latency_monitor_threshold,
+        );
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 
@@ -142,17 +160,14 @@ impl Shared {
     }
 
     /// CONFIG RESETSTAT: zeroes what Redis's `resetServerStats` does — commands, connections,
-    /// rejections, network bytes, error replies, keyspace hits/misses and expired keys — but
+    /// rejections, network bytes, error replies, keyspace hits/misses, expired keys and the
+    /// command and error statistics — but
     /// not `dirty` (changes since the last save), which is persistence state, not a stat.
     pub fn reset_stats(&self) {
         let s = &self.stats;
         for counter in [
             &s.connections_received,
-            &s.commands_processed,
             &s.rejected_connections,
-            &s.net_input_bytes,
-            &s.net_output_bytes,
-            &s.error_replies,
             &self.keyspace.stats.hits,
             &self.keyspace.stats.misses,
             &self.keyspace.stats.expired,
@@ -160,27 +175,41 @@ impl Shared {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
-        self.ops.lock().samples.clear();
+        self.ops_samples.lock().samples.clear();
+        self.ops.reset_stats();
     }
 
-    /// Records a command-rate sample (called by the server's periodic task).
+    /// Records a rate sample (called by the server's periodic task).
     pub fn sample_ops(&self) {
         let now = self.now_ms();
-        let n = self.stats.commands_processed.load(Ordering::Relaxed);
-        let mut ops = self.ops.lock();
-        ops.samples.push_back((now, n));
+        let n = self.ops.stats.total_calls();
+        let net = self.ops.stats.net();
+        let mut ops = self.ops_samples.lock();
+        ops.samples.push_back((now, n, net.input, net.output));
         if ops.samples.len() > 16 {
             ops.samples.pop_front();
         }
     }
 
+    /// Commands per second and network kilobytes per second over the recent samples.
+    pub fn rates(&self) -> Rates {
+        let ops = self.ops_samples.lock();
+        match (ops.samples.front(), ops.samples.back()) {
+            (Some(&(t0, n0, i0, o0)), Some(&(t1, n1, i1, o1))) if t1 > t0 => {
+                let ms = (t1 - t0) as f64;
+                Rates {
+                    ops_per_sec: n1.saturating_sub(n0) * 1000 / (t1 - t0),
+                    input_kbps: i1.saturating_sub(i0) as f64 / 1024.0 * 1000.0 / ms,
+                    output_kbps: o1.saturating_sub(o0) as f64 / 1024.0 * 1000.0 / ms,
+                }
+            }
+            _ => Rates::default(),
+        }
+    }
+
     /// Commands per second over the recent samples.
     pub fn ops_per_sec(&self) -> u64 {
-        let ops = self.ops.lock();
-        match (ops.samples.front(), ops.samples.back()) {
-            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => (n1 - n0) * 1000 / (t1 - t0),
-            _ => 0,
-        }
+        self.rates().ops_per_sec
     }
 
     pub fn clock(&self) -> &Clock {

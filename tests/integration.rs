@@ -31,6 +31,8 @@ mod list;
 mod memory;
 #[path = "integration/notifications.rs"]
 mod notifications;
+#[path = "integration/ops.rs"]
+mod ops;
 #[path = "integration/protocol.rs"]
 mod protocol;
 #[path = "integration/pubsub.rs"]

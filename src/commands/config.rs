@@ -75,6 +75,15 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .set_many(&pairs)
         .map_err(|e| CmdError::msg(e.redis_text()))?;
     ctx.shared.apply_config();
+    // A maxmemory below what is used evicts now, as Redis's `performEvictions` on CONFIG SET.
+    // This command holds no shard lock, except inside EXEC (which locks them all): there the
+    // next command's check evicts instead.
+    let maxmemory_set = pairs
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("maxmemory"));
+    if maxmemory_set && !ctx.session.in_exec {
+        let _ = super::memory::perform_evictions(ctx.shared);
+    }
     Ok(Reply::Ok)
 }
 

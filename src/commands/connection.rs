@@ -189,6 +189,24 @@ const CLIENT_SUBS: &[CommandSpec] = &[
         "3.2.0",
     ),
     CommandSpec::new(
+        "client|pause",
+        -3,
+        ADMIN | CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_pause,
+    )
+    .doc("Suspends commands processing.", "3.0.0"),
+    CommandSpec::new(
+        "client|unpause",
+        2,
+        ADMIN | CLIENT_FLAGS,
+        CONN,
+        Keys::NONE,
+        client_unpause,
+    )
+    .doc("Resumes processing commands from paused clients.", "6.2.0"),
+    CommandSpec::new(
         "client|help",
         2,
         LOADING | STALE,
@@ -350,10 +368,15 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     s.skip_next = false;
     s.authenticated = ctx.shared.requirepass().is_none();
     s.set_no_touch(false);
+    if s.monitor {
+        s.monitor = false;
+        ctx.shared.ops.remove_monitor(s.id);
+    }
     {
         let mut meta = s.meta();
         meta.name = None;
         meta.no_evict = false;
+        meta.monitor = false;
     }
     Ok(Reply::status("RESET"))
 }
@@ -455,6 +478,9 @@ fn client_line(c: &ClientHandle, now_ms: u64, argv_mem: usize) -> String {
     let ssub = c.ssub.load(Ordering::Relaxed);
     // Flags in Redis's order: P (pubsub), x (MULTI), …, e (no-evict), T (no-touch).
     let mut flags = String::new();
+    if m.monitor {
+        flags.push('O');
+    }
     if sub + psub + ssub > 0 {
         flags.push('P');
     }
@@ -499,7 +525,9 @@ fn client_line(c: &ClientHandle, now_ms: u64, argv_mem: usize) -> String {
         oll,
         omem,
         qbuf_mem + argv_mem + m.out_buf + obl + omem,
-        m.last_cmd,
+        super::rows_by_id()
+            .get(usize::from(c.last_cmd.load(Ordering::Relaxed)))
+            .map_or("NULL", |c| c.name),
         m.resp,
         text(&m.lib_name),
         text(&m.lib_ver),
@@ -730,6 +758,45 @@ fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Ok)
 }
 
+/// `CLIENT PAUSE timeout [WRITE|ALL]` — O(1). Until `timeout` ms pass (or CLIENT UNPAUSE),
+/// other clients' commands wait before running (only writes with WRITE); the wait happens in
+/// the connection task, holding no lock. Overlapping pauses keep the later end and the
+/// stricter mode.
+fn client_pause(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 2 {
+        return Err(CmdError::new(
+            "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+        ));
+    }
+    let timeout = args.next_bytes()?;
+    let all = match args.next() {
+        None => true,
+        Some(m) if m.eq_ignore_ascii_case(b"write") => false,
+        Some(m) if m.eq_ignore_ascii_case(b"all") => true,
+        Some(_) => return Err(CmdError::new("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms = crate::protocol::number::parse_i64(&timeout).ok_or(CmdError::new(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::new("ERR timeout is negative"));
+    }
+    let now = ctx.shared.now_ms();
+    if ms > 0 {
+        ctx.shared
+            .ops
+            .pause
+            .pause(now.saturating_add(ms as u64), all, now);
+    }
+    Ok(Reply::Ok)
+}
+
+/// `CLIENT UNPAUSE` — O(N) in the paused clients, which resume at once.
+fn client_unpause(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.shared.ops.pause.unpause();
+    Ok(Reply::Ok)
+}
+
 /// `CLIENT HELP`.
 fn client_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(help_reply(
@@ -744,6 +811,11 @@ fn client_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
                 "Close connections matching every filter: ID, ADDR, LADDR, TYPE, USER, SKIPME (YES|NO).",
             ),
             ("LIST [TYPE <type>] [ID <id> ...]", "List client connections."),
+            (
+                "PAUSE <timeout> [WRITE|ALL]",
+                "Hold other clients' commands (or only their writes) for <timeout> ms.",
+            ),
+            ("UNPAUSE", "End a CLIENT PAUSE early."),
             ("NO-EVICT (ON|OFF)", "Protect this connection from client eviction."),
             ("NO-TOUCH (ON|OFF)", "Keep this connection's reads from changing keys' LRU/LFU data."),
             ("REPLY (ON|OFF|SKIP)", "Control whether replies are sent to this connection."),

@@ -429,6 +429,15 @@ pub const DOCS: &[CommandDoc] = &[
                 pure_token("off", "OFF"),
             ]),
         ]),
+    CommandDoc::new("client|pause", "2.9.50", "connection", "O(1)")
+        .history(&[("6.2.0", "New `mode` argument: `WRITE` pauses only writes, `ALL` everything.")])
+        .args(&[
+            integer("timeout"),
+            oneof("mode", &[
+                pure_token("write", "WRITE"),
+                pure_token("all", "ALL"),
+            ]).since("6.2.0").optional(),
+        ]),
     CommandDoc::new("client|reply", "3.2.0", "connection", "O(1)")
         .args(&[
             oneof("on_off_skip", &[
@@ -456,6 +465,7 @@ pub const DOCS: &[CommandDoc] = &[
                 pure_token("error", "ERROR"),
             ]).optional(),
         ]),
+    CommandDoc::new("client|unpause", "6.2.0", "connection", "O(N), N being the clients that were paused."),
     CommandDoc::new("command", "2.8.13", "server", "O(N), N being the number of commands."),
     CommandDoc::new("command|count", "2.8.13", "server", "O(1)"),
     CommandDoc::new("command|docs", "7.0.0", "server", "O(N), N being the number of commands looked up.")
@@ -505,6 +515,7 @@ pub const DOCS: &[CommandDoc] = &[
             pure_token("replace", "REPLACE").optional(),
         ]),
     CommandDoc::new("dbsize", "1.0.0", "server", "O(1)"),
+    CommandDoc::new("debug", "1.0.0", "server", "Depends on the subcommand."),
     CommandDoc::new("decr", "1.0.0", "string", "O(1)")
         .args(&[
             key("key", 0),
@@ -966,6 +977,27 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             pattern("pattern"),
         ]),
+    CommandDoc::new("lastsave", "1.0.0", "server", "O(1)"),
+    CommandDoc::new("latency", "2.8.13", "server", "Depends on the subcommand."),
+    CommandDoc::new("latency|doctor", "2.8.13", "server", "O(1)"),
+    CommandDoc::new("latency|graph", "2.8.13", "server", "O(1)")
+        .args(&[
+            string("event"),
+        ]),
+    CommandDoc::new("latency|help", "2.8.13", "server", "O(1)"),
+    CommandDoc::new("latency|histogram", "7.0.0", "server", "O(N), N being the commands whose histograms are returned.")
+        .args(&[
+            string("command").optional().multiple(),
+        ]),
+    CommandDoc::new("latency|history", "2.8.13", "server", "O(1)")
+        .args(&[
+            string("event"),
+        ]),
+    CommandDoc::new("latency|latest", "2.8.13", "server", "O(1)"),
+    CommandDoc::new("latency|reset", "2.8.13", "server", "O(1)")
+        .args(&[
+            string("event").optional().multiple(),
+        ]),
     CommandDoc::new("lcs", "7.0.0", "string", "O(N*M), N and M being the two strings' lengths.")
         .args(&[
             key("key1", 0),
@@ -1082,6 +1114,7 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             key("key", 0).multiple(),
         ]),
+    CommandDoc::new("monitor", "1.0.0", "server", "O(1) to start; every later command costs O(M) more, M being the monitoring clients."),
     CommandDoc::new("move", "1.0.0", "generic", "O(1)")
         .args(&[
             key("key", 0),
@@ -1237,6 +1270,7 @@ pub const DOCS: &[CommandDoc] = &[
             key("newkey", 1),
         ]),
     CommandDoc::new("reset", "6.2.0", "connection", "O(1)"),
+    CommandDoc::new("role", "2.8.12", "server", "O(1)"),
     CommandDoc::new("rpop", "1.0.0", "list", "O(N), N being the number of elements popped.")
         .history(&[("6.2.0", "New optional `count` argument.")])
         .args(&[
@@ -1364,6 +1398,15 @@ pub const DOCS: &[CommandDoc] = &[
             key("key", 0),
             string("member"),
         ]),
+    CommandDoc::new("slowlog", "2.2.12", "server", "Depends on the subcommand."),
+    CommandDoc::new("slowlog|get", "2.2.12", "server", "O(N), N being the entries returned.")
+        .history(&[("4.0.0", "Entries also carry the client's address and name.")])
+        .args(&[
+            integer("count").optional(),
+        ]),
+    CommandDoc::new("slowlog|help", "6.2.0", "server", "O(1)"),
+    CommandDoc::new("slowlog|len", "2.2.12", "server", "O(1)"),
+    CommandDoc::new("slowlog|reset", "2.2.12", "server", "O(N), N being the entries dropped."),
     CommandDoc::new("smembers", "1.0.0", "set", "O(N), N being the number of members of the set.")
         .args(&[
             key("key", 0),
@@ -1477,6 +1520,7 @@ pub const DOCS: &[CommandDoc] = &[
             integer("index1"),
             integer("index2"),
         ]),
+    CommandDoc::new("time", "2.6.0", "server", "O(1)"),
     CommandDoc::new("touch", "3.2.1", "generic", "O(N), N being the number of keys touched.")
         .args(&[
             key("key", 0).multiple(),

@@ -132,7 +132,7 @@ pub fn perform_evictions(shared: &Shared) -> Verdict {
         Verdict::Ok
     } else if out.exhausted {
         // Our figure per key is an estimate: trust the counter over it.
-        if limits.used() <= max {
+        if limits.used() <= max || lazily_freed_enough(shared, max) {
             Verdict::Ok
         } else {
             Verdict::Fail
@@ -140,6 +140,22 @@ pub fn perform_evictions(shared: &Shared) -> Verdict {
     } else {
         Verdict::Running
     }
+}
+
+/// Nothing is left to evict, but big values deleted by UNLINK/FLUSH*ASYNC may still be
+/// being freed in the background, their memory still counted: wait for them a little (at
+/// most 1 ms, as Redis's `performEvictions` waits on its lazy-free jobs) before refusing
+/// writes with OOM.
+#[cold]
+fn lazily_freed_enough(shared: &Shared, max: u64) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(1);
+    while crate::storage::lazyfree::pending() > 0 && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_micros(50));
+        if shared.memory.used() <= max {
+            return true;
+        }
+    }
+    shared.memory.used() <= max
 }
 
 /// The check before a command while `maxmemory` is set (see the module docs): evicts, then

@@ -16,6 +16,15 @@
 //! every build: the keyspace records the violation (and still serves the access safely,
 //! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
 //! [`OUTSIDE_KEY_SPEC`], so the bug shows instead of silently breaking atomicity.
+//!
+//! # Statistics
+//! [`run`] accounts every command it runs — top-level, inside EXEC, from a script — for
+//! INFO commandstats/latencystats, `/metrics`, the slow log, the latency monitor and MONITOR
+//! (see [`crate::ops`] for the costs: one clock read, per-thread counters indexed by
+//! [`CommandSpec::id`], one threshold compare). The rows the dispatcher serves are copies of
+//! the family tables carrying that id (see `table()`). Commands refused before they run
+//! count as `rejected_calls` ([`execute`]); a script engine feeds MONITOR through
+//! [`feed_monitors`] for its own line (EVAL is `SKIP_MONITOR`, as in Redis).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -43,6 +52,7 @@ mod hll;
 mod keys;
 mod list;
 pub mod memory;
+mod ops;
 mod pubsub;
 mod server;
 mod set;
@@ -55,6 +65,8 @@ pub mod zset;
 #[cfg(test)]
 mod propagation_tests;
 
+pub use connection::REDIS_VERSION;
+pub use server::cpu_times;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
 
 /// Every family's rows.
@@ -78,12 +90,57 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hll::COMMANDS,
         geo::COMMANDS,
         stream::COMMANDS,
+        ops::COMMANDS,
     ]
+}
+
+/// The dispatcher's table: copies of every family's rows, each with its dense `id` (the
+/// index of its statistics slot, see [`crate::ops`]), built once. Every row the dispatcher
+/// hands out ([`lookup`], [`resolve`], [`all_commands`], a copy's `subcommands`) is one of
+/// these copies, so reading a row's id on the request path is a field load.
+struct Table {
+    /// Top-level rows, in family order.
+    top: &'static [CommandSpec],
+    /// Every row (top-level, then each container's subcommands) by id.
+    by_id: Vec<&'static CommandSpec>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let originals: Vec<&'static CommandSpec> =
+            families().iter().flat_map(|f| f.iter()).collect();
+        let mut next = originals.len();
+        let mut top: Vec<CommandSpec> = Vec::with_capacity(originals.len());
+        for (i, c) in originals.iter().enumerate() {
+            let mut row = **c;
+            row.id = i as u16;
+            if !c.subcommands.is_empty() {
+                let subs: Vec<CommandSpec> = c
+                    .subcommands
+                    .iter()
+                    .map(|s| {
+                        let mut s = *s;
+                        s.id = next as u16;
+                        next += 1;
+                        s
+                    })
+                    .collect();
+                row.subcommands = Vec::leak(subs);
+            }
+            top.push(row);
+        }
+        let top: &'static [CommandSpec] = Vec::leak(top);
+        let mut by_id: Vec<&'static CommandSpec> = top.iter().collect();
+        by_id.extend(top.iter().flat_map(|c| c.subcommands.iter()));
+        debug_assert!(by_id.iter().enumerate().all(|(i, c)| c.id as usize == i));
+        Table { top, by_id }
+    })
 }
 
 /// Every command, in table order.
 pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    families().iter().flat_map(|f| f.iter())
+    table().top.iter()
 }
 
 /// Name → row. foldhash rather than SipHash: the lookup runs once per command.
@@ -92,6 +149,17 @@ type Index = HashMap<&'static str, &'static CommandSpec, foldhash::fast::RandomS
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
+}
+
+/// The dense id of a row (`None` for a row that is not the dispatcher's copy).
+#[inline]
+pub fn command_id(spec: &CommandSpec) -> Option<usize> {
+    (spec.id != table::NO_ID).then_some(spec.id as usize)
+}
+
+/// Every row by id (see [`command_id`]).
+pub fn rows_by_id() -> &'static [&'static CommandSpec] {
+    &table().by_id
 }
 
 /// Finds a top-level command by name, ASCII case-insensitively.
@@ -353,7 +421,7 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;
             }
-            return e.into();
+            return rejected(shared, &argv, e);
         }
     };
     // maxmemory: evict before the command takes its locks, refuse it if it may not run
@@ -372,11 +440,18 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;
             }
-            return e.into();
+            return rejected(shared, &argv, e);
         }
     }
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
-        return transaction::queue(session, spec, argv);
+        let reply = transaction::queue(session, spec, argv);
+        if let Reply::Error(e) = &reply {
+            if let Some(id) = command_id(spec) {
+                shared.ops.stats.record_rejected(id);
+            }
+            shared.ops.record_error(e);
+        }
+        return reply;
     }
     let mut locked = lock_for(shared, spec, &argv);
     let reply = run(shared, session, spec, argv, &mut locked);
@@ -384,6 +459,23 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     drop(locked);
     after_unit(shared, done);
     reply
+}
+
+/// Counts a command refused before it ran: `rejected_calls` of its row (when it has one) and
+/// the error reply.
+#[cold]
+fn rejected(shared: &Shared, argv: &[Bytes], e: CmdError) -> Reply {
+    let spec = argv.first().and_then(|n| lookup(n)).map(|c| {
+        match argv.get(1).filter(|_| !c.subcommands.is_empty()) {
+            Some(sub) => lookup_sub(c, sub).unwrap_or(c),
+            None => c,
+        }
+    });
+    if let Some(id) = spec.and_then(command_id) {
+        shared.ops.stats.record_rejected(id);
+    }
+    shared.ops.record_error(e.text());
+    e.into()
 }
 
 /// What a unit leaves for after its locks are released: keyspace events to publish, and
@@ -399,10 +491,10 @@ pub fn after_unit(shared: &Shared, done: crate::storage::Finished) {
 }
 
 /// The checks every request passes before it runs: a known command with the right arity,
-/// and authentication. Counts the command and records its name for CLIENT LIST (the
-/// connection records the time once per batch of requests).
+/// and authentication. Records its name for CLIENT LIST (the connection records the time
+/// once per batch of requests); `run` counts it.
 pub fn admit(
-    shared: &Shared,
+    _shared: &Shared,
     session: &mut Session,
     argv: &[Bytes],
 ) -> Result<&'static CommandSpec, CmdError> {
@@ -410,14 +502,15 @@ pub fn admit(
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
-    session.meta().last_cmd = spec.name;
+    session.handle.last_cmd.store(spec.id, Ordering::Relaxed);
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
     }
-    shared
-        .stats
-        .commands_processed
-        .fetch_add(1, Ordering::Relaxed);
+    if session.monitor && spec.has(table::READONLY | table::WRITE | table::MAY_REPLICATE) {
+        return Err(CmdError::new(
+            "ERR Replica can't interact with the keyspace",
+        ));
+    }
     Ok(spec)
 }
 
@@ -491,16 +584,25 @@ pub fn run(
         changes: 0,
         propagated: false,
     };
-    let reply = match handler(&mut ctx, &mut args) {
+    // A command that runs others (EXEC, a script) moves the mark through `run`; putting it
+    // back makes its own time cover theirs (see `crate::ops`).
+    let mark = ctx.session.stat_mark;
+    let mut reply = match handler(&mut ctx, &mut args) {
         Ok(reply) => reply,
         Err(e) => e.into(),
     };
-    if ctx.locked.take_violation() {
+    ctx.session.stat_mark = mark;
+    let violated = ctx.locked.take_violation();
+    if violated {
         tracing::error!(
             command = spec.name,
             "a command touched a key outside its key spec: its reply was replaced by an error"
         );
-        return CmdError::new(OUTSIDE_KEY_SPEC).into();
+        reply = CmdError::new(OUTSIDE_KEY_SPEC).into();
+    }
+    account(shared, ctx.session, spec, &args, &reply);
+    if violated {
+        return reply;
     }
     if ctx.changes > 0 {
         ctx.locked.dirty(ctx.changes);
@@ -510,6 +612,99 @@ pub fn run(
         }
     }
     reply
+}
+
+/// After a command ran: its statistics (one clock read, per-thread counters), and — only
+/// when they are on — the slow log, the latency monitor and the MONITOR feed (see
+/// [`crate::ops`] for the costs).
+#[inline(always)]
+fn account(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    args: &Args,
+    reply: &Reply,
+) {
+    let end = crate::ops::ticks();
+    let ticks = end.saturating_sub(session.stat_mark);
+    session.stat_mark = end;
+    let ops = &shared.ops;
+    let failed = reply.is_error();
+    ops.stats.record_call(spec.id as usize, ticks, failed);
+    if failed {
+        record_failure(shared, reply);
+    }
+    if ops.watched(ticks) {
+        watched_command(shared, session, spec, args.argv(), ticks);
+    }
+}
+
+#[cold]
+fn record_failure(shared: &Shared, reply: &Reply) {
+    if let Reply::Error(e) = reply {
+        shared.ops.record_error(e);
+    }
+}
+
+/// A command that may be slow enough for the slow log or the latency monitor, or that
+/// MONITOR clients should see.
+#[cold]
+fn watched_command(
+    shared: &Shared,
+    session: &Session,
+    spec: &'static CommandSpec,
+    argv: &[Bytes],
+    ticks: u64,
+) {
+    let ops = &shared.ops;
+    if ops.has_monitors() && !spec.has(table::SKIP_MONITOR | table::ADMIN) {
+        feed_monitors(shared, session, argv);
+    }
+    let usec = crate::ops::ticks_to_nanos(ticks) / 1000;
+    if ops.is_slow(usec) && !spec.has(table::SKIP_SLOWLOG) {
+        let name = session.meta().name.clone().unwrap_or_default();
+        let redacted = crate::ops::redacted(argv);
+        let argv = redacted.as_deref().unwrap_or(argv);
+        let now = shared.now_ms() / 1000;
+        ops.slowlog_push(argv, usec, now, &session.handle.addr, name);
+    }
+    let event = if spec.has(table::FAST) {
+        "fast-command"
+    } else {
+        "command"
+    };
+    ops.latency_sample(event, usec / 1000, shared.now_ms() / 1000);
+}
+
+/// Feeds one command line to every MONITOR client, in Redis's format
+/// (`+<unix secs>.<micros> [<db> <addr>] "arg" ...`, passwords redacted). `commands::run`
+/// calls it after each command it runs — inside EXEC and scripts too, where the lines show
+/// the address `lua` while [`Session::in_script`] is set, as Redis writes them. A command
+/// whose row is `SKIP_MONITOR` (EVAL, as in Redis) feeds its own line, before those of the
+/// commands it runs. Call it only behind [`crate::ops::Ops::has_monitors`].
+#[cold]
+pub fn feed_monitors(shared: &Shared, session: &Session, argv: &[Bytes]) {
+    let addr = if session.in_script {
+        "lua"
+    } else {
+        &session.handle.addr
+    };
+    feed_monitors_as(shared, session.db, addr, argv);
+}
+
+/// [`feed_monitors`] with the database and the client address given (a script's commands
+/// show `lua` as the address).
+#[cold]
+pub fn feed_monitors_as(shared: &Shared, db: usize, addr: &str, argv: &[Bytes]) {
+    let redacted = crate::ops::redacted(argv);
+    let argv = redacted.as_deref().unwrap_or(argv);
+    let micros = if shared.clock().is_manual() {
+        shared.now_ms() * 1000
+    } else {
+        crate::ops::unix_micros()
+    };
+    let line = crate::ops::monitor_line(micros, db, addr, argv);
+    shared.ops.feed_monitors(line, &shared.output);
 }
 
 /// What a command answers when it touched a key its key specs did not name (a bug in its
@@ -753,6 +948,27 @@ mod key_specs_match_handlers {
             &["client unblock 999999", "client unblock 1 error"],
         ),
         ("client|help", &["client help"]),
+        ("client|pause", &["client pause 0", "client pause 0 write"]),
+        ("client|unpause", &["client unpause"]),
+        ("slowlog|get", &["slowlog get", "slowlog get -1"]),
+        ("slowlog|len", &["slowlog len"]),
+        ("slowlog|reset", &["slowlog reset"]),
+        ("slowlog|help", &["slowlog help"]),
+        ("latency|latest", &["latency latest"]),
+        ("latency|history", &["latency history command"]),
+        ("latency|reset", &["latency reset", "latency reset command"]),
+        ("latency|doctor", &["latency doctor"]),
+        ("latency|graph", &["latency graph command"]),
+        (
+            "latency|histogram",
+            &["latency histogram", "latency histogram get client"],
+        ),
+        ("latency|help", &["latency help"]),
+        ("monitor", &["monitor"]),
+        ("time", &["time"]),
+        ("lastsave", &["lastsave"]),
+        ("role", &["role"]),
+        ("debug", &["debug help", "debug object a"]),
         ("del", &["del a b nosuch"]),
         ("unlink", &["unlink a b"]),
         ("exists", &["exists a b nosuch a"]),

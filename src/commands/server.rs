@@ -76,8 +76,8 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Ok)
 }
 
-/// Sections INFO prints with no argument (`default`), in order.
-const DEFAULT_SECTIONS: &[&str] = &[
+/// Every section, in the order Redis 7.0 prints them whatever order they were asked in.
+const SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
@@ -86,40 +86,37 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
 
-/// `INFO [section [section ...]]` — O(1) per section (keyspace: O(databases)).
+/// The sections left out of `default` (and of INFO without arguments).
+const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats"];
+
+/// `INFO [section [section ...]]` — O(1) per section (keyspace: O(databases); commandstats
+/// and latencystats: O(commands × threads)). `default` (or nothing) prints every section but
+/// commandstats and latencystats, `all` and `everything` print them all; names are
+/// case-insensitive, may repeat, and unknown ones print nothing, as in Redis.
 fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let mut wanted: Vec<String> = Vec::new();
+    let mut wanted: Vec<&str> = Vec::new();
+    let mut any = false;
     for a in args.by_ref() {
+        any = true;
         let s = String::from_utf8_lossy(&a).to_ascii_lowercase();
         match s.as_str() {
-            "default" | "all" | "everything" => {
-                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
-                if s != "default" {
-                    wanted.push("commandstats".into());
-                    wanted.push("latencystats".into());
-                }
-            }
-            _ => wanted.push(s),
+            "all" | "everything" => wanted.extend(SECTIONS),
+            "default" => wanted.extend(SECTIONS.iter().filter(|s| !NOT_DEFAULT.contains(s))),
+            other => wanted.extend(SECTIONS.iter().filter(|s| **s == other)),
         }
     }
-    if wanted.is_empty() {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    if !any {
+        wanted.extend(SECTIONS.iter().filter(|s| !NOT_DEFAULT.contains(s)));
     }
     let mut out = String::new();
-    let mut done: Vec<&str> = Vec::new();
-    for name in DEFAULT_SECTIONS
-        .iter()
-        .chain(["commandstats", "latencystats"].iter())
-    {
-        if !wanted.iter().any(|w| w == name) || done.contains(name) {
-            continue;
-        }
-        done.push(name);
+    for name in SECTIONS.iter().filter(|s| wanted.contains(s)) {
         if !out.is_empty() {
             out.push_str("\r\n");
         }
@@ -228,15 +225,44 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "used_memory_dataset_perc",
                 &format!("{:.2}%", o.dataset() as f64 * 100.0 / net as f64),
             );
+            // What we allocate is what the counting allocator counts: no allocator-level
+            // fragmentation to report apart from the process's RSS.
+            kv(out, "allocator_allocated", &used);
+            kv(out, "allocator_active", &used);
+            kv(out, "allocator_resident", &rss);
             kv(out, "total_system_memory", &total);
             kv(
                 out,
                 "total_system_memory_human",
                 &memory::human_bytes(total),
             );
+            // Scripting memory: no script engine state is counted here yet.
+            kv(out, "used_memory_lua", &0);
+            kv(out, "used_memory_vm_eval", &0);
+            kv(out, "used_memory_lua_human", &memory::human_bytes(0));
+            kv(out, "used_memory_scripts_eval", &0);
+            kv(out, "number_of_cached_scripts", &0);
+            kv(out, "number_of_functions", &0);
+            kv(out, "number_of_libraries", &0);
+            kv(out, "used_memory_vm_functions", &0);
+            kv(out, "used_memory_vm_total", &0);
+            kv(out, "used_memory_vm_total_human", &memory::human_bytes(0));
+            kv(out, "used_memory_functions", &0);
+            kv(out, "used_memory_scripts", &0);
+            kv(out, "used_memory_scripts_human", &memory::human_bytes(0));
             kv(out, "maxmemory", &maxmemory);
             kv(out, "maxmemory_human", &memory::human_bytes(maxmemory));
             kv(out, "maxmemory_policy", &policy);
+            kv(out, "allocator_frag_ratio", &"1.00");
+            kv(out, "allocator_frag_bytes", &0);
+            kv(
+                out,
+                "allocator_rss_ratio",
+                &format!("{:.2}", rss as f64 / used.max(1) as f64),
+            );
+            kv(out, "allocator_rss_bytes", &(rss as i64 - used as i64));
+            kv(out, "rss_overhead_ratio", &"1.00");
+            kv(out, "rss_overhead_bytes", &0);
             kv(
                 out,
                 "mem_fragmentation_ratio",
@@ -245,8 +271,10 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "mem_fragmentation_bytes", &(rss as i64 - used as i64));
             kv(out, "mem_not_counted_for_evict", &0);
             kv(out, "mem_replication_backlog", &0);
+            kv(out, "mem_total_replication_buffers", &0);
             kv(out, "mem_clients_slaves", &0);
             kv(out, "mem_clients_normal", &o.clients_normal);
+            kv(out, "mem_cluster_links", &0);
             kv(out, "mem_aof_buffer", &0);
             kv(
                 out,
@@ -257,7 +285,13 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                     "libc"
                 },
             );
-            kv(out, "lazyfree_pending_objects", &0);
+            kv(out, "active_defrag_running", &0);
+            kv(
+                out,
+                "lazyfree_pending_objects",
+                &crate::storage::lazyfree::pending(),
+            );
+            kv(out, "lazyfreed_objects", &crate::storage::lazyfree::freed());
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");
@@ -286,6 +320,8 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         "stats" => {
             out.push_str("# Stats\r\n");
             let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            let rates = shared.rates();
+            let net = shared.ops.stats.net();
             kv(
                 out,
                 "total_connections_received",
@@ -294,23 +330,41 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(
                 out,
                 "total_commands_processed",
-                &load(&stats.commands_processed),
+                &shared.ops.stats.total_calls(),
             );
-            kv(out, "instantaneous_ops_per_sec", &shared.ops_per_sec());
-            kv(out, "total_net_input_bytes", &load(&stats.net_input_bytes));
+            kv(out, "instantaneous_ops_per_sec", &rates.ops_per_sec);
+            kv(out, "total_net_input_bytes", &net.input);
+            kv(out, "total_net_output_bytes", &net.output);
+            kv(out, "total_net_repl_input_bytes", &0);
+            kv(out, "total_net_repl_output_bytes", &0);
             kv(
                 out,
-                "total_net_output_bytes",
-                &load(&stats.net_output_bytes),
+                "instantaneous_input_kbps",
+                &format!("{:.2}", rates.input_kbps),
             );
+            kv(
+                out,
+                "instantaneous_output_kbps",
+                &format!("{:.2}", rates.output_kbps),
+            );
+            kv(out, "instantaneous_input_repl_kbps", &"0.00");
+            kv(out, "instantaneous_output_repl_kbps", &"0.00");
             kv(
                 out,
                 "rejected_connections",
                 &load(&stats.rejected_connections),
             );
+            kv(out, "sync_full", &0);
+            kv(out, "sync_partial_ok", &0);
+            kv(out, "sync_partial_err", &0);
             kv(out, "expired_keys", &load(&ks.expired));
+            kv(out, "expired_stale_perc", &"0.00");
+            kv(out, "expired_time_cap_reached_count", &0);
+            kv(out, "expire_cycle_cpu_milliseconds", &0);
             kv(out, "evicted_keys", &load(&ks.evicted));
             kv(out, "evicted_clients", &0);
+            kv(out, "total_eviction_exceeded_time", &0);
+            kv(out, "current_eviction_exceeded_time", &0);
             kv(out, "keyspace_hits", &load(&ks.hits));
             kv(out, "keyspace_misses", &load(&ks.misses));
             let ps = &shared.pubsub;
@@ -327,7 +381,26 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             );
             kv(out, "latest_fork_usec", &0);
             kv(out, "total_forks", &0);
-            kv(out, "total_error_replies", &load(&stats.error_replies));
+            kv(out, "migrate_cached_sockets", &0);
+            kv(out, "slave_expires_tracked_keys", &0);
+            kv(out, "active_defrag_hits", &0);
+            kv(out, "active_defrag_misses", &0);
+            kv(out, "active_defrag_key_hits", &0);
+            kv(out, "active_defrag_key_misses", &0);
+            kv(out, "total_active_defrag_time", &0);
+            kv(out, "current_active_defrag_time", &0);
+            kv(out, "tracking_total_keys", &0);
+            kv(out, "tracking_total_items", &0);
+            kv(out, "tracking_total_prefixes", &0);
+            kv(out, "unexpected_error_replies", &0);
+            kv(out, "total_error_replies", &load(&shared.ops.error_replies));
+            kv(out, "dump_payload_sanitizations", &0);
+            kv(out, "total_reads_processed", &net.reads);
+            kv(out, "total_writes_processed", &net.writes);
+            kv(out, "io_threaded_reads_processed", &0);
+            kv(out, "io_threaded_writes_processed", &0);
+            kv(out, "reply_buffer_shrinks", &0);
+            kv(out, "reply_buffer_expands", &0);
         }
         "replication" => {
             out.push_str("# Replication\r\n");
@@ -354,9 +427,18 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "used_cpu_user", &format!("{user:.6}"));
             kv(out, "used_cpu_sys_children", &"0.000000");
             kv(out, "used_cpu_user_children", &"0.000000");
+            // No main thread here: the thread serving this INFO stands for it.
+            let (user, sys) = cpu_times_of("/proc/thread-self/stat");
+            kv(out, "used_cpu_sys_main_thread", &format!("{sys:.6}"));
+            kv(out, "used_cpu_user_main_thread", &format!("{user:.6}"));
         }
         "modules" => out.push_str("# Modules\r\n"),
-        "errorstats" => out.push_str("# Errorstats\r\n"),
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            for (code, n) in shared.ops.error_stats() {
+                let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+            }
+        }
         "cluster" => {
             out.push_str("# Cluster\r\n");
             kv(out, "cluster_enabled", &0);
@@ -373,8 +455,54 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 }
             }
         }
-        "commandstats" => out.push_str("# Commandstats\r\n"),
-        "latencystats" => out.push_str("# Latencystats\r\n"),
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            let rows = shared.ops.stats.rows(false);
+            for (spec, st) in super::rows_by_id().iter().zip(&rows) {
+                if st.is_empty() {
+                    continue;
+                }
+                let usec = st.nanos() / 1000;
+                let per_call = if st.calls > 0 {
+                    usec as f64 / st.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    spec.name, st.calls, st.rejected, st.failed
+                );
+            }
+        }
+        "latencystats" => {
+            out.push_str("# Latencystats\r\n");
+            let (tracking, percentiles) = {
+                let c = shared.config.read();
+                (
+                    c.latency_tracking,
+                    c.latency_tracking_info_percentiles.clone(),
+                )
+            };
+            if !tracking {
+                return;
+            }
+            let rows = shared.ops.stats.rows(true);
+            for (spec, st) in super::rows_by_id().iter().zip(&rows) {
+                if st.calls == 0 {
+                    continue;
+                }
+                let _ = write!(out, "latency_percentiles_usec_{}:", spec.name);
+                for (i, p) in percentiles.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let usec = st.percentile(p.parse().unwrap_or(0.0)) as f64 / 1000.0;
+                    let _ = write!(out, "p{p}={usec:.3}");
+                }
+                out.push_str("\r\n");
+            }
+        }
         _ => {}
     }
 }
@@ -390,8 +518,13 @@ fn os_name() -> String {
 }
 
 /// (user, system) CPU seconds of this process, from `/proc/self/stat` (zeros elsewhere).
-fn cpu_times() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+pub fn cpu_times() -> (f64, f64) {
+    cpu_times_of("/proc/self/stat")
+}
+
+/// (user, system) CPU seconds from a `/proc/.../stat` file (zeros where there is none).
+fn cpu_times_of(path: &str) -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return (0.0, 0.0);
     };
     // Fields after the command name (which may contain spaces) start after the last ')'.

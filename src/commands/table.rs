@@ -440,7 +440,14 @@ pub struct CommandSpec {
     pub since: &'static str,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
+    /// The row's dense position in the table (statistics slots, see `crate::ops`): set on
+    /// the copies the dispatcher serves (`commands::lookup`, `resolve`, `all_commands`);
+    /// [`NO_ID`] on the family constants themselves.
+    pub id: u16,
 }
+
+/// The `id` of a row that is not the dispatcher's copy.
+pub const NO_ID: u16 = u16::MAX;
 
 impl CommandSpec {
     pub const fn new(
@@ -466,6 +473,7 @@ impl CommandSpec {
             since: "1.0.0",
             handler: Some(handler),
             subcommands: &[],
+            id: NO_ID,
         }
     }
 
@@ -491,6 +499,7 @@ impl CommandSpec {
             since: "1.0.0",
             handler: None,
             subcommands,
+            id: NO_ID,
         }
     }
 

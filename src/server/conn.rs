@@ -7,6 +7,12 @@
 //! messages…) is written in chunks, and a write stuck on a client that stopped reading is
 //! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
+//!
+//! Statistics (see `crate::ops`): each batch reads the clock once, into the session's
+//! `stat_mark` — where the time of the batch's first command starts, and the idle timeout's
+//! reference — and each command then reads it once more as it ends. A wait (CLIENT PAUSE, a
+//! blocked command) restarts the mark, so it is not counted as the next command's time.
+//! Network byte counts go to this thread's counters.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -90,7 +96,8 @@ pub(super) async fn serve(
         idle: (timeout > 0).then(|| Duration::from_secs(timeout)),
         qbuf_limit,
     };
-    let mut last_io = tokio::time::Instant::now();
+    // When the client last sent something, as a raw `crate::ops::ticks` reading.
+    let mut last_io = crate::ops::ticks();
     // Built once and polled by reference in every read: re-creating notification futures
     // per read showed up in profiles of the request loop.
     let killer = handle.clone();
@@ -132,32 +139,33 @@ pub(super) async fn serve(
             Event::Read(read) => {
                 match read {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        shared
-                            .stats
-                            .net_input_bytes
-                            .fetch_add(n as u64, Ordering::Relaxed);
-                    }
+                    Ok(n) => shared.ops.stats.net_input(n as u64),
                 }
-                last_io = tokio::time::Instant::now();
+                // The batch's one clock read: the start of its first command's time (see
+                // `crate::ops`) and the idle timeout's reference.
+                session.stat_mark = crate::ops::ticks();
+                last_io = session.stat_mark;
                 live.refresh(&shared, &mut parser, &mut session);
             }
             Event::Closed => break,
             Event::Idle => {
                 live.refresh(&shared, &mut parser, &mut session);
-                let now = tokio::time::Instant::now();
+                let idle_for =
+                    Duration::from_nanos(crate::ops::nanos_between(last_io, crate::ops::ticks()));
                 // Subscribers and blocked clients are exempt from the idle timeout, as in Redis.
-                let deadline = live.idle.map(|d| last_io + d);
-                if deadline.is_some_and(|t| now >= t)
+                let left = live.idle.map(|d| d.saturating_sub(idle_for));
+                if left.is_some_and(|l| l.is_zero())
                     && session.subs.total() == 0
                     && blocked.is_none()
                 {
                     break;
                 }
-                let next = deadline
-                    .filter(|t| *t > now)
-                    .map_or(now + IDLE_CHECK, |t| t.min(now + IDLE_CHECK));
-                idle_timer.as_mut().reset(next);
+                let wait = left
+                    .filter(|l| !l.is_zero())
+                    .map_or(IDLE_CHECK, |l| l.min(IDLE_CHECK));
+                idle_timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + wait);
                 continue;
             }
             Event::Outbox => {
@@ -184,13 +192,15 @@ pub(super) async fn serve(
                 if !unblocked {
                     continue;
                 }
-                // Served: go on with the pipeline it held back.
+                // Served: go on with the pipeline it held back (its time starts now).
                 blocked = None;
+                session.stat_mark = crate::ops::ticks();
             }
             Event::BlockTimeout => {
                 if let Some(w) = blocked.take() {
                     if commands::blocking::time_out(&shared, &w) {
                         send(&mut session, &w.timeout_reply, false, &mut wbuf);
+                        session.stat_mark = crate::ops::ticks();
                     } else {
                         // Served or unblocked a moment ago: its wake-up is on its way.
                         block_timer
@@ -211,6 +221,13 @@ pub(super) async fn serve(
                         );
                         break 'conn;
                     }
+                    if shared.ops.pause.maybe_active() {
+                        if !wait_while_paused(&shared, &session, &argv, closed.as_mut()).await {
+                            break 'conn;
+                        }
+                        // Time spent paused is not the command's.
+                        session.stat_mark = crate::ops::ticks();
+                    }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
                     if let Some(w) = session.blocked.take() {
@@ -221,9 +238,6 @@ pub(super) async fn serve(
                         }
                         blocked = Some(w);
                         break;
-                    }
-                    if reply.is_error() {
-                        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     }
                     // What this command pushed to its own client (a RESP3 subscriber
                     // publishing to itself) precedes its reply, as in Redis.
@@ -242,7 +256,7 @@ pub(super) async fn serve(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                    shared.ops.record_error("ERR");
                     Reply::Error(format!("ERR {}", e.0).into()).encode(&mut wbuf, session.resp3);
                     session.close_after_reply = true;
                     break;
@@ -278,10 +292,59 @@ pub(super) async fn serve(
         commands::blocking::cancel(&shared, &w);
     }
     commands::transaction::discard_transaction(&shared, &mut session);
+    if session.monitor {
+        shared.ops.remove_monitor(id);
+    }
     shared.pubsub.unsubscribe_all(id, &mut session.subs);
     session.sync_subs();
     handle.outbox.clear();
     shared.clients.remove(&id);
+}
+
+/// CLIENT PAUSE: waits, holding no lock, while a pause covers this command (every command
+/// under ALL; under WRITE, writes and commands that may replicate, including an EXEC whose
+/// queue holds one). MONITOR clients are never paused, as Redis exempts them with replicas.
+/// False when the client was closed meanwhile.
+#[cold]
+async fn wait_while_paused<F: std::future::Future<Output = ()>>(
+    shared: &Shared,
+    session: &Session,
+    argv: &[bytes::Bytes],
+    mut closed: std::pin::Pin<&mut F>,
+) -> bool {
+    use crate::commands::table::{MAY_REPLICATE, WRITE};
+    if session.monitor {
+        return true;
+    }
+    let Ok(spec) = commands::resolve(argv) else {
+        return true;
+    };
+    let writes = spec.has(WRITE | MAY_REPLICATE)
+        || (spec.name == "exec"
+            && session.multi.as_ref().is_some_and(|m| {
+                m.queue
+                    .iter()
+                    .any(|q| commands::resolve(q).is_ok_and(|s| s.has(WRITE | MAY_REPLICATE)))
+            }));
+    loop {
+        let pause = &shared.ops.pause;
+        let changed = pause.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let now = shared.now_ms();
+        let Some((end, all)) = pause.current(now) else {
+            return true;
+        };
+        if !all && !writes {
+            return true;
+        }
+        let left = Duration::from_millis(end - now);
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = tokio::time::sleep(left) => {}
+            _ = closed.as_mut() => return false,
+        }
+    }
 }
 
 /// The settings a connection keeps copies of, refreshed when CONFIG SET changed any.
@@ -343,10 +406,7 @@ async fn flush<F: std::future::Future<Output = ()>>(
     if !written {
         return false;
     }
-    shared
-        .stats
-        .net_output_bytes
-        .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    shared.ops.stats.net_output(wbuf.len() as u64);
     wbuf.clear();
     true
 }

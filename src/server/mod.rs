@@ -6,6 +6,7 @@
 //! calls: start, then wait for SIGINT/SIGTERM or SHUTDOWN.
 
 mod conn;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ const EXPIRE_BATCH: usize = 200;
 /// A running server.
 pub struct ServerHandle {
     addrs: Vec<SocketAddr>,
+    /// Where `/metrics` is served (`metrics-port`), if on.
+    metrics_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -40,6 +43,11 @@ impl ServerHandle {
 
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// Where `GET /metrics` is served, when `metrics-port` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The clock the server reads; a manual clock can be advanced by tests.
@@ -134,10 +142,27 @@ pub async fn start(config: Config, clock: Clock) -> std::io::Result<ServerHandle
             stop_rx.clone(),
         )));
     }
+    let metrics_port = shared.config.read().metrics_port;
+    let mut metrics_addr = None;
+    if metrics_port != 0 {
+        let l = metrics::bind(&shared, metrics_port).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("could not bind metrics-port {metrics_port}: {e}"),
+            )
+        })?;
+        metrics_addr = Some(l.local_addr()?);
+        tasks.push(tokio::spawn(metrics::serve(
+            l,
+            shared.clone(),
+            stop_rx.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(cron(shared.clone(), stop_rx.clone())));
     tasks.push(tokio::spawn(shutdown_watch(shared.clone(), stop.clone())));
     Ok(ServerHandle {
         addrs,
+        metrics_addr,
         shared,
         stop,
         tasks,
@@ -173,7 +198,11 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 shared.sample_ops();
                 crate::memory::used_memory();
                 // Keep going while shards report more due keys, yielding between passes.
+                let expiring = shared.ops.active_expire.load(std::sync::atomic::Ordering::Relaxed);
                 for _ in 0..16 {
+                    if !expiring {
+                        break;
+                    }
                     let (_, more, events) = shared.keyspace.active_expire(EXPIRE_BATCH);
                     shared.publish_events(events);
                     if !more {

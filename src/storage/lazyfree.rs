@@ -3,8 +3,24 @@
 //! is handed to one background thread to drop, so the command that removed it answers at
 //! once and its locks are held only for the unlink, not for freeing every element.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
+
+/// Values handed over and not freed yet (INFO `lazyfree_pending_objects`), and values freed
+/// so far (`lazyfreed_objects`); process-wide, like the thread.
+static PENDING: AtomicU64 = AtomicU64::new(0);
+static FREED: AtomicU64 = AtomicU64::new(0);
+
+/// Values waiting to be freed in the background.
+pub fn pending() -> u64 {
+    PENDING.load(Ordering::Relaxed)
+}
+
+/// Values freed in the background so far.
+pub fn freed() -> u64 {
+    FREED.load(Ordering::Relaxed)
+}
 
 /// Values with more elements than this are freed in the background (Redis's
 /// `LAZYFREE_THRESHOLD`).
@@ -21,6 +37,8 @@ fn sender() -> Option<&'static Mutex<Sender<Garbage>>> {
             .spawn(move || {
                 for garbage in rx {
                     drop(garbage);
+                    PENDING.fetch_sub(1, Ordering::Relaxed);
+                    FREED.fetch_add(1, Ordering::Relaxed);
                 }
             });
         match spawned {
@@ -39,7 +57,10 @@ pub fn drop_later<T: Send + 'static>(value: T) {
     if let Some(tx) = sender() {
         if let Ok(tx) = tx.lock() {
             // A send fails only if the thread died; the value is then dropped here.
-            let _ = tx.send(Box::new(value));
+            PENDING.fetch_add(1, Ordering::Relaxed);
+            if tx.send(Box::new(value)).is_err() {
+                PENDING.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 }

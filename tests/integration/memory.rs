@@ -401,3 +401,26 @@ fn memory_stats_and_info_memory_report_live_fields() {
     let _: String = q(&mut c, &["MEMORY", "DOCTOR"]);
     let _: String = q(&mut c, &["MEMORY", "MALLOC-STATS"]);
 }
+
+#[test]
+fn config_set_maxmemory_below_usage_evicts_before_it_answers() {
+    let s = manual_server();
+    let mut c = con(&s);
+    let _: () = q(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-random"],
+    );
+    for i in 0..10 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &"v".repeat(100)]);
+    }
+    // The reading is pinned over the limit: CONFIG SET itself must evict (the pin drops by
+    // what it frees), without waiting for a next command.
+    s.shared()
+        .memory
+        .used_override
+        .store(MAX + 150, Ordering::Relaxed);
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", &MAX.to_string()]);
+    let evicted_now = s.shared().keyspace.stats.evicted.load(Ordering::Relaxed);
+    assert!(evicted_now >= 1, "CONFIG SET evicted nothing");
+    assert!(s.shared().memory.used() <= MAX);
+}
