@@ -49,6 +49,10 @@ pub struct Shared {
     /// 40 hex digits identifying this run (INFO `run_id`).
     pub run_id: String,
     ops: parking_lot::Mutex<OpsSampler>,
+    /// Injected faults (see [`crate::testctl`]); `faults.armed()` is 0 unless a test armed one.
+    pub faults: crate::testctl::Faults,
+    /// `enable-test-controls` as the server started (immutable): whether `TESTCTL` exists.
+    pub test_controls: bool,
 }
 
 /// Command-rate samples for INFO `instantaneous_ops_per_sec`: (time ms, commands so far),
@@ -70,14 +74,25 @@ pub struct ServerStats {
 }
 
 impl Shared {
+    /// Server state for `config`, reading time from `clock`, with randomness drawn at start
+    /// (or fixed, see [`Shared::with_seed`], when `enable-test-controls` is on).
     pub fn new(config: Config, clock: Clock) -> Self {
+        Self::with_seed(config, clock, None)
+    }
+
+    /// [`Shared::new`] with the random source seeded with `seed` (see [`crate::rng`]). With
+    /// `None` and `enable-test-controls yes`, the seed is 0: a server under test is
+    /// deterministic until `TESTCTL SEED` says otherwise.
+    pub fn with_seed(config: Config, clock: Clock, seed: Option<u64>) -> Self {
+        let seed = seed.or(config.enable_test_controls.then_some(0));
+        let test_controls = config.enable_test_controls;
         let started_ms = clock.now_ms();
         let output = Arc::new(crate::session::OutputPolicy::new(
             &config.client_output_buffer_limit,
             clock.clone(),
         ));
         let shared = Shared {
-            keyspace: Keyspace::new(config.databases, clock),
+            keyspace: Keyspace::with_seed(config.databases, clock, seed),
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
@@ -94,6 +109,8 @@ impl Shared {
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
             ops: parking_lot::Mutex::new(OpsSampler::default()),
+            faults: crate::testctl::Faults::default(),
+            test_controls,
         };
         shared.apply_config();
         shared
@@ -183,10 +200,24 @@ impl Shared {
         }
     }
 
+    /// The server's clock: every time-dependent command reads it (TIME should too), so
+    /// tests can move time (see [`crate::clock`]).
     pub fn clock(&self) -> &Clock {
         self.keyspace.clock()
     }
 
+    /// The server's random source (see [`crate::rng`]).
+    pub fn rng(&self) -> &crate::rng::Rng {
+        self.keyspace.rng()
+    }
+
+    /// The current random seed: what scripts seed `math.random` from, so EVAL's randomness
+    /// is as deterministic as the server's for a given seed.
+    pub fn seed(&self) -> u64 {
+        self.keyspace.rng().seed()
+    }
+
+    /// The server's time in ms since the epoch (its [`Clock`]).
     pub fn now_ms(&self) -> u64 {
         self.clock().now_ms()
     }

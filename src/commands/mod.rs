@@ -49,6 +49,7 @@ mod set;
 mod sort;
 mod stream;
 mod string;
+mod testctl;
 pub mod transaction;
 pub mod zset;
 
@@ -56,6 +57,12 @@ pub mod zset;
 mod propagation_tests;
 
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
+
+/// Whether `COMMAND` (COUNT, LIST, INFO, DOCS) shows `spec` on this server: the `TESTCTL`
+/// family only when `enable-test-controls` is on.
+pub fn visible(shared: &Shared, spec: &CommandSpec) -> bool {
+    spec.flags & table::TEST_CONTROL == 0 || shared.test_controls
+}
 
 /// Every family's rows.
 fn families() -> &'static [&'static [CommandSpec]] {
@@ -78,6 +85,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hll::COMMANDS,
         geo::COMMANDS,
         stream::COMMANDS,
+        testctl::COMMANDS,
     ]
 }
 
@@ -118,9 +126,19 @@ pub fn lookup_sub(container: &CommandSpec, sub: &[u8]) -> Option<&'static Comman
 /// Resolves `argv` to the row that runs it, with Redis's errors for unknown commands,
 /// unknown subcommands and wrong arity.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    resolve_for(argv, true)
+}
+
+/// [`resolve`] for a server whose `TESTCTL` family exists only with `test_controls`:
+/// without it, a [`table::TEST_CONTROL`] row is answered as any unknown command is.
+#[inline]
+pub fn resolve_for(argv: &[Bytes], test_controls: bool) -> Result<&'static CommandSpec, CmdError> {
     let Some(cmd) = argv.first().and_then(|n| lookup(n)) else {
         return Err(CmdError::unknown_command(argv));
     };
+    if cmd.flags & table::TEST_CONTROL != 0 && !test_controls {
+        return Err(CmdError::unknown_command(argv));
+    }
     let spec = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
         match lookup_sub(cmd, &argv[1]) {
             Some(sub) => sub,
@@ -197,6 +215,12 @@ impl<'k> Ctx<'_, 'k> {
     /// The command's timestamp in ms.
     pub fn now(&self) -> u64 {
         self.locked.now()
+    }
+
+    /// Random numbers for this command, from the server's seedable source (see
+    /// [`crate::rng`]): the same seed and the same commands give the same picks.
+    pub fn rng(&self) -> crate::rng::Stream {
+        self.shared.keyspace.rng().stream()
     }
 
     /// Records a write to `key` in the selected database: the dirty counter, WATCH
@@ -406,13 +430,20 @@ pub fn admit(
     session: &mut Session,
     argv: &[Bytes],
 ) -> Result<&'static CommandSpec, CmdError> {
-    let spec = resolve(argv)?;
+    let spec = resolve_for(argv, shared.test_controls)?;
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
     session.meta().last_cmd = spec.name;
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
+    }
+    // Injected failures (`TESTCTL FAIL`, `Faults::fail_next`): one relaxed load while none
+    // is armed.
+    if shared.faults.armed() & crate::testctl::FAIL != 0 {
+        if let Some(e) = shared.faults.take_failure(spec.name) {
+            return Err(e);
+        }
     }
     shared
         .stats
@@ -1095,6 +1126,31 @@ mod key_specs_match_handlers {
         ("xinfo|groups", &["xinfo groups x"]),
         ("xinfo|consumers", &["xinfo consumers x g"]),
         ("xinfo|help", &["xinfo help"]),
+        (
+            "testctl|clock",
+            &[
+                "testctl clock get",
+                "testctl clock advance 1000",
+                "testctl clock set 5",
+                "testctl clock resume",
+            ],
+        ),
+        ("testctl|seed", &["testctl seed 42"]),
+        (
+            "testctl|fail",
+            &[
+                "testctl fail 2 err boom commands get set",
+                "testctl fail 1 error LOADING",
+                "testctl fail 0",
+            ],
+        ),
+        ("testctl|delay", &["testctl delay 0"]),
+        ("testctl|stall", &["testctl stall"]),
+        ("testctl|release", &["testctl release"]),
+        ("testctl|drop", &["testctl drop"]),
+        ("testctl|refuse", &["testctl refuse 0"]),
+        ("testctl|reset", &["testctl reset"]),
+        ("testctl|help", &["testctl help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
@@ -1130,7 +1186,11 @@ mod key_specs_match_handlers {
                     Some(l) => (true, l),
                     None => (false, *line),
                 };
-                let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+                let config = Config {
+                    enable_test_controls: true,
+                    ..Config::default()
+                };
+                let shared = Shared::new(config, Clock::manual(1_700_000_000_000));
                 let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
                 let mut session = Session::new(handle, true);
                 for setup in [

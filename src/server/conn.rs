@@ -22,6 +22,7 @@ use crate::commands;
 use crate::protocol::{Reply, RequestParser};
 use crate::session::{ClientHandle, ReplyMode, Session};
 use crate::shared::Shared;
+use crate::testctl;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Replies are flushed mid-batch once this much is pending, so a huge pipeline does not
@@ -202,6 +203,9 @@ pub(super) async fn serve(
                 }
             }
         }
+        // Injected stalls and delays (see `crate::testctl`): one relaxed load per batch; a
+        // batch is held once, before its first request that is not TESTCTL.
+        let mut hold = shared.faults.armed() & (testctl::STALL | testctl::DELAY) != 0;
         while blocked.is_none() {
             match parser.next(&mut rbuf, !session.authenticated) {
                 Ok(Some(argv)) => {
@@ -210,6 +214,12 @@ pub(super) async fn serve(
                             "Possible SECURITY ATTACK detected: a client at {peer} sent an HTTP request. Connection aborted."
                         );
                         break 'conn;
+                    }
+                    if hold && !is_testctl(&argv) {
+                        hold = false;
+                        if !shared.faults.hold(closed.as_mut()).await {
+                            break 'conn;
+                        }
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
                     let reply = commands::execute(&shared, &mut session, argv);
@@ -365,6 +375,12 @@ fn send(session: &mut Session, reply: &Reply, suppress: bool, out: &mut BytesMut
             }
         }
     }
+}
+
+/// Whether a request is a `TESTCTL` command, which injected stalls and delays let through
+/// (a test must always be able to release them).
+fn is_testctl(argv: &[bytes::Bytes]) -> bool {
+    argv.first().is_some_and(|a| a.eq_ignore_ascii_case(b"testctl"))
 }
 
 /// Redis drops connections whose first words look like an HTTP request (`POST`, `Host:`),
