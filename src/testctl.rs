@@ -623,23 +623,28 @@ impl DbAccess {
 
     /// `ZRANGE key 0 -1 WITHSCORES`: members with scores, lowest first.
     pub fn zrange(&self, key: impl AsRef<[u8]>) -> Result<Vec<(Bytes, f64)>, CmdError> {
-        let flat = bulks(self.call([
+        let r = self.call([
             b"ZRANGE".as_ref(),
             key.as_ref(),
             b"0",
             b"-1",
             b"WITHSCORES",
-        ])?);
-        Ok(pairs(flat)
-            .into_iter()
-            .map(|(m, s)| {
-                let score = std::str::from_utf8(&s)
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(f64::NAN);
-                (m, score)
-            })
-            .collect())
+        ])?;
+        let Reply::Array(items) = r else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(items.len() / 2);
+        let mut it = items.into_iter();
+        while let (Some(m), Some(s)) = (it.next(), it.next()) {
+            let score = match s {
+                Reply::Double(d) => d,
+                other => opt_bulk(other)
+                    .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+                    .unwrap_or(f64::NAN),
+            };
+            out.push((opt_bulk(m).unwrap_or_default(), score));
+        }
+        Ok(out)
     }
 
     /// `XADD key id field value …` (`id` may be `*`): the entry's ID.

@@ -140,6 +140,11 @@ pub(super) async fn serve(
                             .fetch_add(n as u64, Ordering::Relaxed);
                     }
                 }
+                // Killed (CLIENT KILL, TESTCTL DROP) before this batch was read: the requests
+                // in it arrived after the kill and are not answered.
+                if handle.is_killed() {
+                    break;
+                }
                 last_io = tokio::time::Instant::now();
                 live.refresh(&shared, &mut parser, &mut session);
             }
