@@ -346,10 +346,7 @@ impl Controls {
     /// Commands processed since start or CONFIG RESETSTAT (INFO `total_commands_processed`;
     /// direct data access does not count).
     pub fn commands_processed(&self) -> u64 {
-        self.shared
-            .stats
-            .commands_processed
-            .load(Ordering::Relaxed)
+        self.shared.stats.commands_processed.load(Ordering::Relaxed)
     }
 
     /// Open client connections (INFO `connected_clients`).
@@ -409,6 +406,9 @@ pub struct DbAccess {
     index: usize,
 }
 
+/// A stream entry: its ID and its field/value pairs.
+pub type StreamEntry = (Bytes, Vec<(Bytes, Bytes)>);
+
 /// A key's value, whatever its type ([`DbAccess::value`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -423,7 +423,7 @@ pub enum Value {
     /// A sorted set's members with scores, in rank order.
     ZSet(Vec<(Bytes, f64)>),
     /// A stream's entries: ID and field/value pairs, oldest first.
-    Stream(Vec<(Bytes, Vec<(Bytes, Bytes)>)>),
+    Stream(Vec<StreamEntry>),
 }
 
 impl DbAccess {
@@ -535,7 +535,12 @@ impl DbAccess {
         field: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> Result<bool, CmdError> {
-        let r = self.call([b"HSET".as_ref(), key.as_ref(), field.as_ref(), value.as_ref()])?;
+        let r = self.call([
+            b"HSET".as_ref(),
+            key.as_ref(),
+            field.as_ref(),
+            value.as_ref(),
+        ])?;
         Ok(int(r) > 0)
     }
 
@@ -617,19 +622,18 @@ impl DbAccess {
         member: impl AsRef<[u8]>,
     ) -> Result<bool, CmdError> {
         let s = score.to_string();
-        let r = self.call([b"ZADD".as_ref(), key.as_ref(), s.as_bytes(), member.as_ref()])?;
+        let r = self.call([
+            b"ZADD".as_ref(),
+            key.as_ref(),
+            s.as_bytes(),
+            member.as_ref(),
+        ])?;
         Ok(int(r) > 0)
     }
 
     /// `ZRANGE key 0 -1 WITHSCORES`: members with scores, lowest first.
     pub fn zrange(&self, key: impl AsRef<[u8]>) -> Result<Vec<(Bytes, f64)>, CmdError> {
-        let r = self.call([
-            b"ZRANGE".as_ref(),
-            key.as_ref(),
-            b"0",
-            b"-1",
-            b"WITHSCORES",
-        ])?;
+        let r = self.call([b"ZRANGE".as_ref(), key.as_ref(), b"0", b"-1", b"WITHSCORES"])?;
         let Reply::Array(items) = r else {
             return Ok(Vec::new());
         };
@@ -663,10 +667,7 @@ impl DbAccess {
     }
 
     /// `XRANGE key - +`: every entry, oldest first.
-    pub fn xrange(
-        &self,
-        key: impl AsRef<[u8]>,
-    ) -> Result<Vec<(Bytes, Vec<(Bytes, Bytes)>)>, CmdError> {
+    pub fn xrange(&self, key: impl AsRef<[u8]>) -> Result<Vec<StreamEntry>, CmdError> {
         let r = self.call([b"XRANGE".as_ref(), key.as_ref(), b"-", b"+"])?;
         let Reply::Array(entries) = r else {
             return Ok(Vec::new());
@@ -718,7 +719,13 @@ fn run_internal(shared: &Shared, db: usize, argv: Vec<Bytes>) -> Reply {
     if db >= shared.keyspace.databases() {
         return CmdError::new(crate::protocol::error::DB_OUT_OF_RANGE).into();
     }
-    let handle = Arc::new(ClientHandle::new(0, "internal".into(), String::new(), -1, 0));
+    let handle = Arc::new(ClientHandle::new(
+        0,
+        "internal".into(),
+        String::new(),
+        -1,
+        0,
+    ));
     let mut session = Session::new(handle, true);
     session.db = db;
     session.no_touch = true;

@@ -6,7 +6,6 @@
 //! write empties the hash, which removes the key — and count `dirty` as Redis does: one per
 //! pair for HSET/HMSET, one per removed field for HDEL.
 
-
 use bytes::Bytes;
 
 use super::keys::parse_cursor;

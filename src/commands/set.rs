@@ -6,7 +6,6 @@
 //! key of another type) and notes each set's size; the second visits the sets again, in the
 //! order the algorithm wants, folding them into an accumulator.
 
-
 use bytes::Bytes;
 
 use super::keys::parse_cursor;

@@ -50,12 +50,16 @@ const SUBS: &[CommandSpec] = &[
         .doc("Ends a stall: held requests run.", "7.0.0"),
     CommandSpec::new("testctl|drop", 2, F, 0, Keys::NONE, drop_all)
         .doc("Closes every other client connection now.", "7.0.0"),
-    CommandSpec::new("testctl|refuse", 3, F, 0, Keys::NONE, refuse)
-        .doc("Refuses new connections for some milliseconds (0: accept again).", "7.0.0"),
+    CommandSpec::new("testctl|refuse", 3, F, 0, Keys::NONE, refuse).doc(
+        "Refuses new connections for some milliseconds (0: accept again).",
+        "7.0.0",
+    ),
     CommandSpec::new("testctl|reset", 2, F, 0, Keys::NONE, reset)
         .doc("Undoes every fault and resumes the wall clock.", "7.0.0"),
-    CommandSpec::new("testctl|help", 2, F, 0, Keys::NONE, help)
-        .doc("Returns helpful text about the different subcommands.", "7.0.0"),
+    CommandSpec::new("testctl|help", 2, F, 0, Keys::NONE, help).doc(
+        "Returns helpful text about the different subcommands.",
+        "7.0.0",
+    ),
 ];
 
 /// The handlers' own gate, in case a path other than `admit` (a script engine) resolves a
@@ -139,9 +143,7 @@ fn fail(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    ctx.shared
-        .faults
-        .fail_next_commands(count, &error, &refs);
+    ctx.shared.faults.fail_next_commands(count, &error, &refs);
     Ok(Reply::Ok)
 }
 
@@ -207,18 +209,30 @@ fn help(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 "CLOCK ADVANCE <ms>",
                 "Freeze the clock (at the current time the first time) and move it forward.",
             ),
-            ("CLOCK SET <ms>", "Freeze the clock at <ms> since the Unix epoch."),
+            (
+                "CLOCK SET <ms>",
+                "Freeze the clock at <ms> since the Unix epoch.",
+            ),
             ("CLOCK RESUME", "Follow the wall clock again."),
-            ("SEED <n>", "Reseed the random source (RANDOMKEY, SPOP, eviction...)."),
+            (
+                "SEED <n>",
+                "Reseed the random source (RANDOMKEY, SPOP, eviction...).",
+            ),
             (
                 "FAIL <count> [ERR <text>|ERROR <line>] [COMMANDS <name> ...]",
                 "Fail the next <count> commands (only those named) with an error; 0 disarms.",
             ),
-            ("DELAY <ms>", "Delay every reply by <ms> milliseconds; 0 disables."),
+            (
+                "DELAY <ms>",
+                "Delay every reply by <ms> milliseconds; 0 disables.",
+            ),
             ("STALL", "Stop answering requests until RELEASE."),
             ("RELEASE", "Answer requests again."),
             ("DROP", "Close every other client connection now."),
-            ("REFUSE <ms>", "Refuse new connections for <ms> milliseconds; 0 accepts."),
+            (
+                "REFUSE <ms>",
+                "Refuse new connections for <ms> milliseconds; 0 accepts.",
+            ),
             ("RESET", "Undo every fault and follow the wall clock again."),
             ("HELP", "Print this help."),
         ],

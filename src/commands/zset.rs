@@ -4,7 +4,6 @@
 //! The blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are built on [`pop`] + [`record_pop`],
 //! which a blocked client's wake-up can call under its shard lock.
 
-
 use bytes::Bytes;
 
 use super::table::*;

@@ -385,7 +385,8 @@ fn send(session: &mut Session, reply: &Reply, suppress: bool, out: &mut BytesMut
 /// Whether a request is a `TESTCTL` command, which injected stalls and delays let through
 /// (a test must always be able to release them).
 fn is_testctl(argv: &[bytes::Bytes]) -> bool {
-    argv.first().is_some_and(|a| a.eq_ignore_ascii_case(b"testctl"))
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"testctl"))
 }
 
 /// Redis drops connections whose first words look like an HTTP request (`POST`, `Host:`),

@@ -195,7 +195,7 @@ impl Keyspace {
     pub fn with_seed(databases: usize, clock: Clock, seed: Option<u64>) -> Self {
         let rng = crate::rng::Rng::new(seed);
         let seed = match seed {
-            Some(s) => s ^ 0x5EED_0F_5EA5_u64,
+            Some(s) => s ^ 0x5EED_5EED_5EED_5EED,
             None => crate::clock::system_ms() ^ (std::process::id() as u64).rotate_left(32),
         };
         let shards = (0..SHARDS)

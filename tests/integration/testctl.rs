@@ -42,10 +42,18 @@ async fn a_one_hour_ttl_expires_after_advancing_the_clock() {
         .query_async(&mut c)
         .await
         .expect("set");
-    let ttl: i64 = redis::cmd("TTL").arg("k").query_async(&mut c).await.unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg("k")
+        .query_async(&mut c)
+        .await
+        .unwrap();
     assert_eq!(ttl, 3600);
     server.clock().advance_by(Duration::from_secs(3601));
-    let got: Option<String> = redis::cmd("GET").arg("k").query_async(&mut c).await.unwrap();
+    let got: Option<String> = redis::cmd("GET")
+        .arg("k")
+        .query_async(&mut c)
+        .await
+        .unwrap();
     assert_eq!(got, None);
     assert!(!server.db(0).exists("k").unwrap());
     let took = started.elapsed();
@@ -61,7 +69,10 @@ fn active_expiry_ttl_idletime_and_stream_ids_follow_the_clock() {
     // Over the wire: the first CLOCK SET freezes the clock.
     let _: () = q(&mut c, &["TESTCTL", "CLOCK", "SET", "1000000"]);
     assert_eq!(q::<i64>(&mut c, &["TESTCTL", "CLOCK", "GET"]), 1_000_000);
-    assert_eq!(q::<String>(&mut c, &["XADD", "s", "*", "f", "v"]), "1000000-0");
+    assert_eq!(
+        q::<String>(&mut c, &["XADD", "s", "*", "f", "v"]),
+        "1000000-0"
+    );
     let _: () = q(&mut c, &["SET", "k", "v", "PX", "1500"]);
     let _: () = q(&mut c, &["SET", "idle", "v"]);
     assert_eq!(
@@ -70,7 +81,10 @@ fn active_expiry_ttl_idletime_and_stream_ids_follow_the_clock() {
     );
     assert_eq!(q::<i64>(&mut c, &["PTTL", "k"]), 500);
     assert_eq!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "idle"]), 1);
-    assert_eq!(q::<String>(&mut c, &["XADD", "s", "*", "f", "v"]), "1001000-0");
+    assert_eq!(
+        q::<String>(&mut c, &["XADD", "s", "*", "f", "v"]),
+        "1001000-0"
+    );
     // Past the deadline: the active-expiry pass removes it without anyone reading it.
     s.clock().advance(1000);
     assert_eq!(s.controls().expire_now(), 1);
@@ -176,7 +190,10 @@ fn testctl_is_an_unknown_command_without_the_directive() {
         err(&mut c, &["testctl"]),
         "ERR unknown command 'testctl', with args beginning with: "
     );
-    assert_eq!(v(&mut c, &["COMMAND", "INFO", "testctl"]), redis::Value::Array(vec![redis::Value::Nil]));
+    assert_eq!(
+        v(&mut c, &["COMMAND", "INFO", "testctl"]),
+        redis::Value::Array(vec![redis::Value::Nil])
+    );
     let names: Vec<String> = q(&mut c, &["COMMAND", "LIST"]);
     assert!(!names.iter().any(|n| n.starts_with("testctl")));
     assert_eq!(
@@ -190,7 +207,10 @@ fn testctl_is_an_unknown_command_without_the_directive() {
     // On: listed, documented, and immutable still.
     let s = ctl_server();
     let mut c = con(&s);
-    let names: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "testctl*"]);
+    let names: Vec<String> = q(
+        &mut c,
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "testctl*"],
+    );
     assert_eq!(names.len(), 11);
     let help: Vec<String> = q(&mut c, &["TESTCTL", "HELP"]);
     assert!(help[0].starts_with("TESTCTL <subcommand>"));
@@ -221,7 +241,15 @@ fn fail_answers_the_chosen_error_for_the_next_commands_only() {
     // Only the commands named; any error line.
     let _: () = q(
         &mut ctl,
-        &["TESTCTL", "FAIL", "1", "ERROR", "READONLY You can't write against a read only replica.", "COMMANDS", "set"],
+        &[
+            "TESTCTL",
+            "FAIL",
+            "1",
+            "ERROR",
+            "READONLY You can't write against a read only replica.",
+            "COMMANDS",
+            "set",
+        ],
     );
     assert_eq!(v(&mut app, &["GET", "a"]), redis::Value::Nil);
     assert_eq!(
@@ -249,7 +277,11 @@ fn delay_holds_every_reply() {
     s.faults().delay(Duration::from_millis(60));
     let t = Instant::now();
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
-    assert!(t.elapsed() >= Duration::from_millis(60), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(60),
+        "{:?}",
+        t.elapsed()
+    );
     // TESTCTL is not delayed: it can always undo.
     let _: () = q(&mut c, &["TESTCTL", "DELAY", "0"]);
     assert_eq!(s.faults().armed(), 0);
@@ -318,7 +350,8 @@ fn refuse_resets_new_connections_until_undone() {
     let _: () = q(&mut ctl, &["TESTCTL", "REFUSE", "0"]);
     assert!(can_ping(&s));
     // A refusal for a while ends by itself.
-    s.faults().refuse_connections(Some(Duration::from_millis(1)));
+    s.faults()
+        .refuse_connections(Some(Duration::from_millis(1)));
     std::thread::sleep(Duration::from_millis(5));
     assert!(can_ping(&s));
 }
@@ -360,11 +393,20 @@ async fn the_connection_manager_reconnects_after_a_drop() {
     let server = Server::builder().port(0).start().await.unwrap();
     let client = redis::Client::open(server.url()).unwrap();
     let mut m = redis::aio::ConnectionManager::new(client).await.unwrap();
-    let _: () = redis::cmd("SET").arg("k").arg("v").query_async(&mut m).await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query_async(&mut m)
+        .await
+        .unwrap();
     assert_eq!(server.controls().drop_connections(), 1);
     let mut got = None;
     for _ in 0..50 {
-        match redis::cmd("GET").arg("k").query_async::<String>(&mut m).await {
+        match redis::cmd("GET")
+            .arg("k")
+            .query_async::<String>(&mut m)
+            .await
+        {
             Ok(v) => {
                 got = Some(v);
                 break;
@@ -443,7 +485,8 @@ fn a_circuit_breaker_opens_under_injected_faults_and_closes_after_recovery() {
     };
     assert_eq!(b.get("k", clock.now_ms()), Ok(Some("v".into())));
     // The server starts failing: three errors open the breaker.
-    s.faults().fail_next(100, "LOADING Redis is loading the dataset in memory");
+    s.faults()
+        .fail_next(100, "LOADING Redis is loading the dataset in memory");
     for _ in 0..3 {
         assert_eq!(b.get("k", clock.now_ms()), Err("failed"));
     }
@@ -456,10 +499,18 @@ fn a_circuit_breaker_opens_under_injected_faults_and_closes_after_recovery() {
     s.faults().reset();
     s.controls().drop_connections();
     clock.advance(30_001);
-    assert_eq!(b.get("k", clock.now_ms()), Err("failed"), "the dropped connection");
+    assert_eq!(
+        b.get("k", clock.now_ms()),
+        Err("failed"),
+        "the dropped connection"
+    );
     assert_eq!(b.get("k", clock.now_ms()), Err("open"));
     clock.advance(30_001);
-    assert_eq!(b.get("k", clock.now_ms()), Ok(Some("v".into())), "reconnected");
+    assert_eq!(
+        b.get("k", clock.now_ms()),
+        Ok(Some("v".into())),
+        "reconnected"
+    );
     assert_eq!(b.failures, 0);
 }
 
@@ -483,12 +534,24 @@ fn direct_data_access_reads_and_writes_every_type() {
         db.value("l").unwrap(),
         Some(Value::List(vec!["z".into(), "a".into(), "b".into()]))
     );
-    assert_eq!(db.value("set").unwrap(), Some(Value::Set(vec!["x".into(), "y".into()])));
-    assert_eq!(db.value("h").unwrap(), Some(Value::Hash(vec![("f".into(), "1".into())])));
-    assert_eq!(db.value("z").unwrap(), Some(Value::ZSet(vec![("m".into(), 2.5)])));
+    assert_eq!(
+        db.value("set").unwrap(),
+        Some(Value::Set(vec!["x".into(), "y".into()]))
+    );
+    assert_eq!(
+        db.value("h").unwrap(),
+        Some(Value::Hash(vec![("f".into(), "1".into())]))
+    );
+    assert_eq!(
+        db.value("z").unwrap(),
+        Some(Value::ZSet(vec![("m".into(), 2.5)]))
+    );
     assert_eq!(
         db.value("x").unwrap(),
-        Some(Value::Stream(vec![("1-1".into(), vec![("f".into(), "v".into())])]))
+        Some(Value::Stream(vec![(
+            "1-1".into(),
+            vec![("f".into(), "v".into())]
+        )]))
     );
     assert_eq!(db.value("nope").unwrap(), None);
     assert_eq!(db.keys("*").unwrap().len(), 6);
@@ -532,8 +595,14 @@ fn builder_set_goes_through_the_config_registry() {
         q::<Vec<String>>(&mut c, &["CONFIG", "GET", "maxmemory"]),
         ["maxmemory", "10485760"]
     );
-    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "save"]), ["save", ""]);
-    assert_eq!(err(&mut c, &["SELECT", "4"]), "ERR DB index is out of range");
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["CONFIG", "GET", "save"]),
+        ["save", ""]
+    );
+    assert_eq!(
+        err(&mut c, &["SELECT", "4"]),
+        "ERR DB index is out of range"
+    );
     let e = Server::builder().set("maxmemory", "lots").unwrap_err();
     assert!(e.message().contains("maxmemory"), "{e}");
     assert!(Server::builder().set("no-such-directive", "1").is_err());
@@ -556,7 +625,10 @@ async fn dropping_a_server_handle_stops_the_server() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(closed, "the listener is gone");
-    assert!(redis::cmd("PING").query_async::<String>(&mut c).await.is_err());
+    assert!(redis::cmd("PING")
+        .query_async::<String>(&mut c)
+        .await
+        .is_err());
 }
 
 /// Start-to-first-PONG in-process (the binary's is measured by `benches/start.py`). The

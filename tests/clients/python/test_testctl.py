@@ -46,7 +46,10 @@ def test_ttl_without_sleeping(emberkv_port):
 
 def test_error_then_dropped_connection_then_normal_service(emberkv_port):
     ctl = redis.Redis(port=emberkv_port)  # the test's control connection
-    app = redis.Redis(port=emberkv_port, retry=Retry(NoBackoff(), 0))  # the code under test
+    # The code under test: one connection, no automatic retries, so it sees what happens.
+    # (A pooled client checks a connection before reusing it and would silently reconnect.)
+    app = redis.Redis(port=emberkv_port, single_connection_client=True,
+                      retry=Retry(NoBackoff(), 0))
     app.set("k", "v")
 
     ctl.execute_command("TESTCTL", "FAIL", 1, "ERR", "injected by the test")
@@ -57,4 +60,4 @@ def test_error_then_dropped_connection_then_normal_service(emberkv_port):
     with pytest.raises(redis.ConnectionError):
         app.get("k")
 
-    assert app.get("k") == b"v"  # the pool reconnects: normal service
+    assert app.get("k") == b"v"  # it reconnects: normal service
