@@ -55,9 +55,18 @@
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`.
 //!
+//! `missing_docs` warns (an error under `clippy -D warnings`) on the modules whose whole
+//! public API is documented — `clock`, `rng`, `server`, `shared`, `testctl` — through
+//! `#[warn(missing_docs)]` on their declarations below. It is not crate-wide yet: the other
+//! modules have ~430 undocumented public items (mostly public fields of `Config`, the
+//! command table and value types); once they are done, a crate-level
+//! `#![warn(missing_docs)]` replaces the per-module attributes. (The crate root's public
+//! items are documented.)
+//!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
 pub mod blocking;
+#[warn(missing_docs)]
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -65,11 +74,15 @@ pub mod memory;
 pub mod notify;
 pub mod protocol;
 pub mod pubsub;
+#[warn(missing_docs)]
 pub mod rng;
+#[warn(missing_docs)]
 pub mod server;
 pub mod session;
+#[warn(missing_docs)]
 pub mod shared;
 pub mod storage;
+#[warn(missing_docs)]
 pub mod testctl;
 
 pub use clock::Clock;

@@ -19,7 +19,9 @@ use crate::storage::Keyspace;
 /// Server-wide state, one per running server.
 #[derive(Debug)]
 pub struct Shared {
+    /// Every database, sharded; the clock and the random source live here too.
     pub keyspace: Keyspace,
+    /// The running configuration (CONFIG GET/SET read and write it).
     pub config: RwLock<Config>,
     /// Bumped by [`Shared::apply_config`] (every successful CONFIG SET). Connections keep
     /// copies of the settings they read per request (timeout, proto-max-bulk-len, query
@@ -36,11 +38,14 @@ pub struct Shared {
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
     /// by [`Shared::apply_config`]); shared with `pubsub`.
     pub output: Arc<crate::session::OutputPolicy>,
+    /// Connected clients by id (CLIENT LIST/KILL, TESTCTL DROP).
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
+    /// Server time at start, ms (INFO uptime).
     pub started_ms: u64,
     /// `used_memory` when the server was built (INFO `used_memory_startup`).
     pub startup_memory: u64,
+    /// Counters INFO reports.
     pub stats: ServerStats,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
@@ -65,11 +70,17 @@ struct OpsSampler {
 /// Counters reported by INFO.
 #[derive(Debug, Default)]
 pub struct ServerStats {
+    /// `total_connections_received`.
     pub connections_received: AtomicU64,
+    /// `total_commands_processed`.
     pub commands_processed: AtomicU64,
+    /// `rejected_connections` (maxclients).
     pub rejected_connections: AtomicU64,
+    /// `total_net_input_bytes`.
     pub net_input_bytes: AtomicU64,
+    /// `total_net_output_bytes`.
     pub net_output_bytes: AtomicU64,
+    /// `total_error_replies`.
     pub error_replies: AtomicU64,
 }
 
@@ -254,9 +265,12 @@ fn run_id(now_ms: u64) -> String {
 /// [`MemoryLimits::maxmemory`] for all of this.
 #[derive(Debug)]
 pub struct MemoryLimits {
+    /// `maxmemory` in bytes (0: no limit).
     pub maxmemory: AtomicU64,
     policy: std::sync::atomic::AtomicUsize,
+    /// `maxmemory-samples`.
     pub samples: std::sync::atomic::AtomicU32,
+    /// `maxmemory-eviction-tenacity`.
     pub tenacity: std::sync::atomic::AtomicU32,
     /// A `used_memory` reading to use instead of the allocator's ([`NO_OVERRIDE`]: none).
     /// For tests that need eviction to be deterministic: eviction then lowers it by the
@@ -292,6 +306,7 @@ impl MemoryLimits {
         self.maxmemory.store(c.maxmemory, r);
     }
 
+    /// `maxmemory-policy`.
     pub fn policy(&self) -> MaxmemoryPolicy {
         MaxmemoryPolicy::ALL
             .get(self.policy.load(Ordering::Relaxed))
@@ -314,12 +329,19 @@ impl MemoryLimits {
 /// config lock.
 #[derive(Debug, Default)]
 pub struct EncodingLimits {
+    /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: AtomicU64,
+    /// `hash-max-listpack-value`.
     pub hash_max_listpack_value: AtomicU64,
+    /// `set-max-intset-entries`.
     pub set_max_intset_entries: AtomicU64,
+    /// `zset-max-listpack-entries`.
     pub zset_max_listpack_entries: AtomicU64,
+    /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: AtomicU64,
+    /// `list-max-listpack-size`.
     pub list_max_listpack_size: std::sync::atomic::AtomicI64,
+    /// `hll-sparse-max-bytes`.
     pub hll_sparse_max_bytes: AtomicU64,
 }
 

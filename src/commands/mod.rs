@@ -126,19 +126,9 @@ pub fn lookup_sub(container: &CommandSpec, sub: &[u8]) -> Option<&'static Comman
 /// Resolves `argv` to the row that runs it, with Redis's errors for unknown commands,
 /// unknown subcommands and wrong arity.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
-    resolve_for(argv, true)
-}
-
-/// [`resolve`] for a server whose `TESTCTL` family exists only with `test_controls`:
-/// without it, a [`table::TEST_CONTROL`] row is answered as any unknown command is.
-#[inline]
-pub fn resolve_for(argv: &[Bytes], test_controls: bool) -> Result<&'static CommandSpec, CmdError> {
     let Some(cmd) = argv.first().and_then(|n| lookup(n)) else {
         return Err(CmdError::unknown_command(argv));
     };
-    if cmd.flags & table::TEST_CONTROL != 0 && !test_controls {
-        return Err(CmdError::unknown_command(argv));
-    }
     let spec = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
         match lookup_sub(cmd, &argv[1]) {
             Some(sub) => sub,
@@ -430,7 +420,16 @@ pub fn admit(
     session: &mut Session,
     argv: &[Bytes],
 ) -> Result<&'static CommandSpec, CmdError> {
-    let spec = resolve_for(argv, shared.test_controls)?;
+    let spec = match resolve(argv) {
+        Ok(spec) => spec,
+        Err(e) => return Err(test_control_gate(shared, argv, e)),
+    };
+    // The test controls (see `crate::testctl`), in one branch: a TESTCTL row on a server
+    // without `enable-test-controls`, or an armed fault. Costs one relaxed load (and the
+    // row's flags) while neither.
+    if (spec.flags & table::TEST_CONTROL) | shared.faults.armed() != 0 {
+        test_controls(shared, spec, argv)?;
+    }
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
@@ -438,18 +437,42 @@ pub fn admit(
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
     }
-    // Injected failures (`TESTCTL FAIL`, `Faults::fail_next`): one relaxed load while none
-    // is armed.
-    if shared.faults.armed() & crate::testctl::FAIL != 0 {
-        if let Some(e) = shared.faults.take_failure(spec.name) {
-            return Err(e);
-        }
-    }
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
+}
+
+/// `admit`'s test-control branch: TESTCTL rows are unknown commands unless
+/// `enable-test-controls` is on; an armed failure (`TESTCTL FAIL`, `Faults::fail_next`)
+/// answers its error instead of running the command.
+#[cold]
+fn test_controls(shared: &Shared, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), CmdError> {
+    if spec.flags & table::TEST_CONTROL != 0 && !shared.test_controls {
+        return Err(CmdError::unknown_command(argv));
+    }
+    if shared.faults.armed() & crate::testctl::FAIL != 0 {
+        if let Some(e) = shared.faults.take_failure(spec.name) {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// A TESTCTL request that did not resolve (`TESTCTL`, `TESTCTL nosuch`) on a server without
+/// test controls answers as an unknown command, like every other TESTCTL request there.
+#[cold]
+fn test_control_gate(shared: &Shared, argv: &[Bytes], e: CmdError) -> CmdError {
+    let testctl = argv
+        .first()
+        .and_then(|n| lookup(n))
+        .is_some_and(|c| c.flags & table::TEST_CONTROL != 0);
+    if testctl && !shared.test_controls {
+        CmdError::unknown_command(argv)
+    } else {
+        e
+    }
 }
 
 #[cold]
