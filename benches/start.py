@@ -5,8 +5,8 @@ spawn on a fixed free port, connect-retry every 0.1 ms, send PING, time until +P
 
     cargo build --release && python3 benches/start.py target/release/emberkv
 
-Last results (2 shared cores busy with other builds, release, 2026-12-01): emberkv 2.6 ms,
-redis-server 7.0.15 12.4 ms; in-process (examples/start_time.rs) 0.14 ms.
+Last results (2 shared cores, load average ~6.5, release, 2026-12-01): emberkv 2.3-3.1 ms,
+redis-server 7.0.15 10.6-12.4 ms; in-process (examples/start_time.rs) 0.14 ms.
 """
 
 import shutil

@@ -212,7 +212,8 @@ impl Faults {
     /// Refuses new connections for `d` (`None`: until [`Faults::accept_connections`]).
     /// Clients connecting meanwhile are accepted and reset at once.
     pub fn refuse_connections(&self, d: Option<Duration>) {
-        *self.refuse_until.lock() = d.map(|d| Instant::now() + d);
+        // A duration too long to represent as an instant means "until undone".
+        *self.refuse_until.lock() = d.and_then(|d| Instant::now().checked_add(d));
         self.arm(REFUSE, true);
     }
 
@@ -813,5 +814,9 @@ mod tests {
         assert!(!f.refusing());
         f.refuse_connections(Some(Duration::ZERO));
         assert!(!f.refusing(), "an elapsed refusal ends by itself");
+        f.refuse_connections(Some(Duration::MAX));
+        assert!(f.refusing());
+        f.delay(Duration::MAX);
+        assert_eq!(f.current_delay(), Duration::from_millis(u64::MAX));
     }
 }
