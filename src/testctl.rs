@@ -45,6 +45,11 @@
 //! does not list it: a production configuration cannot reach it. TESTCTL is never failed,
 //! delayed or stalled by the faults it arms, so a test can always undo them.
 //!
+//! Faults apply to every client, including what client libraries send on their own when
+//! they connect (`HELLO`, `CLIENT SETINFO`, `SELECT`): a connection opened during a stall
+//! stalls in its handshake, and `FAIL n` counts handshake commands. `COMMANDS name …`
+//! targets what the test means; control connections opened before arming are not affected.
+//!
 //! | request | effect | reply |
 //! |---|---|---|
 //! | `TESTCTL CLOCK GET` | | the server time, ms |
@@ -324,6 +329,12 @@ impl Controls {
     /// The current seed (drawn at start when none was chosen).
     pub fn current_seed(&self) -> u64 {
         self.shared.seed()
+    }
+
+    /// Undoes every fault and puts the clock back on the wall clock (`TESTCTL RESET`).
+    pub fn reset(&self) {
+        self.shared.faults.reset();
+        self.shared.clock().resume();
     }
 
     /// Closes every open client connection now; returns how many.

@@ -261,7 +261,7 @@ fn fail_answers_the_chosen_error_for_the_next_commands_only() {
     s.faults().fail_next(5, "");
     assert_eq!(err(&mut app, &["PING"]), "ERR injected fault");
     assert_eq!(s.faults().failures_left(), 4);
-    s.faults().reset();
+    s.controls().reset();
     assert_eq!(q::<String>(&mut app, &["PING"]), "PONG");
     // A failure while queuing dooms the transaction, as any queuing error does.
     s.faults().fail_next_commands(1, "ERR nope", &["incr"]);
