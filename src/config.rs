@@ -229,6 +229,10 @@ pub struct Config {
     pub hll_sparse_max_bytes: u64,
     /// `enable-debug-command`: whether DEBUG may run (startup only).
     pub enable_debug_command: DebugCommand,
+    /// `enable-test-controls`: whether the `TESTCTL` command family exists (clock, seed,
+    /// fault injection; see [`crate::testctl`]). Off by default and immutable: only a config
+    /// file, the command line or the in-process builder turn it on, never CONFIG SET.
+    pub enable_test_controls: bool,
 }
 
 /// `enable-debug-command`: `no`, `yes`, or `local` (loopback connections only).
@@ -410,6 +414,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            enable_test_controls: false,
         }
     }
 }
@@ -981,6 +986,18 @@ static PARAMS: &[Param] = &[
         },
         get: |c| c.hll_sparse_max_bytes.to_string(),
         rewrite: Rewrite::Memory,
+    },
+    Param {
+        name: "enable-test-controls",
+        aliases: &[],
+        access: Access::Immutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.enable_test_controls = bool_value(one(v)?)?;
+            Ok(())
+        },
+        get: |c| yes_no(c.enable_test_controls),
+        rewrite: Rewrite::Plain,
     },
 ];
 
@@ -1747,6 +1764,39 @@ impl Config {
             Arity::Many => value.split(' ').map(str::to_string).collect(),
         };
         (param.set)(self, &values, &mut LoadCtx::runtime())
+    }
+
+    /// Sets one directive with startup semantics, as a config-file line or a command-line
+    /// option would (immutable directives such as `port` or `enable-test-controls` included):
+    /// the in-process builder's `.set(name, value)`. The value is split like CONFIG SET
+    /// splits it (`save` takes `"3600 1 300 100"`, `""` clears it). Nothing changes on
+    /// error, which names the directive and says why, as CONFIG SET would.
+    ///
+    /// ```
+    /// let mut c = emberkv::Config::default();
+    /// c.set_startup("maxmemory", "10mb").unwrap();
+    /// assert_eq!(c.maxmemory, 10 * 1024 * 1024);
+    /// let e = c.set_startup("maxmemory", "lots").unwrap_err();
+    /// assert!(e.message().contains("maxmemory"));
+    /// assert!(c.set_startup("no-such-thing", "1").is_err());
+    /// ```
+    pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let param = lookup(name)
+            .ok_or_else(|| ConfigError::new(format!("unknown configuration directive '{name}'")))?;
+        let values: Vec<String> = match param.arity {
+            Arity::One => vec![value.to_string()],
+            Arity::Many if value.is_empty() => Vec::new(),
+            Arity::Many => value.split(' ').map(str::to_string).collect(),
+        };
+        let mut next = self.clone();
+        (param.set)(&mut next, &values, &mut LoadCtx::loading()).map_err(|e| {
+            ConfigError::new(format!(
+                "invalid value for '{}' ({value:?}): {e}",
+                param.name
+            ))
+        })?;
+        *self = next;
+        Ok(())
     }
 
     /// Reads a config file into a fresh configuration that remembers the file (absolute), so

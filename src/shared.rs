@@ -23,7 +23,9 @@ use crate::storage::Keyspace;
 /// Server-wide state, one per running server.
 #[derive(Debug)]
 pub struct Shared {
+    /// Every database, sharded; the clock and the random source live here too.
     pub keyspace: Keyspace,
+    /// The running configuration (CONFIG GET/SET read and write it).
     pub config: RwLock<Config>,
     /// Bumped by [`Shared::apply_config`] (every successful CONFIG SET). Connections keep
     /// copies of the settings they read per request (timeout, proto-max-bulk-len, query
@@ -40,11 +42,14 @@ pub struct Shared {
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
     /// by [`Shared::apply_config`]); shared with `pubsub`.
     pub output: Arc<crate::session::OutputPolicy>,
+    /// Connected clients by id (CLIENT LIST/KILL, TESTCTL DROP).
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
+    /// Server time at start, ms (INFO uptime).
     pub started_ms: u64,
     /// `used_memory` when the server was built (INFO `used_memory_startup`).
     pub startup_memory: u64,
+    /// Counters INFO reports.
     pub stats: ServerStats,
     /// Command and error statistics, slow log, latency monitor, MONITOR, CLIENT PAUSE.
     pub ops: crate::ops::Ops,
@@ -55,6 +60,10 @@ pub struct Shared {
     /// 40 hex digits identifying this run (INFO `run_id`).
     pub run_id: String,
     ops_samples: parking_lot::Mutex<OpsSampler>,
+    /// Injected faults (see [`crate::testctl`]); `faults.armed()` is 0 unless a test armed one.
+    pub faults: crate::testctl::Faults,
+    /// `enable-test-controls` as the server started (immutable): whether `TESTCTL` exists.
+    pub test_controls: bool,
 }
 
 /// Rate samples for INFO `instantaneous_ops_per_sec` and `instantaneous_input_kbps` /
@@ -68,8 +77,11 @@ struct OpsSampler {
 /// The recent rates INFO reports.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rates {
+    /// `instantaneous_ops_per_sec`.
     pub ops_per_sec: u64,
+    /// `instantaneous_input_kbps`.
     pub input_kbps: f64,
+    /// `instantaneous_output_kbps`.
     pub output_kbps: f64,
 }
 
@@ -77,19 +89,32 @@ pub struct Rates {
 /// bytes are counted per thread in [`crate::ops::Stats`] (they change on every request).
 #[derive(Debug, Default)]
 pub struct ServerStats {
+    /// `total_connections_received`.
     pub connections_received: AtomicU64,
+    /// `rejected_connections` (maxclients).
     pub rejected_connections: AtomicU64,
 }
 
 impl Shared {
+    /// Server state for `config`, reading time from `clock`, with randomness drawn at start
+    /// (or fixed, see [`Shared::with_seed`], when `enable-test-controls` is on).
     pub fn new(config: Config, clock: Clock) -> Self {
+        Self::with_seed(config, clock, None)
+    }
+
+    /// [`Shared::new`] with the random source seeded with `seed` (see [`crate::rng`]). With
+    /// `None` and `enable-test-controls yes`, the seed is 0: a server under test is
+    /// deterministic until `TESTCTL SEED` says otherwise.
+    pub fn with_seed(config: Config, clock: Clock, seed: Option<u64>) -> Self {
+        let seed = seed.or(config.enable_test_controls.then_some(0));
+        let test_controls = config.enable_test_controls;
         let started_ms = clock.now_ms();
         let output = Arc::new(crate::session::OutputPolicy::new(
             &config.client_output_buffer_limit,
             clock.clone(),
         ));
         let shared = Shared {
-            keyspace: Keyspace::new(config.databases, clock),
+            keyspace: Keyspace::with_seed(config.databases, clock, seed),
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
@@ -107,6 +132,8 @@ impl Shared {
             listen_addrs: RwLock::new(Vec::new()),
             run_id: run_id(started_ms),
             ops_samples: parking_lot::Mutex::new(OpsSampler::default()),
+            faults: crate::testctl::Faults::default(),
+            test_controls,
         };
         shared.apply_config();
         shared
@@ -212,10 +239,24 @@ impl Shared {
         self.rates().ops_per_sec
     }
 
+    /// The server's clock: every time-dependent command reads it (TIME should too), so
+    /// tests can move time (see [`crate::clock`]).
     pub fn clock(&self) -> &Clock {
         self.keyspace.clock()
     }
 
+    /// The server's random source (see [`crate::rng`]).
+    pub fn rng(&self) -> &crate::rng::Rng {
+        self.keyspace.rng()
+    }
+
+    /// The current random seed: what scripts seed `math.random` from, so EVAL's randomness
+    /// is as deterministic as the server's for a given seed.
+    pub fn seed(&self) -> u64 {
+        self.keyspace.rng().seed()
+    }
+
+    /// The server's time in ms since the epoch (its [`Clock`]).
     pub fn now_ms(&self) -> u64 {
         self.clock().now_ms()
     }
@@ -252,9 +293,12 @@ fn run_id(now_ms: u64) -> String {
 /// [`MemoryLimits::maxmemory`] for all of this.
 #[derive(Debug)]
 pub struct MemoryLimits {
+    /// `maxmemory` in bytes (0: no limit).
     pub maxmemory: AtomicU64,
     policy: std::sync::atomic::AtomicUsize,
+    /// `maxmemory-samples`.
     pub samples: std::sync::atomic::AtomicU32,
+    /// `maxmemory-eviction-tenacity`.
     pub tenacity: std::sync::atomic::AtomicU32,
     /// A `used_memory` reading to use instead of the allocator's ([`NO_OVERRIDE`]: none).
     /// For tests that need eviction to be deterministic: eviction then lowers it by the
@@ -290,6 +334,7 @@ impl MemoryLimits {
         self.maxmemory.store(c.maxmemory, r);
     }
 
+    /// `maxmemory-policy`.
     pub fn policy(&self) -> MaxmemoryPolicy {
         MaxmemoryPolicy::ALL
             .get(self.policy.load(Ordering::Relaxed))
@@ -312,12 +357,19 @@ impl MemoryLimits {
 /// config lock.
 #[derive(Debug, Default)]
 pub struct EncodingLimits {
+    /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: AtomicU64,
+    /// `hash-max-listpack-value`.
     pub hash_max_listpack_value: AtomicU64,
+    /// `set-max-intset-entries`.
     pub set_max_intset_entries: AtomicU64,
+    /// `zset-max-listpack-entries`.
     pub zset_max_listpack_entries: AtomicU64,
+    /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: AtomicU64,
+    /// `list-max-listpack-size`.
     pub list_max_listpack_size: std::sync::atomic::AtomicI64,
+    /// `hll-sparse-max-bytes`.
     pub hll_sparse_max_bytes: AtomicU64,
 }
 

@@ -47,6 +47,8 @@ mod sort;
 mod stream;
 #[path = "integration/strings.rs"]
 mod strings;
+#[path = "integration/testctl.rs"]
+mod testctl;
 #[path = "integration/transactions.rs"]
 mod transactions;
 #[path = "integration/zset.rs"]

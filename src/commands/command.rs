@@ -3,7 +3,7 @@
 
 use super::docs::{doc, Arg};
 use super::table::*;
-use super::{all_commands, connection::help_reply, lookup, lookup_sub, Ctx, KeySpec};
+use super::{all_commands, connection::help_reply, lookup, lookup_sub, visible, Ctx, KeySpec};
 use crate::protocol::{Args, CmdError, CmdResult, Reply};
 use crate::storage::glob::glob_match;
 
@@ -153,13 +153,20 @@ fn info_entry(c: &CommandSpec) -> Reply {
 }
 
 /// `COMMAND` — every command's info.
-fn command_all(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    Ok(Reply::Array(all_commands().map(info_entry).collect()))
+fn command_all(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Reply::Array(
+        all_commands()
+            .filter(|c| visible(ctx.shared, c))
+            .map(info_entry)
+            .collect(),
+    ))
 }
 
 /// `COMMAND COUNT`.
-fn count(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    Ok(Reply::Int(all_commands().count() as i64))
+fn count(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Reply::Int(
+        all_commands().filter(|c| visible(ctx.shared, c)).count() as i64,
+    ))
 }
 
 /// Finds a command or `container|sub` by name.
@@ -177,7 +184,11 @@ fn info(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     Ok(Reply::Array(
         args.by_ref()
-            .map(|n| find(&n).map_or(Reply::Nil, info_entry))
+            .map(|n| {
+                find(&n)
+                    .filter(|c| visible(_ctx.shared, c))
+                    .map_or(Reply::Nil, info_entry)
+            })
             .collect(),
     ))
 }
@@ -299,12 +310,16 @@ fn docs_entry(c: &CommandSpec) -> Reply {
 
 /// `COMMAND DOCS [command-name ...]` — each command's summary, version, group, complexity,
 /// history and argument tree (what redis-cli shows as hints); unknown names are skipped.
-fn docs(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+fn docs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let rows: Vec<&CommandSpec> = if args.is_empty() {
         all_commands().collect()
     } else {
         args.by_ref().filter_map(|n| find(&n)).collect()
     };
+    let rows: Vec<&CommandSpec> = rows
+        .into_iter()
+        .filter(|c| visible(ctx.shared, c))
+        .collect();
     Ok(Reply::Map(
         rows.into_iter()
             .map(|c| (Reply::bulk(c.name), docs_entry(c)))
@@ -313,8 +328,9 @@ fn docs(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`.
-fn list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut names: Vec<&'static str> = all_commands()
+        .filter(|c| visible(ctx.shared, c))
         .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
         .map(|c| c.name)
         .collect();

@@ -1520,6 +1520,43 @@ pub const DOCS: &[CommandDoc] = &[
             integer("index1"),
             integer("index2"),
         ]),
+    // emberkv's own: the test controls (only with enable-test-controls yes).
+    CommandDoc::new("testctl", "7.0.0", "server", "Depends on the subcommand."),
+    CommandDoc::new("testctl|clock", "7.0.0", "server", "O(1)")
+        .args(&[
+            oneof("operation", &[
+                pure_token("get", "GET"),
+                integer("advance-ms").token("ADVANCE"),
+                integer("unix-time-milliseconds").token("SET"),
+                pure_token("resume", "RESUME"),
+            ]),
+        ]),
+    CommandDoc::new("testctl|delay", "7.0.0", "server", "O(1)")
+        .args(&[
+            integer("milliseconds"),
+        ]),
+    CommandDoc::new("testctl|drop", "7.0.0", "server", "O(N), N being the number of connected clients."),
+    CommandDoc::new("testctl|fail", "7.0.0", "server", "O(N), N being the number of command names given.")
+        .args(&[
+            integer("count"),
+            oneof("error", &[
+                string("text").token("ERR"),
+                string("line").token("ERROR"),
+            ]).optional(),
+            string("command").token("COMMANDS").multiple().optional(),
+        ]),
+    CommandDoc::new("testctl|help", "7.0.0", "server", "O(1)"),
+    CommandDoc::new("testctl|refuse", "7.0.0", "server", "O(1)")
+        .args(&[
+            integer("milliseconds"),
+        ]),
+    CommandDoc::new("testctl|release", "7.0.0", "server", "O(1)"),
+    CommandDoc::new("testctl|reset", "7.0.0", "server", "O(1)"),
+    CommandDoc::new("testctl|seed", "7.0.0", "server", "O(1)")
+        .args(&[
+            integer("seed"),
+        ]),
+    CommandDoc::new("testctl|stall", "7.0.0", "server", "O(1)"),
     CommandDoc::new("time", "2.6.0", "server", "O(1)"),
     CommandDoc::new("touch", "3.2.1", "generic", "O(N), N being the number of keys touched.")
         .args(&[

@@ -6,8 +6,6 @@
 //! write empties the hash, which removes the key — and count `dirty` as Redis does: one per
 //! pair for HSET/HMSET, one per removed field for HDEL.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use bytes::Bytes;
 
 use super::keys::parse_cursor;
@@ -347,18 +345,10 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Bulk(text))
 }
 
-/// A cheap random sequence (xorshift64*), seeded per call from the time, the client and a
-/// process-wide counter, so two calls in the same millisecond still differ.
+/// The server's random source for one call (see [`crate::rng`]).
 fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let bump = CALLS.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    let mut seed = (ctx.now() ^ ctx.session.id.rotate_left(29) ^ bump) | 1;
-    move || {
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+    let s = ctx.rng();
+    move || s.next_u64()
 }
 
 /// Most picks a negative `HRANDFIELD` count may ask for. Redis has no such limit and builds

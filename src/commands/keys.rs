@@ -505,15 +505,8 @@ fn renamenx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `RANDOMKEY` — O(1).
 fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let mut seed = ctx.now() ^ ctx.session.id.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15;
-    let rand = move || {
-        // xorshift64*: a cheap, well-spread sequence; RANDOMKEY needs no stronger source.
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    Ok(Reply::opt_bulk(ctx.db().random_key(rand)))
+    let rng = ctx.rng();
+    Ok(Reply::opt_bulk(ctx.db().random_key(|| rng.next_u64())))
 }
 
 /// `DBSIZE` — O(1) per shard.

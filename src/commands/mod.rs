@@ -59,6 +59,7 @@ mod set;
 mod sort;
 mod stream;
 mod string;
+mod testctl;
 pub mod transaction;
 pub mod zset;
 
@@ -68,6 +69,12 @@ mod propagation_tests;
 pub use connection::REDIS_VERSION;
 pub use server::cpu_times;
 pub use table::{BeginSearch, CommandSpec, FindKeys, KeySpec, Keys};
+
+/// Whether `COMMAND` (COUNT, LIST, INFO, DOCS) shows `spec` on this server: the `TESTCTL`
+/// family only when `enable-test-controls` is on.
+pub fn visible(shared: &Shared, spec: &CommandSpec) -> bool {
+    spec.flags & table::TEST_CONTROL == 0 || shared.test_controls
+}
 
 /// Every family's rows.
 fn families() -> &'static [&'static [CommandSpec]] {
@@ -91,6 +98,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         geo::COMMANDS,
         stream::COMMANDS,
         ops::COMMANDS,
+        testctl::COMMANDS,
     ]
 }
 
@@ -265,6 +273,12 @@ impl<'k> Ctx<'_, 'k> {
     /// The command's timestamp in ms.
     pub fn now(&self) -> u64 {
         self.locked.now()
+    }
+
+    /// Random numbers for this command, from the server's seedable source (see
+    /// [`crate::rng`]): the same seed and the same commands give the same picks.
+    pub fn rng(&self) -> crate::rng::Stream {
+        self.shared.keyspace.rng().stream()
     }
 
     /// Records a write to `key` in the selected database: the dirty counter, WATCH
@@ -494,11 +508,20 @@ pub fn after_unit(shared: &Shared, done: crate::storage::Finished) {
 /// and authentication. Records its name for CLIENT LIST (the connection records the time
 /// once per batch of requests); `run` counts it.
 pub fn admit(
-    _shared: &Shared,
+    shared: &Shared,
     session: &mut Session,
     argv: &[Bytes],
 ) -> Result<&'static CommandSpec, CmdError> {
-    let spec = resolve(argv)?;
+    let spec = match resolve(argv) {
+        Ok(spec) => spec,
+        Err(e) => return Err(test_control_gate(shared, argv, e)),
+    };
+    // The test controls (see `crate::testctl`), in one branch: a TESTCTL row on a server
+    // without `enable-test-controls`, or an armed fault. Costs one relaxed load (and the
+    // row's flags) while neither.
+    if (spec.flags & table::TEST_CONTROL) | shared.faults.armed() != 0 {
+        test_controls(shared, spec, argv)?;
+    }
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
@@ -512,6 +535,37 @@ pub fn admit(
         ));
     }
     Ok(spec)
+}
+
+/// `admit`'s test-control branch: TESTCTL rows are unknown commands unless
+/// `enable-test-controls` is on; an armed failure (`TESTCTL FAIL`, `Faults::fail_next`)
+/// answers its error instead of running the command.
+#[cold]
+fn test_controls(shared: &Shared, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), CmdError> {
+    if spec.flags & table::TEST_CONTROL != 0 && !shared.test_controls {
+        return Err(CmdError::unknown_command(argv));
+    }
+    if shared.faults.armed() & crate::testctl::FAIL != 0 {
+        if let Some(e) = shared.faults.take_failure(spec.name) {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// A TESTCTL request that did not resolve (`TESTCTL`, `TESTCTL nosuch`) on a server without
+/// test controls answers as an unknown command, like every other TESTCTL request there.
+#[cold]
+fn test_control_gate(shared: &Shared, argv: &[Bytes], e: CmdError) -> CmdError {
+    let testctl = argv
+        .first()
+        .and_then(|n| lookup(n))
+        .is_some_and(|c| c.flags & table::TEST_CONTROL != 0);
+    if testctl && !shared.test_controls {
+        CmdError::unknown_command(argv)
+    } else {
+        e
+    }
 }
 
 #[cold]
@@ -569,6 +623,29 @@ pub fn run(
     argv: Vec<Bytes>,
     locked: &mut Locked<'_>,
 ) -> Reply {
+    run_with::<true>(shared, session, spec, argv, locked)
+}
+
+/// [`run`] for the server's own internal commands (the test controls' data access): the
+/// same effects, but no statistics, slow log or MONITOR line — they are not clients'.
+pub fn run_unaccounted(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+    locked: &mut Locked<'_>,
+) -> Reply {
+    run_with::<false>(shared, session, spec, argv, locked)
+}
+
+#[inline(always)]
+fn run_with<const ACCOUNT: bool>(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+    locked: &mut Locked<'_>,
+) -> Reply {
     let Some(handler) = spec.handler else {
         return CmdError::arity(spec.name).into();
     };
@@ -600,7 +677,9 @@ pub fn run(
         );
         reply = CmdError::new(OUTSIDE_KEY_SPEC).into();
     }
-    account(shared, ctx.session, spec, &args, &reply);
+    if ACCOUNT {
+        account(shared, ctx.session, spec, &args, &reply);
+    }
     if violated {
         return reply;
     }
@@ -1311,6 +1390,31 @@ mod key_specs_match_handlers {
         ("xinfo|groups", &["xinfo groups x"]),
         ("xinfo|consumers", &["xinfo consumers x g"]),
         ("xinfo|help", &["xinfo help"]),
+        (
+            "testctl|clock",
+            &[
+                "testctl clock get",
+                "testctl clock advance 1000",
+                "testctl clock set 5",
+                "testctl clock resume",
+            ],
+        ),
+        ("testctl|seed", &["testctl seed 42"]),
+        (
+            "testctl|fail",
+            &[
+                "testctl fail 2 err boom commands get set",
+                "testctl fail 1 error LOADING",
+                "testctl fail 0",
+            ],
+        ),
+        ("testctl|delay", &["testctl delay 0"]),
+        ("testctl|stall", &["testctl stall"]),
+        ("testctl|release", &["testctl release"]),
+        ("testctl|drop", &["testctl drop"]),
+        ("testctl|refuse", &["testctl refuse 0"]),
+        ("testctl|reset", &["testctl reset"]),
+        ("testctl|help", &["testctl help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
@@ -1346,7 +1450,11 @@ mod key_specs_match_handlers {
                     Some(l) => (true, l),
                     None => (false, *line),
                 };
-                let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+                let config = Config {
+                    enable_test_controls: true,
+                    ..Config::default()
+                };
+                let shared = Shared::new(config, Clock::manual(1_700_000_000_000));
                 let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
                 let mut session = Session::new(handle, true);
                 for setup in [

@@ -6,8 +6,6 @@
 //! key of another type) and notes each set's size; the second visits the sets again, in the
 //! order the algorithm wants, folding them into an accumulator.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use bytes::Bytes;
 
 use super::keys::parse_cursor;
@@ -161,26 +159,16 @@ fn write_set<'d>(db: &'d mut Db, key: &[u8]) -> Result<Option<&'d mut SetValue>,
     super::write_as(db, key)
 }
 
-/// A cheap PRNG (xorshift64*) seeded per call from the time, the client and a call counter,
-/// so two calls in the same millisecond still differ. A server-wide seed comes later.
-struct Rng(u64);
+/// The server's random source for one call (see [`crate::rng`]).
+struct Rng(crate::rng::Stream);
 
 impl Rng {
     fn new(ctx: &Ctx) -> Rng {
-        static CALLS: AtomicU64 = AtomicU64::new(0);
-        let n = CALLS.fetch_add(1, Ordering::Relaxed);
-        let seed = ctx.now()
-            ^ ctx.session.id.rotate_left(17)
-            ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ 0xD1B5_4A32_D192_ED03;
-        Rng(if seed == 0 { 0x2545_F491 } else { seed })
+        Rng(ctx.rng())
     }
 
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.next_u64()
     }
 }
 

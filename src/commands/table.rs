@@ -28,6 +28,9 @@ pub const NO_MULTI: u32 = 1 << 15;
 pub const ALLOW_BUSY: u32 = 1 << 16;
 /// Not a Redis flag: the command needs the whole keyspace locked (KEYS, SCAN, FLUSHALL…).
 pub const GLOBAL: u32 = 1 << 31;
+/// Not a Redis flag: a `TESTCTL` row, which exists only with `enable-test-controls yes`
+/// (see [`crate::testctl`]). Never printed by COMMAND INFO.
+pub const TEST_CONTROL: u32 = 1 << 30;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

@@ -4,8 +4,6 @@
 //! The blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are built on [`pop`] + [`record_pop`],
 //! which a blocked client's wake-up can call under its shard lock.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use bytes::Bytes;
 
 use super::table::*;
@@ -1144,19 +1142,10 @@ fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 // ---------------------------------------------------------------------------------------
 // ZRANDMEMBER.
 
-/// A cheap per-call PRNG (xorshift64*), seeded from the time, the client and a counter so
-/// two calls in the same millisecond differ.
+/// The server's random source for one call (see [`crate::rng`]).
 fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let mut seed =
-        (ctx.now() ^ ctx.session.id.rotate_left(17) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
-    move || {
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+    let s = ctx.rng();
+    move || s.next_u64()
 }
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]` — O(m) (O(m log n) when big). A negative count

@@ -101,6 +101,16 @@ impl CmdError {
     }
 }
 
+/// The error line as Redis sends it (without the `-`), so `CmdError` works with `?` in
+/// tests that use the direct data access ([`crate::testctl::DbAccess`]).
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CmdError {}
+
 /// At most `max` bytes of `b` as text; like Redis's `%.*s`, a NUL byte ends it.
 fn lossy_prefix(b: &[u8], max: usize) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);

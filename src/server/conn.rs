@@ -28,6 +28,7 @@ use crate::commands;
 use crate::protocol::{Reply, RequestParser};
 use crate::session::{ClientHandle, ReplyMode, Session};
 use crate::shared::Shared;
+use crate::testctl;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Replies are flushed mid-batch once this much is pending, so a huge pipeline does not
@@ -141,6 +142,11 @@ pub(super) async fn serve(
                     Ok(0) | Err(_) => break,
                     Ok(n) => shared.ops.stats.net_input(n as u64),
                 }
+                // Killed (CLIENT KILL, TESTCTL DROP) before this batch was read: the requests
+                // in it arrived after the kill and are not answered.
+                if handle.is_killed() {
+                    break;
+                }
                 // The batch's one clock read: the start of its first command's time (see
                 // `crate::ops`) and the idle timeout's reference.
                 session.stat_mark = crate::ops::ticks();
@@ -212,6 +218,9 @@ pub(super) async fn serve(
                 }
             }
         }
+        // Injected stalls and delays (see `crate::testctl`): one relaxed load per batch; a
+        // batch is held once, before its first request that is not TESTCTL.
+        let mut hold = shared.faults.armed() & (testctl::STALL | testctl::DELAY) != 0;
         while blocked.is_none() {
             match parser.next(&mut rbuf, !session.authenticated) {
                 Ok(Some(argv)) => {
@@ -226,6 +235,14 @@ pub(super) async fn serve(
                             break 'conn;
                         }
                         // Time spent paused is not the command's.
+                        session.stat_mark = crate::ops::ticks();
+                    }
+                    if hold && !is_testctl(&argv) {
+                        hold = false;
+                        if !shared.faults.hold(closed.as_mut()).await {
+                            break 'conn;
+                        }
+                        // Time spent held is not the command's.
                         session.stat_mark = crate::ops::ticks();
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
@@ -425,6 +442,13 @@ fn send(session: &mut Session, reply: &Reply, suppress: bool, out: &mut BytesMut
             }
         }
     }
+}
+
+/// Whether a request is a `TESTCTL` command, which injected stalls and delays let through
+/// (a test must always be able to release them).
+fn is_testctl(argv: &[bytes::Bytes]) -> bool {
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"testctl"))
 }
 
 /// Redis drops connections whose first words look like an HTTP request (`POST`, `Host:`),

@@ -19,13 +19,30 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::shared::Shared;
+use crate::testctl::Controls;
 
 /// Periodic tasks (active expiry, stats sampling) run this often (Redis's default `hz 10`).
 const EXPIRE_PERIOD: Duration = Duration::from_millis(100);
 /// Keys one shard may expire per pass before the task yields and goes again.
 const EXPIRE_BATCH: usize = 200;
 
-/// A running server.
+/// A running server on the current tokio runtime.
+///
+/// Dropping the handle stops the server: the listeners close and every connection is told
+/// to close, exactly as [`ServerHandle::shutdown`] does — only without waiting for the tasks
+/// to finish (a destructor cannot await). Call `shutdown().await` to know they are done.
+/// [`crate::BackgroundServer`] goes through the same stop signal.
+///
+/// The test controls (see [`crate::testctl`]) are here as shortcuts — [`clock`],
+/// [`faults`], [`db`], [`flushall`], [`commands_processed`], [`connected_clients`] — and as
+/// an owned [`Controls`] from [`ServerHandle::controls`].
+///
+/// [`clock`]: ServerHandle::clock
+/// [`faults`]: ServerHandle::faults
+/// [`db`]: ServerHandle::db
+/// [`flushall`]: ServerHandle::flushall
+/// [`commands_processed`]: ServerHandle::commands_processed
+/// [`connected_clients`]: ServerHandle::connected_clients
 pub struct ServerHandle {
     addrs: Vec<SocketAddr>,
     /// Where `/metrics` is served (`metrics-port`), if on.
@@ -35,12 +52,27 @@ pub struct ServerHandle {
     tasks: Vec<JoinHandle<()>>,
 }
 
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("addrs", &self.addrs)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServerHandle {
     /// The first bound address (where `--port 0` landed).
     pub fn addr(&self) -> SocketAddr {
         self.addrs[0]
     }
 
+    /// Every bound address (one per `bind` entry).
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }
@@ -50,9 +82,46 @@ impl ServerHandle {
         self.metrics_addr
     }
 
-    /// The clock the server reads; a manual clock can be advanced by tests.
+    /// `redis://host:port/` for clients, as [`crate::BackgroundServer::url`].
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.addr())
+    }
+
+    /// The clock the server reads; moving it freezes it there (see [`crate::clock`]):
+    /// `server.clock().advance_by(Duration::from_secs(3601))` expires a one-hour TTL.
     pub fn clock(&self) -> &Clock {
         self.shared.clock()
+    }
+
+    /// Fault injection (see [`crate::testctl::Faults`]).
+    pub fn faults(&self) -> &crate::testctl::Faults {
+        &self.shared.faults
+    }
+
+    /// An owned view of the test controls, to move into other tasks or threads.
+    pub fn controls(&self) -> Controls {
+        Controls::new(self.shared.clone())
+    }
+
+    /// Database `index`, read and written without a client (see
+    /// [`crate::testctl::DbAccess`]).
+    pub fn db(&self, index: usize) -> crate::testctl::DbAccess {
+        self.controls().db(index)
+    }
+
+    /// Empties every database.
+    pub fn flushall(&self) {
+        self.controls().flushall()
+    }
+
+    /// Commands processed so far (INFO `total_commands_processed`).
+    pub fn commands_processed(&self) -> u64 {
+        self.controls().commands_processed()
+    }
+
+    /// Open client connections (INFO `connected_clients`).
+    pub fn connected_clients(&self) -> usize {
+        self.shared.clients.len()
     }
 
     /// The server's shared state (keyspace, configuration, clients), for in-process tests.
@@ -87,9 +156,18 @@ impl ServerHandle {
 
 /// Binds and starts serving on the current tokio runtime.
 pub async fn start(config: Config, clock: Clock) -> std::io::Result<ServerHandle> {
+    start_seeded(config, clock, None).await
+}
+
+/// [`start`] with the random source seeded (see [`crate::rng`]).
+pub async fn start_seeded(
+    config: Config,
+    clock: Clock,
+    seed: Option<u64>,
+) -> std::io::Result<ServerHandle> {
     let port = config.port;
     let binds = config.bind.clone();
-    let shared = Arc::new(Shared::new(config, clock));
+    let shared = Arc::new(Shared::with_seed(config, clock, seed));
     let (stop, stop_rx) = watch::channel(false);
 
     let mut listeners = Vec::new();
@@ -174,6 +252,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
         tokio::select! {
             res = listener.accept() => match res {
                 Ok((socket, peer)) => {
+                    if shared.faults.armed() & crate::testctl::REFUSE != 0 && shared.faults.refusing() {
+                        // An injected refusal: reset the connection at once.
+                        let _ = socket.set_zero_linger();
+                        drop(socket);
+                        continue;
+                    }
                     let _ = socket.set_nodelay(true);
                     tokio::spawn(conn::serve(socket, peer, shared.clone(), stop.clone()));
                 }
@@ -229,7 +313,13 @@ async fn shutdown_watch(shared: Arc<Shared>, stop: watch::Sender<bool>) {
 pub async fn run(config: Config) -> std::io::Result<()> {
     let handle = start(config, Clock::system()).await?;
     for a in handle.addrs() {
-        tracing::info!("Ready to accept connections on {a}");
+        // One machine-readable line per listener: tests started with `--port 0` read the
+        // port from it (`port=(\d+)`).
+        tracing::info!(
+            "Ready to accept connections on {a} addr={a} port={} pid={}",
+            a.port(),
+            std::process::id()
+        );
     }
     tokio::select! {
         _ = signal_received() => tracing::info!("Received signal, shutting down"),

@@ -146,6 +146,8 @@ pub struct Keyspace {
     /// lock also makes one evictor run at a time, so two connections over the limit do not
     /// both free the same excess.
     evict_pool: Mutex<(MaxmemoryPolicy, Vec<Candidate>)>,
+    /// Every random choice: RANDOMKEY, SPOP…, eviction samples, LFU draws.
+    rng: crate::rng::Rng,
 }
 
 /// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
@@ -174,29 +176,6 @@ pub struct EvictOutcome {
     pub exhausted: bool,
 }
 
-/// A cheap per-thread random source (xorshift64*), for sampling and the LFU counter draw.
-fn rand64() -> u64 {
-    thread_local! {
-        static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
-            let local = 0u8;
-            (crate::clock::system_ms() ^ (&local as *const u8 as u64).rotate_left(29)) | 1
-        });
-    }
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    })
-}
-
-/// A uniform `f64` in `[0, 1)`.
-fn rand_unit() -> f64 {
-    (rand64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 impl std::fmt::Debug for Keyspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keyspace")
@@ -207,7 +186,18 @@ impl std::fmt::Debug for Keyspace {
 
 impl Keyspace {
     pub fn new(databases: usize, clock: Clock) -> Self {
-        let seed = crate::clock::system_ms() ^ (std::process::id() as u64).rotate_left(32);
+        Self::with_seed(databases, clock, None)
+    }
+
+    /// A keyspace whose randomness ([`Keyspace::rng`]) and shard hashing follow `seed`:
+    /// with `Some`, which shard a key lands in — and so RANDOMKEY's and eviction sampling's
+    /// picks — is the same on every run (see [`crate::rng`]). `None` draws both at random.
+    pub fn with_seed(databases: usize, clock: Clock, seed: Option<u64>) -> Self {
+        let rng = crate::rng::Rng::new(seed);
+        let seed = match seed {
+            Some(s) => s ^ 0x5EED_5EED_5EED_5EED,
+            None => crate::clock::system_ms() ^ (std::process::id() as u64).rotate_left(32),
+        };
         let shards = (0..SHARDS)
             .map(|_| {
                 Mutex::new(Shard {
@@ -230,7 +220,13 @@ impl Keyspace {
             lfu: AtomicBool::new(false),
             lfu_params: AtomicU64::new((10 << 32) | 1),
             evict_pool: Mutex::new((MaxmemoryPolicy::NoEviction, Vec::with_capacity(POOL_SIZE))),
+            rng,
         }
+    }
+
+    /// The server's random source (see [`crate::rng`]).
+    pub fn rng(&self) -> &crate::rng::Rng {
+        &self.rng
     }
 
     /// Selects LFU access tracking (an LFU `maxmemory-policy`) with its `lfu-log-factor`
@@ -261,7 +257,7 @@ impl Keyspace {
     /// The access word of a key touched at `now` (see [`Entry`]'s `access`).
     #[inline]
     fn touch_word(&self, old: u64, now: u64) -> u64 {
-        let lfu = self.lfu().then(|| (self.lfu_params(), rand_unit()));
+        let lfu = self.lfu().then(|| (self.lfu_params(), self.rng.unit()));
         touched_access(old, now, lfu)
     }
 
@@ -385,7 +381,8 @@ impl Keyspace {
     ) {
         let now = self.clock.now_ms();
         let lfu = self.lfu_params();
-        let start = (rand64() % SHARDS as u64) as usize;
+        let rng = self.rng.stream();
+        let start = rng.below(SHARDS as u64) as usize;
         let mut left = want;
         for step in 0..SHARDS {
             if left == 0 {
@@ -404,7 +401,7 @@ impl Keyspace {
                     255 - u64::from(decayed_counter(e.access_word(), now, lfu))
                 }
                 MaxmemoryPolicy::VolatileTtl => u64::MAX - e.expire_at,
-                _ => rand64(),
+                _ => rng.next_u64(),
             };
             let offer = |pool: &mut Vec<Candidate>, index: usize| {
                 let slot = d.dict.slot(index);
@@ -430,7 +427,7 @@ impl Keyspace {
                     left -= n;
                 } else {
                     for _ in 0..left {
-                        offer(pool, (rand64() % n as u64) as usize);
+                        offer(pool, rng.below(n as u64) as usize);
                     }
                     left = 0;
                 }
@@ -456,7 +453,7 @@ impl Keyspace {
             let mut probes = left * 8;
             while left > 0 && probes > 0 {
                 probes -= 1;
-                let x = (rand64() % total) as usize;
+                let x = rng.below(total) as usize;
                 if d.dict.slot(x).value.expire_at != 0 {
                     offer(pool, x);
                     left -= 1;
@@ -467,7 +464,7 @@ impl Keyspace {
                     (Some(a), Some(b)) => (a.0, b.0),
                     _ => continue,
                 };
-                let from = lo + rand64() % (hi - lo + 1);
+                let from = lo + rng.below(hi - lo + 1);
                 let picks: Vec<usize> = d
                     .expires
                     .range((from, SmallBytes::new(b""))..)
