@@ -51,6 +51,7 @@ pub mod memory;
 pub mod notify;
 pub mod protocol;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod session;
 pub mod shared;

@@ -86,6 +86,10 @@ pub struct Session {
     /// outbox (SUBSCRIBE confirmations) are returned inline, as Redis writes them inside
     /// EXEC's reply.
     pub in_exec: bool,
+    /// A command that could not run because a script holds the server: its argv and
+    /// whether it must wait for the script's end (`true`) or only until the script turns
+    /// busy. The connection waits asynchronously and runs it again (see `crate::scripting`).
+    pub deferred: Option<(Vec<Bytes>, bool)>,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -153,6 +157,7 @@ impl Session {
             block_mode: BlockMode::Block,
             unserved: false,
             in_exec: false,
+            deferred: None,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }

@@ -44,6 +44,7 @@ mod keys;
 mod list;
 pub mod memory;
 mod pubsub;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -78,6 +79,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         hll::COMMANDS,
         geo::COMMANDS,
         stream::COMMANDS,
+        scripting::COMMANDS,
     ]
 }
 
@@ -187,6 +189,11 @@ impl<'k> Ctx<'_, 'k> {
     /// Database `index` (callers check the range).
     pub fn db_at(&mut self, index: usize) -> Db<'_, 'k> {
         self.locked.db(index, self.touch)
+    }
+
+    /// The session and the locked shards at once (a script runs commands with both).
+    pub fn session_and_locked(&mut self) -> (&mut Session, &mut Locked<'k>) {
+        (self.session, self.locked)
     }
 
     /// The locked shards, for operations across databases (SWAPDB, FLUSHALL).
@@ -346,6 +353,15 @@ impl<'k> Ctx<'_, 'k> {
 /// the command's shards, run it and finish its effects (propagation under the locks, keyspace
 /// events after them).
 pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
+    // A script holds the server: wait, answer BUSY, or go on (see `crate::scripting`).
+    // One relaxed load while none runs.
+    if shared.scripting.running() {
+        match while_script_runs(shared, session, &argv) {
+            Busy::Defer => return defer(session, argv, false),
+            Busy::Answer(r) => return r,
+            Busy::Proceed => {}
+        }
+    }
     let spec = match admit(shared, session, &argv) {
         Ok(spec) => spec,
         Err(e) => {
@@ -378,10 +394,87 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     if session.multi.is_some() && !transaction::runs_in_multi(spec) {
         return transaction::queue(session, spec, argv);
     }
-    let mut locked = lock_for(shared, spec, &argv);
+    if spec.flags & table::EXCLUSIVE != 0 {
+        return exclusive_unit(shared, session, spec, argv);
+    }
+    let Some(mut locked) = lock_for(shared, spec, &argv) else {
+        // A script claimed the server while this command was taking its locks.
+        shared
+            .stats
+            .commands_processed
+            .fetch_sub(1, Ordering::Relaxed);
+        return defer(session, argv, true);
+    };
     let reply = run(shared, session, spec, argv, &mut locked);
     let done = locked.finish();
     drop(locked);
+    after_unit(shared, done);
+    reply
+}
+
+/// What `execute` does with a request while a script holds the server.
+enum Busy {
+    /// Wait until the script ends or turns busy (before the threshold a client just waits,
+    /// as Redis does not read it meanwhile).
+    Defer,
+    /// Answered at once (`-BUSY …`).
+    Answer(Reply),
+    /// Run normally: an `allow-busy` command once the script is busy, or a request that
+    /// fails before the busy check (unknown command, bad arity).
+    Proceed,
+}
+
+#[cold]
+#[inline(never)]
+fn while_script_runs(shared: &Shared, session: &mut Session, argv: &[Bytes]) -> Busy {
+    let scripting = &shared.scripting;
+    if !scripting.busy() {
+        return Busy::Defer;
+    }
+    match resolve(argv) {
+        Ok(spec) if spec.has(table::ALLOW_BUSY) => Busy::Proceed,
+        Ok(_) => {
+            if let Some(multi) = session.multi.as_mut() {
+                multi.failed = true;
+            }
+            Busy::Answer(Reply::error(scripting.busy_error()))
+        }
+        Err(_) => Busy::Proceed,
+    }
+}
+
+/// Hands `argv` back to the connection to run once the script ends (`until_end`) or turns
+/// busy. The reply returned is a placeholder the connection does not send.
+#[cold]
+#[inline(never)]
+fn defer(session: &mut Session, argv: Vec<Bytes>, until_end: bool) -> Reply {
+    session.deferred = Some((argv, until_end));
+    Reply::Multi(Vec::new())
+}
+
+/// Runs an `EXCLUSIVE` command (a script, or a change to the Lua state): claims the server
+/// before taking every shard, so other clients wait instead of blocking on the shards, and
+/// releases the claim once the locks are dropped.
+#[cold]
+#[inline(never)]
+fn exclusive_unit(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+) -> Reply {
+    if !shared.scripting.claim(session.id) {
+        shared
+            .stats
+            .commands_processed
+            .fetch_sub(1, Ordering::Relaxed);
+        return defer(session, argv, true);
+    }
+    let mut locked = shared.keyspace.lock_all();
+    let reply = run(shared, session, spec, argv, &mut locked);
+    let done = locked.finish();
+    drop(locked);
+    shared.scripting.release();
     after_unit(shared, done);
     reply
 }
@@ -449,10 +542,33 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
 /// see [`CommandSpec::lock_keys`]; no allocation), or every shard for `GLOBAL` commands.
 /// Specs that cannot find their keys (a bad key count) add none: the handler then reports
 /// the error without touching a key.
+///
+/// `None` when a script claimed the server while a shard was taken (the command is then
+/// deferred, see `crate::scripting`): a connection never waits on a shard a script holds.
 #[inline]
-pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
+pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Option<Locked<'s>> {
+    lock_for_unless(shared, spec, argv, shared.scripting.running_flag())
+}
+
+/// [`lock_for`] that waits for its shards whatever runs (serving blocked clients after a
+/// unit, where deferring is not possible).
+pub fn lock_for_waiting<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
+    static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    match lock_for_unless(shared, spec, argv, &NEVER) {
+        Some(l) => l,
+        None => shared.keyspace.lock_all(),
+    }
+}
+
+#[inline]
+fn lock_for_unless<'s>(
+    shared: &'s Shared,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<Locked<'s>> {
     if spec.has(table::GLOBAL) {
-        return shared.keyspace.lock_all();
+        return shared.keyspace.lock_mask_unless(u32::MAX, stop);
     }
     let ks = &shared.keyspace;
     let mut mask = 0;
@@ -464,7 +580,7 @@ pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> L
     } else {
         spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
     }
-    ks.lock_mask(mask)
+    ks.lock_mask_unless(mask, stop)
 }
 
 /// Runs an admitted command under locks the caller holds. `execute` locks per command;
@@ -1095,6 +1211,27 @@ mod key_specs_match_handlers {
         ("xinfo|groups", &["xinfo groups x"]),
         ("xinfo|consumers", &["xinfo consumers x g"]),
         ("xinfo|help", &["xinfo help"]),
+        // Scripts are GLOBAL (every shard locked); keys are whatever the script touches.
+        ("eval", &["eval return 1 k", "eval return 0"]),
+        ("evalsha", &["evalsha ffffffffffffffffffffffffffffffffffffffff 1 k"]),
+        ("eval_ro", &["eval_ro return 1 k"]),
+        ("evalsha_ro", &["evalsha_ro ffffffffffffffffffffffffffffffffffffffff 0"]),
+        ("fcall", &["fcall nosuch 1 k"]),
+        ("fcall_ro", &["fcall_ro nosuch 0"]),
+        ("script|load", &["script load return"]),
+        ("script|exists", &["script exists abc"]),
+        ("script|flush", &["script flush", "script flush async"]),
+        ("script|kill", &["script kill"]),
+        ("script|help", &["script help"]),
+        ("function|load", &["function load x"]),
+        ("function|delete", &["function delete x"]),
+        ("function|flush", &["function flush"]),
+        ("function|list", &["function list withcode"]),
+        ("function|dump", &["function dump"]),
+        ("function|restore", &["function restore x"]),
+        ("function|stats", &["function stats"]),
+        ("function|kill", &["function kill"]),
+        ("function|help", &["function help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {
@@ -1151,7 +1288,7 @@ mod key_specs_match_handlers {
                 spec.lock_keys(&argv, |i| {
                     expected.insert(shared.keyspace.hash(&argv[i]));
                 });
-                let mut locked = lock_for(&shared, spec, &argv);
+                let mut locked = lock_for(&shared, spec, &argv).unwrap();
                 let reply = run(&shared, &mut session, spec, argv, &mut locked);
                 if let Reply::Error(e) = &reply {
                     assert_ne!(e.as_ref(), OUTSIDE_KEY_SPEC, "{line}");
@@ -1189,7 +1326,7 @@ mod key_specs_match_handlers {
         // Enough keys that some land outside the first key's shard.
         let mut argv = vec![Bytes::from_static(b"bad")];
         argv.extend((0..64).map(|i| Bytes::from(format!("key{i}"))));
-        let mut locked = lock_for(&shared, &BAD, &argv);
+        let mut locked = lock_for(&shared, &BAD, &argv).unwrap();
         let reply = run(&shared, &mut session, &BAD, argv.clone(), &mut locked);
         assert!(matches!(&reply, Reply::Error(e) if e == OUTSIDE_KEY_SPEC));
         drop(locked);

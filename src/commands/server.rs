@@ -69,6 +69,13 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
+    if ctx.shared.scripting.busy() {
+        // Only SHUTDOWN NOSAVE may stop a server whose script is busy; it kills the script.
+        if !nosave {
+            return Err(CmdError::new(ctx.shared.scripting.busy_error()));
+        }
+        ctx.shared.scripting.kill_for_shutdown();
+    }
     tracing::warn!("User requested shutdown...");
     ctx.shared.shutdown.notify_one();
     ctx.session.close_after_reply = true;

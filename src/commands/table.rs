@@ -28,6 +28,9 @@ pub const NO_MULTI: u32 = 1 << 15;
 pub const ALLOW_BUSY: u32 = 1 << 16;
 /// Not a Redis flag: the command needs the whole keyspace locked (KEYS, SCAN, FLUSHALL…).
 pub const GLOBAL: u32 = 1 << 31;
+/// Not a Redis flag: the command runs a script or changes the Lua state, so dispatch claims
+/// the server for it before locking (see `crate::scripting`). Always with [`GLOBAL`].
+pub const EXCLUSIVE: u32 = 1 << 30;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

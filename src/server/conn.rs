@@ -188,6 +188,10 @@ pub(super) async fn serve(
                 blocked = None;
             }
             Event::BlockTimeout => {
+                // Timing out takes the key's shard: never while a script holds it.
+                while shared.scripting.running() {
+                    shared.scripting.wait(true).await;
+                }
                 if let Some(w) = blocked.take() {
                     if commands::blocking::time_out(&shared, &w) {
                         send(&mut session, &w.timeout_reply, false, &mut wbuf);
@@ -212,7 +216,16 @@ pub(super) async fn serve(
                         break 'conn;
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
-                    let reply = commands::execute(&shared, &mut session, argv);
+                    let mut reply = commands::execute(&shared, &mut session, argv);
+                    // A script holds the server: wait for it without holding a worker,
+                    // then run the command (see `crate::scripting`).
+                    while let Some((argv, until_end)) = session.deferred.take() {
+                        tokio::select! {
+                            _ = shared.scripting.wait(until_end) => {}
+                            _ = &mut closed => break 'conn,
+                        }
+                        reply = commands::execute(&shared, &mut session, argv);
+                    }
                     if let Some(w) = session.blocked.take() {
                         // Blocked: no reply now, and nothing more from the pipeline until
                         // the wait ends.
@@ -274,6 +287,12 @@ pub(super) async fn serve(
         }
     }
     let _ = socket.shutdown().await;
+    // Cleaning up WATCHes and a wait takes shards: not while a script holds them.
+    if blocked.is_some() || !session.watched.is_empty() {
+        while shared.scripting.running() {
+            shared.scripting.wait(true).await;
+        }
+    }
     if let Some(w) = blocked.take() {
         commands::blocking::cancel(&shared, &w);
     }

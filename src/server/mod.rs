@@ -172,8 +172,12 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 shared.sample_ops();
                 crate::memory::used_memory();
-                // Keep going while shards report more due keys, yielding between passes.
+                // Keep going while shards report more due keys, yielding between passes;
+                // not while a script holds the shards (see `crate::scripting`).
                 for _ in 0..16 {
+                    if shared.scripting.running() {
+                        break;
+                    }
                     let (_, more, events) = shared.keyspace.active_expire(EXPIRE_BATCH);
                     shared.publish_events(events);
                     if !more {

@@ -564,6 +564,48 @@ impl Keyspace {
         }
     }
 
+    /// [`Keyspace::lock_mask`] for a command that must not wait on a shard while `stop` is
+    /// set (a script claimed the server, see `crate::scripting`): each shard is tried, and
+    /// a taken one is waited for in 1 ms slices that end as soon as `stop` is seen — then
+    /// every lock taken so far is released and `None` returned. Uncontended, this is the
+    /// same single CAS per shard as a plain lock.
+    #[inline]
+    pub fn lock_mask_unless(&self, mask: u32, stop: &AtomicBool) -> Option<Locked<'_>> {
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
+        for (i, g) in guards.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                let m = &self.shards[i];
+                *g = Some(match m.try_lock() {
+                    Some(guard) => guard,
+                    None => Self::lock_slow(m, stop)?,
+                });
+            }
+        }
+        Some(Locked {
+            ks: self,
+            guards,
+            now: self.clock.now_ms(),
+            effects: None,
+            violation: false,
+            scratch: None,
+            #[cfg(test)]
+            touched: Vec::new(),
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_slow<'m>(m: &'m Mutex<Shard>, stop: &AtomicBool) -> Option<MutexGuard<'m, Shard>> {
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(g) = m.try_lock_for(std::time::Duration::from_millis(1)) {
+                return Some(g);
+            }
+        }
+    }
+
     /// Deletes keys whose deadline has passed, at most `limit` per shard. Each deletion goes
     /// through the effects path (`expired` event, WATCH, propagated `DEL`) one shard at a
     /// time; the returned events are for the caller to publish. Also returns how many keys
