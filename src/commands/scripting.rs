@@ -731,6 +731,10 @@ fn function_restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `FUNCTION STATS` — O(1); runs while a function is busy.
 fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let scripting = &ctx.shared.scripting;
+    if scripting.gate.running_function.lock().is_none() && scripting.busy() {
+        // A busy EVAL script: Redis answers with the EVAL wording.
+        return Err(CmdError::new(crate::scripting::BUSY_EVAL));
+    }
     let running = match &*scripting.gate.running_function.lock() {
         None => Reply::Nil,
         Some((name, command, started)) => Reply::Map(vec![
@@ -762,4 +766,94 @@ fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             )]),
         ),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use crate::clock::Clock;
+    use crate::commands::execute;
+    use crate::config::Config;
+    use crate::protocol::Reply;
+    use crate::session::{ClientHandle, Session};
+    use crate::shared::Shared;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words.iter().map(|w| Bytes::from(w.to_string())).collect()
+    }
+
+    fn setup() -> (Shared, Session) {
+        let shared = Shared::new(Config::default(), Clock::manual(1_700_000_000_000));
+        let handle = Arc::new(ClientHandle::new(1, "t".into(), "t".into(), -1, 0));
+        (shared, Session::new(handle, true))
+    }
+
+    /// Redis 7 replicates a script's effects, not the EVAL: its writes as one unit, wrapped
+    /// in MULTI/EXEC when there are several, with SELECT where the script changed database.
+    #[test]
+    fn a_script_propagates_its_writes_as_one_unit() {
+        let (shared, mut s) = setup();
+        shared.keyspace.propagation.set_enabled(true);
+        let script = "redis.call('set', KEYS[1], 'v') redis.call('incr', 'n') \
+                      redis.call('select', '3') redis.call('del', 'x') redis.call('set', 'y', 1) \
+                      return redis.call('get', 'nosuch')";
+        let r = execute(&shared, &mut s, argv(&["eval", script, "1", "k"]));
+        assert_eq!(r, Reply::Nil);
+        assert_eq!(
+            shared.keyspace.propagation.drain_text(),
+            [
+                "SELECT 0", "MULTI", "set k v", "incr n", "SELECT 3", "set y 1", "EXEC"
+            ]
+        );
+        // The caller's database is not changed by the script's SELECT (Redis 7).
+        assert_eq!(s.db, 0);
+        // A read-only script propagates nothing; one write is not wrapped.
+        execute(&shared, &mut s, argv(&["eval", "return redis.call('get','k')", "0"]));
+        execute(&shared, &mut s, argv(&["eval", "return redis.call('del','k')", "0"]));
+        assert_eq!(
+            shared.keyspace.propagation.drain_text(),
+            ["SELECT 0", "del k"]
+        );
+        // FUNCTION LOAD propagates as sent.
+        let code = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+        let r = execute(&shared, &mut s, argv(&["function", "load", code]));
+        assert_eq!(r, Reply::bulk("lib"));
+        assert_eq!(
+            shared.keyspace.propagation.drain_text(),
+            [format!("function load {code}")]
+        );
+    }
+
+    /// A failing script keeps what it wrote before the error (as Redis) and leaves the state
+    /// usable.
+    #[test]
+    fn errors_leave_the_state_usable() {
+        let (shared, mut s) = setup();
+        let r = execute(
+            &shared,
+            &mut s,
+            argv(&["eval", "redis.call('set','a','1') error('boom')", "0"]),
+        );
+        assert!(matches!(r, Reply::Error(e) if e.starts_with("ERR user_script:1: boom script: ")));
+        let r = execute(&shared, &mut s, argv(&["get", "a"]));
+        assert_eq!(r, Reply::bulk("1"));
+        let r = execute(&shared, &mut s, argv(&["eval", "return 7", "0"]));
+        assert_eq!(r, Reply::Int(7));
+        assert!(!shared.scripting.running());
+    }
+
+    /// EVAL inside MULTI runs under EXEC's locks.
+    #[test]
+    fn eval_inside_exec() {
+        let (shared, mut s) = setup();
+        execute(&shared, &mut s, argv(&["multi"]));
+        execute(&shared, &mut s, argv(&["eval", "return redis.call('incr','c')", "0"]));
+        execute(&shared, &mut s, argv(&["incr", "c"]));
+        let r = execute(&shared, &mut s, argv(&["exec"]));
+        assert_eq!(r, Reply::Array(vec![Reply::Int(1), Reply::Int(2)]));
+        assert!(!shared.scripting.running());
+    }
 }

@@ -241,6 +241,33 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "total_system_memory_human",
                 &memory::human_bytes(total),
             );
+            {
+                let s = &shared.scripting.stats;
+                let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+                let (vm_eval, vm_functions) = (get(&s.vm_eval), get(&s.vm_functions));
+                let (scripts, functions_mem) = (get(&s.scripts_eval), get(&s.functions_mem));
+                kv(out, "used_memory_lua", &vm_eval);
+                kv(out, "used_memory_vm_eval", &vm_eval);
+                kv(out, "used_memory_lua_human", &memory::human_bytes(vm_eval));
+                kv(out, "used_memory_scripts_eval", &scripts);
+                kv(out, "number_of_cached_scripts", &get(&s.cached_scripts));
+                kv(out, "number_of_functions", &get(&s.functions));
+                kv(out, "number_of_libraries", &get(&s.libraries));
+                kv(out, "used_memory_vm_functions", &vm_functions);
+                kv(out, "used_memory_vm_total", &(vm_eval + vm_functions));
+                kv(
+                    out,
+                    "used_memory_vm_total_human",
+                    &memory::human_bytes(vm_eval + vm_functions),
+                );
+                kv(out, "used_memory_functions", &functions_mem);
+                kv(out, "used_memory_scripts", &(scripts + functions_mem));
+                kv(
+                    out,
+                    "used_memory_scripts_human",
+                    &memory::human_bytes(scripts + functions_mem),
+                );
+            }
             kv(out, "maxmemory", &maxmemory);
             kv(out, "maxmemory_human", &memory::human_bytes(maxmemory));
             kv(out, "maxmemory_policy", &policy);

@@ -177,6 +177,12 @@ fn parse_flags(t: &Table) -> Option<u32> {
 
 /// The library name in a `#!lua name=<lib>` first line.
 pub fn parse_metadata(code: &[u8]) -> Result<String, String> {
+    parse_metadata_at(code).map(|(name, _)| name)
+}
+
+/// [`parse_metadata`], and where the code after the first line starts (at its newline, so
+/// line numbers count the metadata line, as in Redis).
+fn parse_metadata_at(code: &[u8]) -> Result<(String, usize), String> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
@@ -202,14 +208,14 @@ pub fn parse_metadata(code: &[u8]) -> Result<String, String> {
     if !valid_name(&name) {
         return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
     }
-    Ok(name)
+    Ok((name, end))
 }
 
 impl Engine {
     /// FUNCTION LOAD: compiles and runs the library code, then installs its functions.
     /// Returns the library name; `Err` is a reply text.
     pub fn load_library(&mut self, code: Bytes, replace: bool) -> Result<String, String> {
-        let name = parse_metadata(&code)?;
+        let (name, body_at) = parse_metadata_at(&code)?;
         if self.libraries.libs.contains_key(&name) && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
@@ -220,7 +226,7 @@ impl Engine {
             .map_err(|e| format!("ERR {}", engine::lua_error_text(&e)))?;
         let chunk = vm
             .lua
-            .load(&code[..])
+            .load(&code[body_at..])
             .set_name("@user_function")
             .set_environment(env)
             .into_function()
