@@ -27,7 +27,14 @@ fn eval_with_keys_and_argv_and_the_script_cache() {
     let mut c = con(&s);
     let r: Vec<String> = q(
         &mut c,
-        &["EVAL", "return {KEYS[1], KEYS[2], ARGV[1]}", "2", "a", "b", "x"],
+        &[
+            "EVAL",
+            "return {KEYS[1], KEYS[2], ARGV[1]}",
+            "2",
+            "a",
+            "b",
+            "x",
+        ],
     );
     assert_eq!(r, ["a", "b", "x"]);
     let sha: String = q(&mut c, &["SCRIPT", "LOAD", "return ARGV[1] .. '!'"]);
@@ -58,7 +65,10 @@ fn error_shapes() {
         format!("ERR user_script:1: boom script: {sha}, on @user_script:1.")
     );
     let _: () = q(&mut c, &["SET", "s", "x"]);
-    let e = err(&mut c, &["EVAL", "return redis.call('lpush', KEYS[1], 'a')", "1", "s"]);
+    let e = err(
+        &mut c,
+        &["EVAL", "return redis.call('lpush', KEYS[1], 'a')", "1", "s"],
+    );
     assert!(
         e.starts_with("WRONGTYPE Operation against a key holding the wrong kind of value script: "),
         "{e}"
@@ -74,16 +84,25 @@ fn error_shapes() {
         err(&mut c, &["EVAL", "retur 1", "0"]),
         "ERR Error compiling script (new function): user_script:1: '=' expected near '1'"
     );
-    assert!(err(&mut c, &["EVAL", "return redis.call('eval', 'return 1', '0')", "0"])
-        .starts_with("ERR This Redis command is not allowed from script script: "));
+    assert!(err(
+        &mut c,
+        &["EVAL", "return redis.call('eval', 'return 1', '0')", "0"]
+    )
+    .starts_with("ERR This Redis command is not allowed from script script: "));
     // pcall returns the error as a value; error_reply builds one.
-    let e = err(&mut c, &["EVAL", "return redis.pcall('lpush', 's', 'a')", "0"]);
+    let e = err(
+        &mut c,
+        &["EVAL", "return redis.pcall('lpush', 's', 'a')", "0"],
+    );
     assert_eq!(
         e,
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     );
     assert_eq!(
-        err(&mut c, &["EVAL", "return redis.error_reply('MY oops')", "0"]),
+        err(
+            &mut c,
+            &["EVAL", "return redis.error_reply('MY oops')", "0"]
+        ),
         "MY oops"
     );
     // The state survives all of that.
@@ -98,7 +117,12 @@ fn resp3_conversions() {
     let _: () = q(&mut c, &["HSET", "h", "f", "v"]);
     let r = v(
         &mut c,
-        &["EVAL", "redis.setresp(3) return redis.call('hgetall', KEYS[1])", "1", "h"],
+        &[
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall', KEYS[1])",
+            "1",
+            "h",
+        ],
     );
     assert_eq!(r, Value::Map(vec![(bulk("f"), bulk("v"))]));
     let r = v(&mut c, &["EVAL", "redis.setresp(3) return true", "0"]);
@@ -124,8 +148,7 @@ fn redlock_compare_and_delete_under_concurrent_clients() {
             let token = format!("token-{id}");
             let mut got = 0;
             while got < 20 {
-                let ok: Option<String> =
-                    q(&mut c, &["SET", "lock", &token, "NX", "PX", "10000"]);
+                let ok: Option<String> = q(&mut c, &["SET", "lock", &token, "NX", "PX", "10000"]);
                 if ok.is_none() {
                     // Someone else's: our release must not delete it.
                     let n: i64 = q(&mut c, &["EVAL", UNLOCK, "1", "lock", &token]);
@@ -300,7 +323,10 @@ fn a_script_that_wrote_is_unkillable() {
     };
     wait_for_busy(&s);
     let e = err(&mut c, &["SCRIPT", "KILL"]);
-    assert!(e.starts_with("UNKILLABLE Sorry the script already executed write commands"), "{e}");
+    assert!(
+        e.starts_with("UNKILLABLE Sorry the script already executed write commands"),
+        "{e}"
+    );
     assert_eq!(runner.join().unwrap(), "done");
     let w: String = q(&mut c, &["GET", "w"]);
     assert_eq!(w, "1");
@@ -323,7 +349,8 @@ fn clients_wait_for_a_short_script_instead_of_blocking() {
     };
     let mut c = con(&s);
     for _ in 0..200 {
-        let (a, b): (Option<String>, Option<String>) = (q(&mut c, &["GET", "a"]), q(&mut c, &["GET", "b"]));
+        let (a, b): (Option<String>, Option<String>) =
+            (q(&mut c, &["GET", "a"]), q(&mut c, &["GET", "b"]));
         // Never a (set) without b.
         if a.is_some() {
             let b2: Option<String> = q(&mut c, &["GET", "b"]);
@@ -355,7 +382,10 @@ fn functions_load_call_list_dump_restore() {
         err(&mut c, &["FCALL_RO", "getk", "1", "k"]),
         "ERR Can not execute a script with write flag using *_ro command."
     );
-    assert_eq!(err(&mut c, &["FCALL", "nosuch", "0"]), "ERR Function not found");
+    assert_eq!(
+        err(&mut c, &["FCALL", "nosuch", "0"]),
+        "ERR Function not found"
+    );
     let e = err(&mut c, &["FCALL", "getk", "0"]);
     assert_eq!(
         e,
@@ -363,11 +393,17 @@ fn functions_load_call_list_dump_restore() {
     );
     let list = v(&mut c, &["FUNCTION", "LIST", "WITHCODE"]);
     let text = format!("{list:?}");
-    assert!(text.contains("mylib") && text.contains("no-writes"), "{text}");
+    assert!(
+        text.contains("mylib") && text.contains("no-writes"),
+        "{text}"
+    );
     // Dump, flush, restore.
     let dump: Vec<u8> = q(&mut c, &["FUNCTION", "DUMP"]);
     let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
-    assert_eq!(err(&mut c, &["FCALL", "getk", "1", "k"]), "ERR Function not found");
+    assert_eq!(
+        err(&mut c, &["FCALL", "getk", "1", "k"]),
+        "ERR Function not found"
+    );
     let _: () = redis::cmd("FUNCTION")
         .arg("RESTORE")
         .arg(&dump)
@@ -410,7 +446,12 @@ fn cjson_round_trip() {
     }
     let r: String = q(
         &mut c,
-        &["EVAL", "return cjson.encode(cjson.decode(ARGV[1]))", "0", "{\"a\":[1,2,3]}"],
+        &[
+            "EVAL",
+            "return cjson.encode(cjson.decode(ARGV[1]))",
+            "0",
+            "{\"a\":[1,2,3]}",
+        ],
     );
     assert_eq!(r, "{\"a\":[1,2,3]}");
 }
@@ -424,7 +465,11 @@ fn cmsgpack_round_trip() {
     }
     let r: Vec<Value> = q(
         &mut c,
-        &["EVAL", "return cmsgpack.unpack(cmsgpack.pack({1, 'two', 3}))", "0"],
+        &[
+            "EVAL",
+            "return cmsgpack.unpack(cmsgpack.pack({1, 'two', 3}))",
+            "0",
+        ],
     );
     assert_eq!(r, vec![Value::Int(1), bulk("two"), Value::Int(3)]);
 }

@@ -12,6 +12,15 @@
 //! a `keys_fn` for what no spec expresses. [`lock_for`] walks those specs over argv to pick
 //! the shards, and `COMMAND INFO`/`GETKEYS` read the same specs.
 //!
+//! # While a script runs
+//! A Lua script holds every shard for as long as it runs, so [`execute`] first checks the
+//! scripting gate (one relaxed load): while a script holds the server, a request is handed
+//! back to its connection in `Session::deferred` (the connection waits asynchronously and
+//! sends it again), or answered `-BUSY` once the script passed `busy-reply-threshold`
+//! (`allow-busy` commands still run). Rows flagged `EXCLUSIVE` (scripts, and changes to
+//! the Lua state) claim the gate before locking; ordinary locking ([`lock_for`]) gives up
+//! and defers instead of waiting on a shard once a claim is set. See `crate::scripting`.
+//!
 //! A handler that reaches a key outside those shards has a wrong row. That is caught in
 //! every build: the keyspace records the violation (and still serves the access safely,
 //! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
@@ -397,14 +406,11 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     if spec.flags & table::EXCLUSIVE != 0 {
         return exclusive_unit(shared, session, spec, argv);
     }
-    let Some(mut locked) = lock_for(shared, spec, &argv) else {
+    let mut locked = lock_for(shared, spec, &argv);
+    if locked.gave_up() {
         // A script claimed the server while this command was taking its locks.
-        shared
-            .stats
-            .commands_processed
-            .fetch_sub(1, Ordering::Relaxed);
-        return defer(session, argv, true);
-    };
+        return defer_uncounted(shared, session, argv);
+    }
     let reply = run(shared, session, spec, argv, &mut locked);
     let done = locked.finish();
     drop(locked);
@@ -452,6 +458,17 @@ fn defer(session: &mut Session, argv: Vec<Bytes>, until_end: bool) -> Reply {
     Reply::Multi(Vec::new())
 }
 
+/// [`defer`] for a command already counted by `admit` (it will be counted when it runs).
+#[cold]
+#[inline(never)]
+fn defer_uncounted(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
+    shared
+        .stats
+        .commands_processed
+        .fetch_sub(1, Ordering::Relaxed);
+    defer(session, argv, true)
+}
+
 /// Runs an `EXCLUSIVE` command (a script, or a change to the Lua state): claims the server
 /// before taking every shard, so other clients wait instead of blocking on the shards, and
 /// releases the claim once the locks are dropped.
@@ -464,11 +481,7 @@ fn exclusive_unit(
     argv: Vec<Bytes>,
 ) -> Reply {
     if !shared.scripting.claim(session.id) {
-        shared
-            .stats
-            .commands_processed
-            .fetch_sub(1, Ordering::Relaxed);
-        return defer(session, argv, true);
+        return defer_uncounted(shared, session, argv);
     }
     let mut locked = shared.keyspace.lock_all();
     let reply = run(shared, session, spec, argv, &mut locked);
@@ -543,10 +556,11 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
 /// Specs that cannot find their keys (a bad key count) add none: the handler then reports
 /// the error without touching a key.
 ///
-/// `None` when a script claimed the server while a shard was taken (the command is then
-/// deferred, see `crate::scripting`): a connection never waits on a shard a script holds.
+/// Gives up ([`Locked::gave_up`]) when a script claimed the server while a shard was taken
+/// (the command is then deferred, see `crate::scripting`): a connection never waits on a
+/// shard a script holds.
 #[inline]
-pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Option<Locked<'s>> {
+pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
     lock_for_unless(shared, spec, argv, shared.scripting.running_flag())
 }
 
@@ -554,10 +568,7 @@ pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> O
 /// unit, where deferring is not possible).
 pub fn lock_for_waiting<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
     static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    match lock_for_unless(shared, spec, argv, &NEVER) {
-        Some(l) => l,
-        None => shared.keyspace.lock_all(),
-    }
+    lock_for_unless(shared, spec, argv, &NEVER)
 }
 
 #[inline]
@@ -566,7 +577,7 @@ fn lock_for_unless<'s>(
     spec: &CommandSpec,
     argv: &[Bytes],
     stop: &std::sync::atomic::AtomicBool,
-) -> Option<Locked<'s>> {
+) -> Locked<'s> {
     if spec.has(table::GLOBAL) {
         return shared.keyspace.lock_mask_unless(u32::MAX, stop);
     }
@@ -1213,9 +1224,15 @@ mod key_specs_match_handlers {
         ("xinfo|help", &["xinfo help"]),
         // Scripts are GLOBAL (every shard locked); keys are whatever the script touches.
         ("eval", &["eval return 1 k", "eval return 0"]),
-        ("evalsha", &["evalsha ffffffffffffffffffffffffffffffffffffffff 1 k"]),
+        (
+            "evalsha",
+            &["evalsha ffffffffffffffffffffffffffffffffffffffff 1 k"],
+        ),
         ("eval_ro", &["eval_ro return 1 k"]),
-        ("evalsha_ro", &["evalsha_ro ffffffffffffffffffffffffffffffffffffffff 0"]),
+        (
+            "evalsha_ro",
+            &["evalsha_ro ffffffffffffffffffffffffffffffffffffffff 0"],
+        ),
         ("fcall", &["fcall nosuch 1 k"]),
         ("fcall_ro", &["fcall_ro nosuch 0"]),
         ("script|load", &["script load return"]),
@@ -1288,7 +1305,7 @@ mod key_specs_match_handlers {
                 spec.lock_keys(&argv, |i| {
                     expected.insert(shared.keyspace.hash(&argv[i]));
                 });
-                let mut locked = lock_for(&shared, spec, &argv).unwrap();
+                let mut locked = lock_for(&shared, spec, &argv);
                 let reply = run(&shared, &mut session, spec, argv, &mut locked);
                 if let Reply::Error(e) = &reply {
                     assert_ne!(e.as_ref(), OUTSIDE_KEY_SPEC, "{line}");
@@ -1326,7 +1343,7 @@ mod key_specs_match_handlers {
         // Enough keys that some land outside the first key's shard.
         let mut argv = vec![Bytes::from_static(b"bad")];
         argv.extend((0..64).map(|i| Bytes::from(format!("key{i}"))));
-        let mut locked = lock_for(&shared, &BAD, &argv).unwrap();
+        let mut locked = lock_for(&shared, &BAD, &argv);
         let reply = run(&shared, &mut session, &BAD, argv.clone(), &mut locked);
         assert!(matches!(&reply, Reply::Error(e) if e == OUTSIDE_KEY_SPEC));
         drop(locked);

@@ -34,24 +34,59 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("eval", -3, EVAL_FLAGS | MAY_REPLICATE, SC, Keys::NONE, eval)
         .doc("Executes a server-side Lua script.", "2.6.0")
         .key_specs(RW_SPEC),
-    CommandSpec::new("evalsha", -3, EVAL_FLAGS | MAY_REPLICATE, SC, Keys::NONE, evalsha)
-        .doc("Executes a server-side Lua script by SHA1 digest.", "2.6.0")
-        .key_specs(RW_SPEC_NO_NOTES),
-    CommandSpec::new("eval_ro", -3, EVAL_FLAGS | READONLY, SC, Keys::NONE, eval_ro)
-        .doc("Executes a read-only server-side Lua script.", "7.0.0")
-        .key_specs(RO_SPEC),
-    CommandSpec::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, SC, Keys::NONE, evalsha_ro)
-        .doc(
-            "Executes a read-only server-side Lua script by SHA1 digest.",
-            "7.0.0",
-        )
-        .key_specs(RO_SPEC_NO_NOTES),
-    CommandSpec::new("fcall", -3, EVAL_FLAGS | MAY_REPLICATE, SC, Keys::NONE, fcall)
-        .doc("Invokes a function.", "7.0.0")
-        .key_specs(RW_SPEC),
-    CommandSpec::new("fcall_ro", -3, EVAL_FLAGS | READONLY, SC, Keys::NONE, fcall_ro)
-        .doc("Invokes a read-only function.", "7.0.0")
-        .key_specs(RO_SPEC),
+    CommandSpec::new(
+        "evalsha",
+        -3,
+        EVAL_FLAGS | MAY_REPLICATE,
+        SC,
+        Keys::NONE,
+        evalsha,
+    )
+    .doc("Executes a server-side Lua script by SHA1 digest.", "2.6.0")
+    .key_specs(RW_SPEC_NO_NOTES),
+    CommandSpec::new(
+        "eval_ro",
+        -3,
+        EVAL_FLAGS | READONLY,
+        SC,
+        Keys::NONE,
+        eval_ro,
+    )
+    .doc("Executes a read-only server-side Lua script.", "7.0.0")
+    .key_specs(RO_SPEC),
+    CommandSpec::new(
+        "evalsha_ro",
+        -3,
+        EVAL_FLAGS | READONLY,
+        SC,
+        Keys::NONE,
+        evalsha_ro,
+    )
+    .doc(
+        "Executes a read-only server-side Lua script by SHA1 digest.",
+        "7.0.0",
+    )
+    .key_specs(RO_SPEC_NO_NOTES),
+    CommandSpec::new(
+        "fcall",
+        -3,
+        EVAL_FLAGS | MAY_REPLICATE,
+        SC,
+        Keys::NONE,
+        fcall,
+    )
+    .doc("Invokes a function.", "7.0.0")
+    .key_specs(RW_SPEC),
+    CommandSpec::new(
+        "fcall_ro",
+        -3,
+        EVAL_FLAGS | READONLY,
+        SC,
+        Keys::NONE,
+        fcall_ro,
+    )
+    .doc("Invokes a read-only function.", "7.0.0")
+    .key_specs(RO_SPEC),
     CommandSpec::container(
         "script",
         SC,
@@ -77,7 +112,10 @@ const SCRIPT_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         script_load,
     )
-    .doc("Loads a server-side Lua script to the script cache.", "2.6.0")
+    .doc(
+        "Loads a server-side Lua script to the script cache.",
+        "2.6.0",
+    )
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     CommandSpec::new(
         "script|exists",
@@ -91,7 +129,10 @@ const SCRIPT_SUBS: &[CommandSpec] = &[
         "Determines whether server-side Lua scripts exist in the script cache.",
         "2.6.0",
     )
-    .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
+    .tips(&[
+        "request_policy:all_shards",
+        "response_policy:agg_logical_and",
+    ]),
     CommandSpec::new(
         "script|flush",
         -2,
@@ -100,7 +141,10 @@ const SCRIPT_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         script_flush,
     )
-    .doc("Removes all server-side Lua scripts from the script cache.", "2.6.0")
+    .doc(
+        "Removes all server-side Lua scripts from the script cache.",
+        "2.6.0",
+    )
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     CommandSpec::new(
         "script|kill",
@@ -110,10 +154,23 @@ const SCRIPT_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         script_kill,
     )
-    .doc("Terminates a server-side Lua script during execution.", "2.6.0")
+    .doc(
+        "Terminates a server-side Lua script during execution.",
+        "2.6.0",
+    )
     .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
-    CommandSpec::new("script|help", 2, LOADING | STALE, SC, Keys::NONE, script_help)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+    CommandSpec::new(
+        "script|help",
+        2,
+        LOADING | STALE,
+        SC,
+        Keys::NONE,
+        script_help,
+    )
+    .doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
 const FUNCTION_SUBS: &[CommandSpec] = &[
@@ -165,7 +222,10 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         function_dump,
     )
-    .doc("Dumps all libraries into a serialized binary payload.", "7.0.0"),
+    .doc(
+        "Dumps all libraries into a serialized binary payload.",
+        "7.0.0",
+    ),
     CommandSpec::new(
         "function|restore",
         -3,
@@ -184,7 +244,10 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         function_stats,
     )
-    .doc("Returns information about a function during execution.", "7.0.0")
+    .doc(
+        "Returns information about a function during execution.",
+        "7.0.0",
+    )
     .tips(&[
         "nondeterministic_output",
         "request_policy:all_shards",
@@ -208,7 +271,10 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
         Keys::NONE,
         function_help,
     )
-    .doc("Returns helpful text about the different subcommands.", "7.0.0"),
+    .doc(
+        "Returns helpful text about the different subcommands.",
+        "7.0.0",
+    ),
 ];
 
 /// Claims the server for this handler unless dispatch already did (the EXEC path); true
@@ -739,7 +805,10 @@ fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         None => Reply::Nil,
         Some((name, command, started)) => Reply::Map(vec![
             (Reply::bulk("name"), Reply::bulk(name.clone())),
-            (Reply::bulk("command"), Reply::bulks(command.iter().cloned())),
+            (
+                Reply::bulk("command"),
+                Reply::bulks(command.iter().cloned()),
+            ),
             (
                 Reply::bulk("duration_ms"),
                 Reply::Int(started.elapsed().as_millis() as i64),
@@ -804,15 +873,21 @@ mod tests {
         assert_eq!(r, Reply::Nil);
         assert_eq!(
             shared.keyspace.propagation.drain_text(),
-            [
-                "SELECT 0", "MULTI", "set k v", "incr n", "SELECT 3", "set y 1", "EXEC"
-            ]
+            ["SELECT 0", "MULTI", "set k v", "incr n", "SELECT 3", "set y 1", "EXEC"]
         );
         // The caller's database is not changed by the script's SELECT (Redis 7).
         assert_eq!(s.db, 0);
         // A read-only script propagates nothing; one write is not wrapped.
-        execute(&shared, &mut s, argv(&["eval", "return redis.call('get','k')", "0"]));
-        execute(&shared, &mut s, argv(&["eval", "return redis.call('del','k')", "0"]));
+        execute(
+            &shared,
+            &mut s,
+            argv(&["eval", "return redis.call('get','k')", "0"]),
+        );
+        execute(
+            &shared,
+            &mut s,
+            argv(&["eval", "return redis.call('del','k')", "0"]),
+        );
         assert_eq!(
             shared.keyspace.propagation.drain_text(),
             ["SELECT 0", "del k"]
@@ -850,7 +925,11 @@ mod tests {
     fn eval_inside_exec() {
         let (shared, mut s) = setup();
         execute(&shared, &mut s, argv(&["multi"]));
-        execute(&shared, &mut s, argv(&["eval", "return redis.call('incr','c')", "0"]));
+        execute(
+            &shared,
+            &mut s,
+            argv(&["eval", "return redis.call('incr','c')", "0"]),
+        );
         execute(&shared, &mut s, argv(&["incr", "c"]));
         let r = execute(&shared, &mut s, argv(&["exec"]));
         assert_eq!(r, Reply::Array(vec![Reply::Int(1), Reply::Int(2)]));

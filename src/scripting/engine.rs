@@ -374,9 +374,15 @@ impl Engine {
     /// Updates the INFO figures.
     pub fn refresh_stats(&self, stats: &Stats) {
         use std::sync::atomic::Ordering::Relaxed;
-        stats.vm_eval.store(self.eval.lua.used_memory() as u64, Relaxed);
-        stats.vm_functions.store(self.func.lua.used_memory() as u64, Relaxed);
-        stats.cached_scripts.store(self.scripts.len() as u64, Relaxed);
+        stats
+            .vm_eval
+            .store(self.eval.lua.used_memory() as u64, Relaxed);
+        stats
+            .vm_functions
+            .store(self.func.lua.used_memory() as u64, Relaxed);
+        stats
+            .cached_scripts
+            .store(self.scripts.len() as u64, Relaxed);
         // Redis counts each cached script's dict entry and body (sds + robj overhead).
         let overhead = self.scripts.len() * (40 + 16 + 48);
         stats
@@ -492,7 +498,10 @@ fn error_reply_from(v: &Value, name: &str) -> Reply {
         Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
         _ => "ERR unknown error".to_string(),
     };
-    let source = t.raw_get::<Option<mlua::LuaString>>("source").ok().flatten();
+    let source = t
+        .raw_get::<Option<mlua::LuaString>>("source")
+        .ok()
+        .flatten();
     let line = t.raw_get::<Option<i64>>("line").ok().flatten();
     match (source, line) {
         (Some(s), Some(l)) if l >= 0 => Reply::Error(
@@ -750,7 +759,10 @@ fn redis_call(lua: &Lua, args: &[Value]) -> mlua::Result<Result<Value, Table>> {
 }
 
 /// Finds, checks and runs one command for a script.
-fn call_command(ctx: &mut CallCtx<'_, '_>, argv: Vec<Bytes>) -> Result<(Reply, bool), &'static str> {
+fn call_command(
+    ctx: &mut CallCtx<'_, '_>,
+    argv: Vec<Bytes>,
+) -> Result<(Reply, bool), &'static str> {
     let spec = script_lookup(&argv)?;
     if spec.has(table::NOSCRIPT) {
         return Err("This Redis command is not allowed from script");
@@ -823,7 +835,7 @@ pub fn lua_number_text(n: f64) -> String {
             s.to_string()
         }
     };
-    if exp < -4 || exp >= P {
+    if !(-4..P).contains(&exp) {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{}e{}{:02}", trim(mant), sign, exp.abs())
     } else {
@@ -858,9 +870,7 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp3: bool) -> mlua::Result<Value
         } else {
             Value::Boolean(false)
         }),
-        Reply::Array(items) | Reply::Push(items) | Reply::Multi(items) => {
-            array(&mut items.iter())
-        }
+        Reply::Array(items) | Reply::Push(items) | Reply::Multi(items) => array(&mut items.iter()),
         Reply::Map(pairs) => {
             if resp3 {
                 let t = lua.create_table()?;
@@ -1026,7 +1036,8 @@ fn verbatim_format(f: &[u8]) -> &'static str {
         b"txt" => "txt",
         b"mkd" => "mkd",
         other => {
-            static SEEN: parking_lot::Mutex<Vec<&'static str>> = parking_lot::Mutex::new(Vec::new());
+            static SEEN: parking_lot::Mutex<Vec<&'static str>> =
+                parking_lot::Mutex::new(Vec::new());
             let text: String = String::from_utf8_lossy(other).chars().take(3).collect();
             let mut seen = SEEN.lock();
             if let Some(s) = seen.iter().find(|s| **s == text) {
@@ -1132,8 +1143,12 @@ mod tests {
             lua_to_reply(&v, false),
             Reply::Array(vec![Reply::Int(1), Reply::Nil, Reply::bulk("x")])
         );
-        let m = reply_to_lua(&lua, &Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))]), true)
-            .unwrap();
+        let m = reply_to_lua(
+            &lua,
+            &Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))]),
+            true,
+        )
+        .unwrap();
         assert_eq!(
             lua_to_reply(&m, true),
             Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))])

@@ -98,7 +98,8 @@ fn parse_register(args: &[Value]) -> Result<Registered, String> {
     if let [Value::Table(t)] = args {
         let (mut name, mut func, mut flags, mut description) = (None, None, 0, None);
         for pair in t.pairs::<Value, Value>() {
-            let (k, v) = pair.map_err(|_| e("unknown argument given to redis.register_function"))?;
+            let (k, v) =
+                pair.map_err(|_| e("unknown argument given to redis.register_function"))?;
             let key = match &k {
                 Value::String(s) => s.to_string_lossy(),
                 _ => return Err(e("unknown argument given to redis.register_function")),
@@ -106,28 +107,24 @@ fn parse_register(args: &[Value]) -> Result<Registered, String> {
             match key.as_str() {
                 "function_name" => match v {
                     Value::String(s) => name = Some(s.to_string_lossy()),
-                    _ => {
-                        return Err(e(
-                            "function_name argument given to redis.register_function must be a string",
-                        ))
-                    }
+                    _ => return Err(e(
+                        "function_name argument given to redis.register_function must be a string",
+                    )),
                 },
                 "description" => match v {
                     Value::String(s) => description = Some(s.to_string_lossy()),
-                    _ => {
-                        return Err(e(
-                            "description argument given to redis.register_function must be a string",
-                        ))
-                    }
+                    _ => return Err(e(
+                        "description argument given to redis.register_function must be a string",
+                    )),
                 },
-                "callback" => match v {
-                    Value::Function(f) => func = Some(f),
-                    _ => {
-                        return Err(e(
+                "callback" => {
+                    match v {
+                        Value::Function(f) => func = Some(f),
+                        _ => return Err(e(
                             "callback argument given to redis.register_function must be a function",
-                        ))
+                        )),
                     }
-                },
+                }
                 "flags" => {
                     let Value::Table(ft) = v else {
                         return Err(e("flags argument to redis.register_function must be a table representing function flags"));
@@ -137,7 +134,8 @@ fn parse_register(args: &[Value]) -> Result<Registered, String> {
                 _ => return Err(e("unknown argument given to redis.register_function")),
             }
         }
-        let name = name.ok_or_else(|| e("redis.register_function must get a function name argument"))?;
+        let name =
+            name.ok_or_else(|| e("redis.register_function must get a function name argument"))?;
         let func = func.ok_or_else(|| e("redis.register_function must get a callback argument"))?;
         return Ok(Registered {
             name,
@@ -150,10 +148,14 @@ fn parse_register(args: &[Value]) -> Result<Registered, String> {
         return Err(e("wrong number of arguments to redis.register_function"));
     }
     let Value::String(name) = &args[0] else {
-        return Err(e("first argument to redis.register_function must be a string"));
+        return Err(e(
+            "first argument to redis.register_function must be a string",
+        ));
     };
     let Value::Function(func) = &args[1] else {
-        return Err(e("second argument to redis.register_function must be a function"));
+        return Err(e(
+            "second argument to redis.register_function must be a function",
+        ));
     };
     Ok(Registered {
         name: name.to_string_lossy(),
@@ -237,7 +239,11 @@ impl Engine {
                 )
             })?;
         LOADING.with(|l| *l.borrow_mut() = Some(Vec::new()));
-        let ran = vm.lua.load("local f = ... ; return pcall(f)").set_name("=api").call::<(bool, Value)>(chunk);
+        let ran = vm
+            .lua
+            .load("local f = ... ; return pcall(f)")
+            .set_name("=api")
+            .call::<(bool, Value)>(chunk);
         let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
         match ran {
             Ok((true, _)) => {}

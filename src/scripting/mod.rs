@@ -112,7 +112,7 @@ impl Gate {
 
     /// Called by the Lua hook: turns busy past the threshold; `Some(message)` aborts.
     pub(crate) fn check(&self) -> Option<&'static str> {
-        if !self.busy.load(Ordering::Relaxed) {
+        if !self.busy.load(Ordering::Relaxed) && self.kind.load(Ordering::Relaxed) != KIND_NONE {
             let limit = Duration::from_millis(self.threshold_ms.load(Ordering::Relaxed));
             if self.started.lock().elapsed() >= limit {
                 self.busy.store(true, Ordering::Release);
@@ -211,6 +211,7 @@ impl Scripting {
             .is_ok()
         {
             self.gate.owner.store(id, Ordering::Relaxed);
+            self.gate.busy.store(false, Ordering::Relaxed);
             true
         } else {
             false

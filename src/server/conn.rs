@@ -7,6 +7,12 @@
 //! messages…) is written in chunks, and a write stuck on a client that stopped reading is
 //! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
+//!
+//! While a Lua script holds the server, `execute` hands a request back in
+//! `Session::deferred`; the task then awaits the scripting gate (the script's end, or its
+//! turning busy) without holding a worker thread, and runs the request again. Blocked-wait
+//! timeouts and the WATCH cleanup of a closing connection wait for the gate the same way,
+//! since both take shard locks (see `crate::scripting`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

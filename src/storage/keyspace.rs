@@ -559,6 +559,7 @@ impl Keyspace {
             effects: None,
             violation: false,
             scratch: None,
+            gave_up: false,
             #[cfg(test)]
             touched: Vec::new(),
         }
@@ -569,28 +570,43 @@ impl Keyspace {
     /// a taken one is waited for in 1 ms slices that end as soon as `stop` is seen — then
     /// every lock taken so far is released and `None` returned. Uncontended, this is the
     /// same single CAS per shard as a plain lock.
+    /// (Returned by value rather than in an `Option`: the guard array is built in place, as
+    /// [`Keyspace::lock_mask`] does; check [`Locked::gave_up`].)
     #[inline]
-    pub fn lock_mask_unless(&self, mask: u32, stop: &AtomicBool) -> Option<Locked<'_>> {
+    pub fn lock_mask_unless(&self, mask: u32, stop: &AtomicBool) -> Locked<'_> {
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
-        for (i, g) in guards.iter_mut().enumerate() {
-            if mask & (1 << i) != 0 {
-                let m = &self.shards[i];
-                *g = Some(match m.try_lock() {
-                    Some(guard) => guard,
-                    None => Self::lock_slow(m, stop)?,
-                });
+        let mut gave_up = false;
+        // Only the set bits: most commands lock one shard.
+        let mut rest = mask;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let m = &self.shards[i];
+            match m.try_lock() {
+                Some(guard) => guards[i] = Some(guard),
+                None => match Self::lock_slow(m, stop) {
+                    Some(guard) => guards[i] = Some(guard),
+                    None => {
+                        gave_up = true;
+                        break;
+                    }
+                },
             }
         }
-        Some(Locked {
+        if gave_up {
+            guards = [const { None }; SHARDS];
+        }
+        Locked {
             ks: self,
             guards,
             now: self.clock.now_ms(),
             effects: None,
             violation: false,
             scratch: None,
+            gave_up,
             #[cfg(test)]
             touched: Vec::new(),
-        })
+        }
     }
 
     #[cold]
@@ -694,6 +710,8 @@ pub struct Locked<'a> {
     effects: Option<Box<Effects>>,
     violation: bool,
     scratch: Option<Box<Shard>>,
+    /// [`Keyspace::lock_mask_unless`] gave up: nothing is locked.
+    gave_up: bool,
     /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
     /// its specs name.
     #[cfg(test)]
@@ -701,6 +719,13 @@ pub struct Locked<'a> {
 }
 
 impl<'a> Locked<'a> {
+    /// Whether [`Keyspace::lock_mask_unless`] gave up (a script claimed the server): nothing
+    /// is locked and the command must not run.
+    #[inline]
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
+    }
+
     /// The command's time, in ms: every expiry decision of the command uses it.
     pub fn now(&self) -> u64 {
         self.now
