@@ -367,6 +367,7 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     if shared.scripting.running() {
         match while_script_runs(shared, session, &argv) {
             Busy::Defer => return defer(session, argv, false),
+            Busy::DeferToEnd => return defer(session, argv, true),
             Busy::Answer(r) => return r,
             Busy::Proceed => {}
         }
@@ -423,6 +424,9 @@ enum Busy {
     /// Wait until the script ends or turns busy (before the threshold a client just waits,
     /// as Redis does not read it meanwhile).
     Defer,
+    /// Wait until the script ends: an `allow-busy` command that would take shard locks
+    /// (DISCARD, UNWATCH or RESET of a client with watched keys).
+    DeferToEnd,
     /// Answered at once (`-BUSY …`).
     Answer(Reply),
     /// Run normally: an `allow-busy` command once the script is busy, or a request that
@@ -438,7 +442,17 @@ fn while_script_runs(shared: &Shared, session: &mut Session, argv: &[Bytes]) -> 
         return Busy::Defer;
     }
     match resolve(argv) {
-        Ok(spec) if spec.has(table::ALLOW_BUSY) => Busy::Proceed,
+        Ok(spec) if spec.has(table::ALLOW_BUSY) => {
+            let lockless = matches!(
+                spec.name,
+                "script|kill" | "function|kill" | "function|stats" | "shutdown"
+            );
+            if session.watched.is_empty() || lockless {
+                Busy::Proceed
+            } else {
+                Busy::DeferToEnd
+            }
+        }
         Ok(_) => {
             if let Some(multi) = session.multi.as_mut() {
                 multi.failed = true;

@@ -420,6 +420,7 @@ fn run_script(
         allow_oom: flags & ALLOW_OOM != 0,
         oom_at_start: oom,
         wrote: false,
+        no_propagation: false,
     };
     let reply = in_place(|| engine.run(function, func, name, keys, argv, &mut call));
     scripting.end_script();
@@ -877,6 +878,14 @@ mod tests {
         );
         // The caller's database is not changed by the script's SELECT (Redis 7).
         assert_eq!(s.db, 0);
+        // redis.set_repl(redis.REPL_NONE) keeps what follows out of the stream.
+        let script = "redis.call('set','a','1') redis.set_repl(redis.REPL_NONE) \
+                      redis.call('set','b','2') redis.set_repl(redis.REPL_ALL) redis.call('set','c','3')";
+        execute(&shared, &mut s, argv(&["eval", script, "0"]));
+        assert_eq!(
+            shared.keyspace.propagation.drain_text(),
+            ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]
+        );
         // A read-only script propagates nothing; one write is not wrapped.
         execute(
             &shared,
@@ -888,10 +897,7 @@ mod tests {
             &mut s,
             argv(&["eval", "return redis.call('del','k')", "0"]),
         );
-        assert_eq!(
-            shared.keyspace.propagation.drain_text(),
-            ["SELECT 0", "del k"]
-        );
+        assert_eq!(shared.keyspace.propagation.drain_text(), ["del k"]);
         // FUNCTION LOAD propagates as sent.
         let code = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
         let r = execute(&shared, &mut s, argv(&["function", "load", code]));

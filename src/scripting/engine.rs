@@ -326,6 +326,9 @@ pub struct CallCtx<'a, 'k> {
     pub oom_at_start: bool,
     /// The script called a write command.
     pub wrote: bool,
+    /// `redis.set_repl(REPL_NONE)` turned propagation off for the commands that follow
+    /// (one stream serves both AOF and replicas, so any other flag keeps it on).
+    pub no_propagation: bool,
 }
 
 thread_local! {
@@ -599,7 +602,13 @@ fn new_vm(gate: std::sync::Arc<Gate>, functions: bool) -> mlua::Result<Vm> {
             Ok(())
         })?,
     )?;
-    raw.set("set_repl", lua.create_function(|_, _v: i64| Ok(()))?)?;
+    raw.set(
+        "set_repl",
+        lua.create_function(|_, v: i64| {
+            with_ctx(|c| c.no_propagation = v == 0);
+            Ok(())
+        })?,
+    )?;
     raw.set(
         "rand",
         lua.create_function(|_, ()| {
@@ -793,7 +802,11 @@ fn call_command(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let saved = ctx.session.resp3;
     ctx.session.resp3 = ctx.resp3;
+    let mark = ctx.locked.propagated_len();
     let reply = commands::run(ctx.shared, ctx.session, spec, argv, ctx.locked);
+    if ctx.no_propagation {
+        ctx.locked.truncate_propagated(mark);
+    }
     ctx.session.resp3 = saved;
     Ok((reply, ctx.resp3))
 }

@@ -577,7 +577,7 @@ impl Keyspace {
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
         let mut gave_up = false;
         // Only the set bits: most commands lock one shard.
-        let mut rest = mask;
+        let mut rest = mask & (u32::MAX >> (32 - SHARDS));
         while rest != 0 {
             let i = rest.trailing_zeros() as usize;
             rest &= rest - 1;
@@ -999,6 +999,18 @@ impl<'a> Locked<'a> {
     pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.propagating() {
             self.effects_mut().propagate.push((db, argv));
+        }
+    }
+
+    /// How many writes the current unit has queued for propagation so far.
+    pub fn propagated_len(&self) -> usize {
+        self.effects.as_ref().map_or(0, |e| e.propagate.len())
+    }
+
+    /// Forgets the writes queued after the first `len` (a script's `redis.set_repl(REPL_NONE)`).
+    pub fn truncate_propagated(&mut self, len: usize) {
+        if let Some(e) = self.effects.as_mut() {
+            e.propagate.truncate(len);
         }
     }
 
