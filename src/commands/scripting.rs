@@ -729,7 +729,7 @@ fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                             engine::FLAG_NAMES
                                 .iter()
                                 .filter(|(_, bit)| f.flags & bit != 0)
-                                .map(|(n, _)| Reply::bulk(*n))
+                                .map(|(n, _)| Reply::status(n))
                                 .collect(),
                         ),
                     ),

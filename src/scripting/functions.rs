@@ -83,7 +83,8 @@ pub fn register(_lua: &Lua, args: &[Value]) -> Result<(), String> {
             );
         };
         if !valid_name(&parsed.name) {
-            return Err("ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+            // (Redis 7.0 reuses its library-name text here.)
+            return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
         }
         if list.iter().any(|f| f.name == parsed.name) {
             return Err("ERR Function already exists in the library".into());
@@ -241,7 +242,7 @@ impl Engine {
         LOADING.with(|l| *l.borrow_mut() = Some(Vec::new()));
         let ran = vm
             .lua
-            .load("local f = ... ; return pcall(f)")
+            .load("local f = ... ; return xpcall(f, function(e) return e end)")
             .set_name("=api")
             .call::<(bool, Value)>(chunk);
         let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
