@@ -36,7 +36,8 @@
 //!   key specs drive locking and `COMMAND`), `COMMAND DOCS` data keyed by name (`docs.rs`),
 //!   one file per family (`string.rs`, `keys.rs`, `hash.rs`, `list.rs`, `set.rs`, `zset.rs`,
 //!   `sort.rs`, `bitmap.rs`, `hll.rs`, `geo.rs`, `stream.rs`,
-//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`), and
+//!   `connection.rs`, `command.rs`, `config.rs`, `transaction.rs`, `pubsub.rs`,
+//!   `scripting.rs`), and
 //!   `blocking.rs`, which serves, times out and unblocks blocked clients.
 //! - `storage/` — the sharded [`Keyspace`](storage::Keyspace), its hash table (`dict.rs`),
 //!   the effects path every write reports through (`effects.rs`: WATCH, keyspace events,
@@ -52,6 +53,11 @@
 //!   UNBLOCK); `shared.rs` the server-wide state; `pubsub.rs` the subscription registry;
 //!   `blocking.rs` the blocked-client registry and how a wait begins and ends; `notify.rs` the
 //!   keyspace-notification classes.
+//! - `scripting/` — Lua scripts and functions: the Lua 5.1 states, their sandbox and the
+//!   `redis` API (`engine.rs`), function libraries and the FUNCTION DUMP payload
+//!   (`functions.rs`), the bundled Lua libraries (`lib/`), and the gate that keeps other
+//!   clients waiting — never blocked on a shard — while a script runs (`mod.rs`); the
+//!   commands are in `commands/scripting.rs`.
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
 //!   error statistics (per-thread counters, one clock read per command), slow log, latency

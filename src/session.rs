@@ -101,6 +101,10 @@ pub struct Session {
     /// Set by a script engine while a script's commands run through `commands::run`:
     /// MONITOR then shows them at the address `lua`, as Redis does.
     pub in_script: bool,
+    /// A command that could not run because a script holds the server: its argv and
+    /// whether it must wait for the script's end (`true`) or only until the script turns
+    /// busy. The connection waits asynchronously and runs it again (see `crate::scripting`).
+    pub deferred: Option<(Vec<Bytes>, bool)>,
     /// Keys this client WATCHes, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
     /// Set (under the key's shard lock) by any write to a watched key; EXEC then aborts.
@@ -171,6 +175,7 @@ impl Session {
             monitor: false,
             stat_mark: crate::ops::ticks(),
             in_script: false,
+            deferred: None,
             watched: Vec::new(),
             watch_dirty: std::sync::Arc::new(AtomicBool::new(false)),
         }

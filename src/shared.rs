@@ -39,6 +39,9 @@ pub struct Shared {
     pub memory: MemoryLimits,
     /// Clients blocked in BLPOP and friends (see [`crate::blocking`]).
     pub blocked: crate::blocking::Blocked,
+    /// Lua scripts and functions, and the gate that keeps other clients off the shards
+    /// while a script runs (see [`crate::scripting`]).
+    pub scripting: crate::scripting::Scripting,
     /// `client-output-buffer-limit` as pushes into client outboxes read it (a copy refreshed
     /// by [`Shared::apply_config`]); shared with `pubsub`.
     pub output: Arc<crate::session::OutputPolicy>,
@@ -121,6 +124,7 @@ impl Shared {
             encodings: EncodingLimits::default(),
             memory: MemoryLimits::default(),
             blocked: crate::blocking::Blocked::default(),
+            scripting: crate::scripting::Scripting::new(),
             output,
             clients: DashMap::new(),
             next_client_id: AtomicU64::new(1),

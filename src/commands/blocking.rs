@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{lock_for, resolve, run};
+use super::{resolve, run};
 use crate::blocking::{State, Waiter};
 use crate::protocol::long_double::{self, Parsed};
 use crate::protocol::{CmdError, Reply};
@@ -95,7 +95,7 @@ fn serve_one(shared: &Shared, w: &Arc<Waiter>) -> Served {
     let Ok(spec) = resolve(&w.argv) else {
         return Served::Gone;
     };
-    let mut locked = lock_for(shared, spec, &w.argv);
+    let mut locked = super::lock_for_waiting(shared, spec, &w.argv);
     if w.state() != State::Waiting {
         locked.unblock(w.db, &w.keys, w.id());
         return Served::Gone;

@@ -534,6 +534,34 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             string("message"),
         ]),
+    CommandDoc::new("eval", "2.6.0", "scripting", "Depends on the script that is executed.")
+        .args(&[
+            string("script"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    CommandDoc::new("eval_ro", "7.0.0", "scripting", "Depends on the script that is executed.")
+        .args(&[
+            string("script"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    CommandDoc::new("evalsha", "2.6.0", "scripting", "Depends on the script that is executed.")
+        .args(&[
+            string("sha1"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    CommandDoc::new("evalsha_ro", "7.0.0", "scripting", "Depends on the script that is executed.")
+        .args(&[
+            string("sha1"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
     CommandDoc::new("exec", "1.2.0", "transactions", "Depends on the queued commands."),
     CommandDoc::new("exists", "1.0.0", "generic", "O(N), N being the number of keys checked.")
         .history(&[("3.0.3", "Takes several keys.")])
@@ -568,6 +596,20 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             key("key", 0),
         ]),
+    CommandDoc::new("fcall", "7.0.0", "scripting", "Depends on the function that is executed.")
+        .args(&[
+            string("function"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
+    CommandDoc::new("fcall_ro", "7.0.0", "scripting", "Depends on the function that is executed.")
+        .args(&[
+            string("function"),
+            integer("numkeys"),
+            key("key", 0).optional().multiple(),
+            string("arg").optional().multiple(),
+        ]),
     CommandDoc::new("flushall", "1.0.0", "server", "O(N), N being the keys of all databases.")
         .history(&[("4.0.0", "New `ASYNC` mode."), ("6.2.0", "New `SYNC` mode.")])
         .args(&[
@@ -584,6 +626,41 @@ pub const DOCS: &[CommandDoc] = &[
                 pure_token("sync", "SYNC").since("6.2.0"),
             ]).optional(),
         ]),
+    CommandDoc::new("function", "7.0.0", "scripting", "Depends on the subcommand."),
+    CommandDoc::new("function|delete", "7.0.0", "scripting", "O(1)")
+        .args(&[
+            string("library-name"),
+        ]),
+    CommandDoc::new("function|dump", "7.0.0", "scripting", "O(N), N being the number of functions."),
+    CommandDoc::new("function|flush", "7.0.0", "scripting", "O(N), N being the number of functions deleted.")
+        .args(&[
+            oneof("flush-type", &[
+                pure_token("async", "ASYNC"),
+                pure_token("sync", "SYNC"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("function|help", "7.0.0", "scripting", "O(1)"),
+    CommandDoc::new("function|kill", "7.0.0", "scripting", "O(1)"),
+    CommandDoc::new("function|list", "7.0.0", "scripting", "O(N), N being the number of functions.")
+        .args(&[
+            string("library-name-pattern").token("LIBRARYNAME").optional(),
+            pure_token("withcode", "WITHCODE").optional(),
+        ]),
+    CommandDoc::new("function|load", "7.0.0", "scripting", "O(1) (the library's own code runs once).")
+        .args(&[
+            pure_token("replace", "REPLACE").optional(),
+            string("function-code"),
+        ]),
+    CommandDoc::new("function|restore", "7.0.0", "scripting", "O(N), N being the number of functions in the payload.")
+        .args(&[
+            string("serialized-value"),
+            oneof("policy", &[
+                pure_token("flush", "FLUSH"),
+                pure_token("append", "APPEND"),
+                pure_token("replace", "REPLACE"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("function|stats", "7.0.0", "scripting", "O(1)"),
     CommandDoc::new("geoadd", "3.2.0", "geo", "O(log(N)) per point, N being the size of the geo set.")
         .history(&[("6.2.0", "New `CH`, `NX` and `XX` options.")])
         .args(&[
@@ -1312,6 +1389,25 @@ pub const DOCS: &[CommandDoc] = &[
     CommandDoc::new("scard", "1.0.0", "set", "O(1)")
         .args(&[
             key("key", 0),
+        ]),
+    CommandDoc::new("script", "2.6.0", "scripting", "Depends on the subcommand."),
+    CommandDoc::new("script|exists", "2.6.0", "scripting", "O(N), N being the number of digests checked.")
+        .args(&[
+            string("sha1").multiple(),
+        ]),
+    CommandDoc::new("script|flush", "2.6.0", "scripting", "O(N), N being the number of scripts in the cache.")
+        .history(&[("6.2.0", "New `ASYNC` and `SYNC` modes.")])
+        .args(&[
+            oneof("flush-type", &[
+                pure_token("async", "ASYNC").since("6.2.0"),
+                pure_token("sync", "SYNC").since("6.2.0"),
+            ]).optional(),
+        ]),
+    CommandDoc::new("script|help", "5.0.0", "scripting", "O(1)"),
+    CommandDoc::new("script|kill", "2.6.0", "scripting", "O(1)"),
+    CommandDoc::new("script|load", "2.6.0", "scripting", "O(N), N being the length of the script.")
+        .args(&[
+            string("script"),
         ]),
     CommandDoc::new("sdiff", "1.0.0", "set", "O(N), N being the total number of members of the sets given.")
         .args(&[

@@ -12,6 +12,15 @@
 //! a `keys_fn` for what no spec expresses. [`lock_for`] walks those specs over argv to pick
 //! the shards, and `COMMAND INFO`/`GETKEYS` read the same specs.
 //!
+//! # While a script runs
+//! A Lua script holds every shard for as long as it runs, so [`execute`] first checks the
+//! scripting gate (one relaxed load): while a script holds the server, a request is handed
+//! back to its connection in `Session::deferred` (the connection waits asynchronously and
+//! sends it again), or answered `-BUSY` once the script passed `busy-reply-threshold`
+//! (`allow-busy` commands still run). Rows flagged `EXCLUSIVE` (scripts, and changes to
+//! the Lua state) claim the gate before locking; ordinary locking ([`lock_for`]) gives up
+//! and defers instead of waiting on a shard once a claim is set. See `crate::scripting`.
+//!
 //! A handler that reaches a key outside those shards has a wrong row. That is caught in
 //! every build: the keyspace records the violation (and still serves the access safely,
 //! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
@@ -54,6 +63,7 @@ mod list;
 pub mod memory;
 mod ops;
 mod pubsub;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -99,6 +109,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         stream::COMMANDS,
         ops::COMMANDS,
         testctl::COMMANDS,
+        scripting::COMMANDS,
     ]
 }
 
@@ -265,6 +276,11 @@ impl<'k> Ctx<'_, 'k> {
         self.locked.db(index, self.touch)
     }
 
+    /// The session and the locked shards at once (a script runs commands with both).
+    pub fn session_and_locked(&mut self) -> (&mut Session, &mut Locked<'k>) {
+        (self.session, self.locked)
+    }
+
     /// The locked shards, for operations across databases (SWAPDB, FLUSHALL).
     pub fn locked(&mut self) -> &mut Locked<'k> {
         self.locked
@@ -428,6 +444,16 @@ impl<'k> Ctx<'_, 'k> {
 /// the command's shards, run it and finish its effects (propagation under the locks, keyspace
 /// events after them).
 pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
+    // A script holds the server: wait, answer BUSY, or go on (see `crate::scripting`).
+    // One relaxed load while none runs.
+    if shared.scripting.running() {
+        match while_script_runs(shared, session, &argv) {
+            Busy::Defer => return defer(session, argv, false),
+            Busy::DeferToEnd => return defer(session, argv, true),
+            Busy::Answer(r) => return r,
+            Busy::Proceed => {}
+        }
+    }
     let spec = match admit(shared, session, &argv) {
         Ok(spec) => spec,
         Err(e) => {
@@ -467,7 +493,14 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
         }
         return reply;
     }
+    if spec.flags & table::EXCLUSIVE != 0 {
+        return exclusive_unit(shared, session, spec, argv);
+    }
     let mut locked = lock_for(shared, spec, &argv);
+    if locked.gave_up() {
+        // A script claimed the server while this command was taking its locks.
+        return defer_uncounted(shared, session, argv);
+    }
     let reply = run(shared, session, spec, argv, &mut locked);
     let done = locked.finish();
     drop(locked);
@@ -490,6 +523,89 @@ fn rejected(shared: &Shared, argv: &[Bytes], e: CmdError) -> Reply {
     }
     shared.ops.record_error(e.text());
     e.into()
+}
+
+/// What `execute` does with a request while a script holds the server.
+enum Busy {
+    /// Wait until the script ends or turns busy (before the threshold a client just waits,
+    /// as Redis does not read it meanwhile).
+    Defer,
+    /// Wait until the script ends: an `allow-busy` command that would take shard locks
+    /// (DISCARD, UNWATCH or RESET of a client with watched keys).
+    DeferToEnd,
+    /// Answered at once (`-BUSY …`).
+    Answer(Reply),
+    /// Run normally: an `allow-busy` command once the script is busy, or a request that
+    /// fails before the busy check (unknown command, bad arity).
+    Proceed,
+}
+
+#[cold]
+#[inline(never)]
+fn while_script_runs(shared: &Shared, session: &mut Session, argv: &[Bytes]) -> Busy {
+    let scripting = &shared.scripting;
+    if !scripting.busy() {
+        return Busy::Defer;
+    }
+    match resolve(argv) {
+        Ok(spec) if spec.has(table::ALLOW_BUSY) => {
+            let lockless = matches!(
+                spec.name,
+                "script|kill" | "function|kill" | "function|stats" | "shutdown"
+            );
+            if session.watched.is_empty() || lockless {
+                Busy::Proceed
+            } else {
+                Busy::DeferToEnd
+            }
+        }
+        Ok(_) => {
+            if let Some(multi) = session.multi.as_mut() {
+                multi.failed = true;
+            }
+            Busy::Answer(Reply::error(scripting.busy_error()))
+        }
+        Err(_) => Busy::Proceed,
+    }
+}
+
+/// Hands `argv` back to the connection to run once the script ends (`until_end`) or turns
+/// busy. The reply returned is a placeholder the connection does not send.
+#[cold]
+#[inline(never)]
+fn defer(session: &mut Session, argv: Vec<Bytes>, until_end: bool) -> Reply {
+    session.deferred = Some((argv, until_end));
+    Reply::Multi(Vec::new())
+}
+
+/// [`defer`] for a command already counted by `admit` (it will be counted when it runs).
+#[cold]
+#[inline(never)]
+fn defer_uncounted(_shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
+    defer(session, argv, true)
+}
+
+/// Runs an `EXCLUSIVE` command (a script, or a change to the Lua state): claims the server
+/// before taking every shard, so other clients wait instead of blocking on the shards, and
+/// releases the claim once the locks are dropped.
+#[cold]
+#[inline(never)]
+fn exclusive_unit(
+    shared: &Shared,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+) -> Reply {
+    if !shared.scripting.claim(session.id) {
+        return defer_uncounted(shared, session, argv);
+    }
+    let mut locked = shared.keyspace.lock_all();
+    let reply = run(shared, session, spec, argv, &mut locked);
+    let done = locked.finish();
+    drop(locked);
+    shared.scripting.release();
+    after_unit(shared, done);
+    reply
 }
 
 /// What a unit leaves for after its locks are released: keyspace events to publish, and
@@ -596,10 +712,31 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
 /// see [`CommandSpec::lock_keys`]; no allocation), or every shard for `GLOBAL` commands.
 /// Specs that cannot find their keys (a bad key count) add none: the handler then reports
 /// the error without touching a key.
+///
+/// Gives up ([`Locked::gave_up`]) when a script claimed the server while a shard was taken
+/// (the command is then deferred, see `crate::scripting`): a connection never waits on a
+/// shard a script holds.
 #[inline]
 pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
+    lock_for_unless(shared, spec, argv, shared.scripting.running_flag())
+}
+
+/// [`lock_for`] that waits for its shards whatever runs (serving blocked clients after a
+/// unit, where deferring is not possible).
+pub fn lock_for_waiting<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> Locked<'s> {
+    static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    lock_for_unless(shared, spec, argv, &NEVER)
+}
+
+#[inline]
+fn lock_for_unless<'s>(
+    shared: &'s Shared,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Locked<'s> {
     if spec.has(table::GLOBAL) {
-        return shared.keyspace.lock_all();
+        return shared.keyspace.lock_mask_unless(u32::MAX, stop);
     }
     let ks = &shared.keyspace;
     let mut mask = 0;
@@ -611,7 +748,7 @@ pub fn lock_for<'s>(shared: &'s Shared, spec: &CommandSpec, argv: &[Bytes]) -> L
     } else {
         spec.lock_keys(argv, |i| mask |= ks.shard_bit(&argv[i]));
     }
-    ks.lock_mask(mask)
+    ks.lock_mask_unless(mask, stop)
 }
 
 /// Runs an admitted command under locks the caller holds. `execute` locks per command;
@@ -1415,6 +1552,33 @@ mod key_specs_match_handlers {
         ("testctl|refuse", &["testctl refuse 0"]),
         ("testctl|reset", &["testctl reset"]),
         ("testctl|help", &["testctl help"]),
+        // Scripts are GLOBAL (every shard locked); keys are whatever the script touches.
+        ("eval", &["eval return 1 k", "eval return 0"]),
+        (
+            "evalsha",
+            &["evalsha ffffffffffffffffffffffffffffffffffffffff 1 k"],
+        ),
+        ("eval_ro", &["eval_ro return 1 k"]),
+        (
+            "evalsha_ro",
+            &["evalsha_ro ffffffffffffffffffffffffffffffffffffffff 0"],
+        ),
+        ("fcall", &["fcall nosuch 1 k"]),
+        ("fcall_ro", &["fcall_ro nosuch 0"]),
+        ("script|load", &["script load return"]),
+        ("script|exists", &["script exists abc"]),
+        ("script|flush", &["script flush", "script flush async"]),
+        ("script|kill", &["script kill"]),
+        ("script|help", &["script help"]),
+        ("function|load", &["function load x"]),
+        ("function|delete", &["function delete x"]),
+        ("function|flush", &["function flush"]),
+        ("function|list", &["function list withcode"]),
+        ("function|dump", &["function dump"]),
+        ("function|restore", &["function restore x"]),
+        ("function|stats", &["function stats"]),
+        ("function|kill", &["function kill"]),
+        ("function|help", &["function help"]),
     ];
 
     fn argv(line: &str) -> Vec<Bytes> {

@@ -69,6 +69,13 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
+    if ctx.shared.scripting.busy() {
+        // Only SHUTDOWN NOSAVE may stop a server whose script is busy; it kills the script.
+        if !nosave {
+            return Err(CmdError::new(ctx.shared.scripting.busy_error()));
+        }
+        ctx.shared.scripting.kill_for_shutdown();
+    }
     tracing::warn!("User requested shutdown...");
     ctx.shared.shutdown.notify_one();
     ctx.session.close_after_reply = true;
@@ -236,20 +243,33 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "total_system_memory_human",
                 &memory::human_bytes(total),
             );
-            // Scripting memory: no script engine state is counted here yet.
-            kv(out, "used_memory_lua", &0);
-            kv(out, "used_memory_vm_eval", &0);
-            kv(out, "used_memory_lua_human", &memory::human_bytes(0));
-            kv(out, "used_memory_scripts_eval", &0);
-            kv(out, "number_of_cached_scripts", &0);
-            kv(out, "number_of_functions", &0);
-            kv(out, "number_of_libraries", &0);
-            kv(out, "used_memory_vm_functions", &0);
-            kv(out, "used_memory_vm_total", &0);
-            kv(out, "used_memory_vm_total_human", &memory::human_bytes(0));
-            kv(out, "used_memory_functions", &0);
-            kv(out, "used_memory_scripts", &0);
-            kv(out, "used_memory_scripts_human", &memory::human_bytes(0));
+            {
+                let s = &shared.scripting.stats;
+                let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+                let (vm_eval, vm_functions) = (get(&s.vm_eval), get(&s.vm_functions));
+                let (scripts, functions_mem) = (get(&s.scripts_eval), get(&s.functions_mem));
+                kv(out, "used_memory_lua", &vm_eval);
+                kv(out, "used_memory_vm_eval", &vm_eval);
+                kv(out, "used_memory_lua_human", &memory::human_bytes(vm_eval));
+                kv(out, "used_memory_scripts_eval", &scripts);
+                kv(out, "number_of_cached_scripts", &get(&s.cached_scripts));
+                kv(out, "number_of_functions", &get(&s.functions));
+                kv(out, "number_of_libraries", &get(&s.libraries));
+                kv(out, "used_memory_vm_functions", &vm_functions);
+                kv(out, "used_memory_vm_total", &(vm_eval + vm_functions));
+                kv(
+                    out,
+                    "used_memory_vm_total_human",
+                    &memory::human_bytes(vm_eval + vm_functions),
+                );
+                kv(out, "used_memory_functions", &functions_mem);
+                kv(out, "used_memory_scripts", &(scripts + functions_mem));
+                kv(
+                    out,
+                    "used_memory_scripts_human",
+                    &memory::human_bytes(scripts + functions_mem),
+                );
+            }
             kv(out, "maxmemory", &maxmemory);
             kv(out, "maxmemory_human", &memory::human_bytes(maxmemory));
             kv(out, "maxmemory_policy", &policy);

@@ -31,6 +31,9 @@ pub const GLOBAL: u32 = 1 << 31;
 /// Not a Redis flag: a `TESTCTL` row, which exists only with `enable-test-controls yes`
 /// (see [`crate::testctl`]). Never printed by COMMAND INFO.
 pub const TEST_CONTROL: u32 = 1 << 30;
+/// Not a Redis flag: the command runs a script or changes the Lua state, so dispatch claims
+/// the server for it before locking (see `crate::scripting`). Always with [`GLOBAL`].
+pub const EXCLUSIVE: u32 = 1 << 29;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

@@ -44,6 +44,8 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// `>` in RESP3 (out-of-band); an array in RESP2.
     Push(Vec<Reply>),
+    /// `(` in RESP3; a bulk string in RESP2 (only scripts produce it: `{big_number=…}`).
+    BigNumber(Bytes),
     /// Several frames answering one command, written one after another (SUBSCRIBE a b
     /// confirms each channel in a frame of its own). Never nested inside another reply.
     Multi(Vec<Reply>),
@@ -160,6 +162,13 @@ impl Reply {
                     out.put_slice(if *b { b"#t\r\n" } else { b"#f\r\n" });
                 } else {
                     out.put_slice(if *b { b":1\r\n" } else { b":0\r\n" });
+                }
+            }
+            Reply::BigNumber(digits) => {
+                if resp3 {
+                    line(out, b'(', digits);
+                } else {
+                    bulk(out, digits);
                 }
             }
             Reply::Verbatim(fmt, data) => {

@@ -13,6 +13,12 @@
 //! reference — and each command then reads it once more as it ends. A wait (CLIENT PAUSE, a
 //! blocked command) restarts the mark, so it is not counted as the next command's time.
 //! Network byte counts go to this thread's counters.
+//!
+//! While a Lua script holds the server, `execute` hands a request back in
+//! `Session::deferred`; the task then awaits the scripting gate (the script's end, or its
+//! turning busy) without holding a worker thread, and runs the request again. Blocked-wait
+//! timeouts and the WATCH cleanup of a closing connection wait for the gate the same way,
+//! since both take shard locks (see `crate::scripting`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -203,6 +209,10 @@ pub(super) async fn serve(
                 session.stat_mark = crate::ops::ticks();
             }
             Event::BlockTimeout => {
+                // Timing out takes the key's shard: never while a script holds it.
+                while shared.scripting.running() {
+                    shared.scripting.wait(true).await;
+                }
                 if let Some(w) = blocked.take() {
                     if commands::blocking::time_out(&shared, &w) {
                         send(&mut session, &w.timeout_reply, false, &mut wbuf);
@@ -246,7 +256,18 @@ pub(super) async fn serve(
                         session.stat_mark = crate::ops::ticks();
                     }
                     let suppress = std::mem::take(&mut session.skip_next);
-                    let reply = commands::execute(&shared, &mut session, argv);
+                    let mut reply = commands::execute(&shared, &mut session, argv);
+                    // A script holds the server: wait for it without holding a worker,
+                    // then run the command (see `crate::scripting`).
+                    while let Some((argv, until_end)) = session.deferred.take() {
+                        tokio::select! {
+                            _ = shared.scripting.wait(until_end) => {}
+                            _ = &mut closed => break 'conn,
+                        }
+                        // Time spent waiting for the script is not the command's.
+                        session.stat_mark = crate::ops::ticks();
+                        reply = commands::execute(&shared, &mut session, argv);
+                    }
                     if let Some(w) = session.blocked.take() {
                         // Blocked: no reply now, and nothing more from the pipeline until
                         // the wait ends.
@@ -305,6 +326,12 @@ pub(super) async fn serve(
         }
     }
     let _ = socket.shutdown().await;
+    // Cleaning up WATCHes and a wait takes shards: not while a script holds them.
+    if blocked.is_some() || !session.watched.is_empty() {
+        while shared.scripting.running() {
+            shared.scripting.wait(true).await;
+        }
+    }
     if let Some(w) = blocked.take() {
         commands::blocking::cancel(&shared, &w);
     }

@@ -281,10 +281,11 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 shared.sample_ops();
                 crate::memory::used_memory();
-                // Keep going while shards report more due keys, yielding between passes.
+                // Keep going while shards report more due keys, yielding between passes;
+                // not while a script holds the shards (see `crate::scripting`).
                 let expiring = shared.ops.active_expire.load(std::sync::atomic::Ordering::Relaxed);
                 for _ in 0..16 {
-                    if !expiring {
+                    if !expiring || shared.scripting.running() {
                         break;
                     }
                     let (_, more, events) = shared.keyspace.active_expire(EXPIRE_BATCH);

@@ -556,8 +556,66 @@ impl Keyspace {
             effects: None,
             violation: false,
             scratch: None,
+            gave_up: false,
             #[cfg(test)]
             touched: Vec::new(),
+        }
+    }
+
+    /// [`Keyspace::lock_mask`] for a command that must not wait on a shard while `stop` is
+    /// set (a script claimed the server, see `crate::scripting`): each shard is tried, and
+    /// a taken one is waited for in 1 ms slices that end as soon as `stop` is seen — then
+    /// every lock taken so far is released and `None` returned. Uncontended, this is the
+    /// same single CAS per shard as a plain lock.
+    /// (Returned by value rather than in an `Option`: the guard array is built in place, as
+    /// [`Keyspace::lock_mask`] does; check [`Locked::gave_up`].)
+    #[inline]
+    pub fn lock_mask_unless(&self, mask: u32, stop: &AtomicBool) -> Locked<'_> {
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = [const { None }; SHARDS];
+        let mut gave_up = false;
+        // Only the set bits: most commands lock one shard.
+        let mut rest = mask & (u32::MAX >> (32 - SHARDS));
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let m = &self.shards[i];
+            match m.try_lock() {
+                Some(guard) => guards[i] = Some(guard),
+                None => match Self::lock_slow(m, stop) {
+                    Some(guard) => guards[i] = Some(guard),
+                    None => {
+                        gave_up = true;
+                        break;
+                    }
+                },
+            }
+        }
+        if gave_up {
+            guards = [const { None }; SHARDS];
+        }
+        Locked {
+            ks: self,
+            guards,
+            now: self.clock.now_ms(),
+            effects: None,
+            violation: false,
+            scratch: None,
+            gave_up,
+            #[cfg(test)]
+            touched: Vec::new(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_slow<'m>(m: &'m Mutex<Shard>, stop: &AtomicBool) -> Option<MutexGuard<'m, Shard>> {
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(g) = m.try_lock_for(std::time::Duration::from_millis(1)) {
+                return Some(g);
+            }
         }
     }
 
@@ -649,6 +707,8 @@ pub struct Locked<'a> {
     effects: Option<Box<Effects>>,
     violation: bool,
     scratch: Option<Box<Shard>>,
+    /// [`Keyspace::lock_mask_unless`] gave up: nothing is locked.
+    gave_up: bool,
     /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
     /// its specs name.
     #[cfg(test)]
@@ -656,6 +716,13 @@ pub struct Locked<'a> {
 }
 
 impl<'a> Locked<'a> {
+    /// Whether [`Keyspace::lock_mask_unless`] gave up (a script claimed the server): nothing
+    /// is locked and the command must not run.
+    #[inline]
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
+    }
+
     /// The command's time, in ms: every expiry decision of the command uses it.
     pub fn now(&self) -> u64 {
         self.now
@@ -929,6 +996,18 @@ impl<'a> Locked<'a> {
     pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.propagating() {
             self.effects_mut().propagate.push((db, argv));
+        }
+    }
+
+    /// How many writes the current unit has queued for propagation so far.
+    pub fn propagated_len(&self) -> usize {
+        self.effects.as_ref().map_or(0, |e| e.propagate.len())
+    }
+
+    /// Forgets the writes queued after the first `len` (a script's `redis.set_repl(REPL_NONE)`).
+    pub fn truncate_propagated(&mut self, len: usize) {
+        if let Some(e) = self.effects.as_mut() {
+            e.propagate.truncate(len);
         }
     }
 
