@@ -38,11 +38,15 @@
 //!   UNBLOCK); `shared.rs` the server-wide state; `pubsub.rs` the subscription registry;
 //!   `blocking.rs` the blocked-client registry and how a wait begins and ends; `notify.rs` the
 //!   keyspace-notification classes.
+//! - `aof/` — append-only file persistence in Redis 7's multi-part layout: the manifest,
+//!   the writer thread and fsync policies, loading at start, and the rewrite from a
+//!   point-in-time view (see its module docs).
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`.
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
+pub mod aof;
 pub mod blocking;
 pub mod clock;
 pub mod commands;

@@ -20,6 +20,8 @@ use crate::storage::Keyspace;
 #[derive(Debug)]
 pub struct Shared {
     pub keyspace: Keyspace,
+    /// Append-only file persistence (see [`crate::aof`]).
+    pub aof: crate::aof::Aof,
     pub config: RwLock<Config>,
     /// Bumped by [`Shared::apply_config`] (every successful CONFIG SET). Connections keep
     /// copies of the settings they read per request (timeout, proto-max-bulk-len, query
@@ -78,6 +80,7 @@ impl Shared {
         ));
         let shared = Shared {
             keyspace: Keyspace::new(config.databases, clock),
+            aof: crate::aof::Aof::default(),
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
@@ -114,6 +117,8 @@ impl Shared {
         );
         self.keyspace
             .set_lfu(lfu, config.lfu_log_factor, config.lfu_decay_time);
+        // fsync policy; `appendonly` switched by CONFIG SET turns the AOF on or off.
+        self.aof.apply_config(&config);
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 

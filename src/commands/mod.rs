@@ -16,6 +16,11 @@
 //! every build: the keyspace records the violation (and still serves the access safely,
 //! see [`Locked`]), and [`run`] logs it and replaces the command's reply with
 //! [`OUTSIDE_KEY_SPEC`], so the bug shows instead of silently breaking atomicity.
+//!
+//! # AOF
+//! [`admit`] reads one atomic of the AOF (`Aof::gate`): nonzero only while the AOF loads
+//! (`-LOADING` for commands without the `loading` flag; the loader's own session, client id
+//! 0, passes) or cannot be written (`-MISCONF` for writes and PING).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -410,6 +415,11 @@ pub fn admit(
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
+    // Loading the AOF, or the AOF cannot be written: one relaxed load otherwise.
+    let gate = shared.aof.gate();
+    if gate != 0 {
+        aof_gate(shared, session, spec, gate)?;
+    }
     session.meta().last_cmd = spec.name;
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
@@ -419,6 +429,31 @@ pub fn admit(
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     Ok(spec)
+}
+
+/// `-LOADING` while the AOF loads (except for the loader itself and `LOADING`-flagged
+/// commands); `-MISCONF` for writes (and PING) while the AOF cannot be written, as Redis's
+/// `writeCommandsDeniedByDiskError`.
+#[cold]
+fn aof_gate(
+    shared: &Shared,
+    session: &Session,
+    spec: &CommandSpec,
+    gate: u8,
+) -> Result<(), CmdError> {
+    if gate & crate::aof::GATE_LOADING != 0
+        && session.id != crate::aof::loader::LOADER_ID
+        && !spec.has(table::LOADING)
+    {
+        return Err(CmdError::new(crate::aof::LOADING_ERR));
+    }
+    if gate & crate::aof::GATE_WRITE_ERROR != 0
+        && (spec.has(table::WRITE) || spec.name == "ping")
+        && session.id != crate::aof::loader::LOADER_ID
+    {
+        return Err(CmdError::msg(shared.aof.misconf_text()));
+    }
+    Ok(())
 }
 
 #[cold]
@@ -796,6 +831,7 @@ mod key_specs_match_handlers {
         ("memory|malloc-stats", &["memory malloc-stats"]),
         ("memory|purge", &["memory purge"]),
         ("memory|help", &["memory help"]),
+        ("bgrewriteaof", &["bgrewriteaof"]),
         ("shutdown", &["shutdown abort"]),
         ("get", &["get a", "get nosuch"]),
         (

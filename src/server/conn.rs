@@ -7,6 +7,11 @@
 //! messages…) is written in chunks, and a write stuck on a client that stopped reading is
 //! abandoned as soon as the client is killed (e.g. for its output-buffer limit). Protocol errors are answered with
 //! Redis's text and close this connection only.
+//!
+//! With `appendfsync always` (one relaxed load per batch otherwise), a batch's replies are
+//! held until the AOF writer has fsynced every write unit appended up to the end of the batch
+//! (`Aof::wait_synced`): one group fsync covers all connections waiting, as Redis's fsync per
+//! event-loop pass does. If it cannot be saved, the connection closes without those replies.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -202,6 +207,11 @@ pub(super) async fn serve(
                 }
             }
         }
+        // `appendfsync always`: the AOF units already appended before this batch.
+        let aof_mark = shared
+            .aof
+            .always()
+            .then(|| shared.keyspace.propagation.aof_seq());
         while blocked.is_none() {
             match parser.next(&mut rbuf, !session.authenticated) {
                 Ok(Some(argv)) => {
@@ -235,7 +245,9 @@ pub(super) async fn serve(
                         break;
                     }
                     if wbuf.len() >= FLUSH_AT
-                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                        && (!aof_durable(&shared, aof_mark).await
+                            || !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut())
+                                .await)
                     {
                         break 'conn;
                     }
@@ -259,6 +271,9 @@ pub(super) async fn serve(
             meta.last_active_ms = shared.now_ms();
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
+        }
+        if aof_mark.is_some() && !aof_durable(&shared, aof_mark).await {
+            break;
         }
         if !wbuf.is_empty()
             && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
@@ -349,6 +364,16 @@ async fn flush<F: std::future::Future<Output = ()>>(
         .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
     wbuf.clear();
     true
+}
+
+/// `appendfsync always`: waits until the AOF units appended since `mark` (the count before
+/// the batch) are fsynced; false when they could not be saved (the replies must not go out).
+async fn aof_durable(shared: &Shared, mark: Option<u64>) -> bool {
+    let Some(before) = mark else {
+        return true;
+    };
+    let after = shared.keyspace.propagation.aof_seq();
+    after == before || shared.aof.wait_synced(after).await
 }
 
 /// Encodes a reply unless CLIENT REPLY says not to.

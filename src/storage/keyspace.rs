@@ -24,6 +24,14 @@
 //! wanted, so a small keyspace is ranked exactly. Recency is kept in ms (Redis: s) and the
 //! LFU counter sits in the same word ([`Entry`]). `volatile-ttl` reads each shard's deadline
 //! index, so its candidates are the soonest to expire rather than a sample.
+//!
+//! # Point-in-time dumps (AOF rewrite)
+//! [`Keyspace::begin_dump`] (called with every shard locked: the cut point) marks every
+//! shard "not yet dumped" and installs a [`ShardDumper`]. From then on, whoever next locks
+//! a marked shard — the rewriter walking the shards, or any command about to change it —
+//! first hands it to the dumper, under that lock, and clears the mark: every shard is
+//! serialized exactly as it was at the cut, one shard at a time, without a copy of the
+//! dataset. While no dump is pending, a lock acquisition pays one relaxed load.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -146,6 +154,36 @@ pub struct Keyspace {
     /// lock also makes one evictor run at a time, so two connections over the limit do not
     /// both free the same excess.
     evict_pool: Mutex<(MaxmemoryPolicy, Vec<Candidate>)>,
+    /// Shards not yet dumped since [`Keyspace::begin_dump`] (one bit each).
+    dump_pending: AtomicU32,
+    dumper: Mutex<Option<Arc<dyn ShardDumper>>>,
+}
+
+/// Serializes shards for a point-in-time dump (see the module docs).
+pub trait ShardDumper: Send + Sync {
+    /// Called once per shard, under its lock, before anything changes it after the cut.
+    fn dump_shard(&self, index: usize, view: ShardView<'_>);
+}
+
+/// Read access to one locked shard, for a [`ShardDumper`].
+pub struct ShardView<'a> {
+    shard: &'a Shard,
+}
+
+impl ShardView<'_> {
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.shard.dbs.len()
+    }
+
+    /// Calls `visit` for every key of database `db` in this shard (expired ones included).
+    pub fn for_each(&self, db: usize, mut visit: impl FnMut(&[u8], &Entry)) {
+        if let Some(d) = self.shard.dbs.get(db) {
+            for slot in d.dict.iter() {
+                visit(&slot.key, &slot.value);
+            }
+        }
+    }
 }
 
 /// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
@@ -230,6 +268,40 @@ impl Keyspace {
             lfu: AtomicBool::new(false),
             lfu_params: AtomicU64::new((10 << 32) | 1),
             evict_pool: Mutex::new((MaxmemoryPolicy::NoEviction, Vec::with_capacity(POOL_SIZE))),
+            dump_pending: AtomicU32::new(0),
+            dumper: Mutex::new(None),
+        }
+    }
+
+    /// Starts a point-in-time dump (see the module docs). `_all` proves every shard is
+    /// locked: the state at this moment is what `dumper` will see, shard by shard.
+    pub fn begin_dump(&self, _all: &Locked<'_>, dumper: Arc<dyn ShardDumper>) {
+        *self.dumper.lock() = Some(dumper);
+        self.dump_pending
+            .store((1u64 << SHARDS).wrapping_sub(1) as u32, Ordering::Release);
+    }
+
+    /// Dumps every shard still pending (locking each in turn) and removes the dumper.
+    pub fn finish_dump(&self) {
+        for i in 0..SHARDS {
+            drop(self.lock_mask(1 << i));
+        }
+        *self.dumper.lock() = None;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn dump_locked(&self, mask: u32, guards: &[Option<MutexGuard<'_, Shard>>; SHARDS]) {
+        let dumper = self.dumper.lock().clone();
+        for (i, g) in guards.iter().enumerate() {
+            let bit = 1u32 << i;
+            if mask & bit == 0 || self.dump_pending.load(Ordering::Acquire) & bit == 0 {
+                continue;
+            }
+            if let (Some(d), Some(shard)) = (dumper.as_ref(), g.as_deref()) {
+                d.dump_shard(i, ShardView { shard });
+            }
+            self.dump_pending.fetch_and(!bit, Ordering::Release);
         }
     }
 
@@ -551,6 +623,9 @@ impl Keyspace {
             if mask & (1 << i) != 0 {
                 *g = Some(self.shards[i].lock());
             }
+        }
+        if self.dump_pending.load(Ordering::Relaxed) & mask != 0 {
+            self.dump_locked(mask, &guards);
         }
         Locked {
             ks: self,
@@ -1017,6 +1092,9 @@ impl<'a> Locked<'a> {
         } else {
             self.ks.shards[i].try_lock()
         };
+        if self.ks.dump_pending.load(Ordering::Relaxed) & (1 << i) != 0 {
+            self.ks.dump_locked(1 << i, &self.guards);
+        }
     }
 
     /// Whether the command touched a shard it had not locked since the last call.
