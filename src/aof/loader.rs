@@ -72,6 +72,30 @@ pub fn load(shared: &Shared, dir: &Path, manifest: &Manifest) -> Result<u64, Str
         shared.now_ms(),
     ));
     let mut session = Session::new(handle, true);
+    shared.keyspace.freeze_expiry(true);
+    let result = load_all(shared, dir, &files, &mut session, start);
+    commands::transaction::discard_transaction(shared, &mut session);
+    shared.keyspace.freeze_expiry(false);
+    let commands = result?;
+    let secs = start.elapsed().as_secs_f64();
+    let keys: usize = (0..shared.keyspace.databases())
+        .map(|db| shared.keyspace.db_stats(db, 0).0)
+        .sum();
+    tracing::info!(
+        "DB loaded from append only file: {secs:.3} seconds ({commands} commands, {keys} keys, {:.1} MB/s)",
+        total as f64 / 1e6 / secs.max(1e-6)
+    );
+    Ok(commands)
+}
+
+/// Replays every file in order; the number of commands replayed.
+fn load_all(
+    shared: &Shared,
+    dir: &Path,
+    files: &[&FileInfo],
+    session: &mut Session,
+    start: Instant,
+) -> Result<u64, String> {
     let mut commands = 0u64;
     let mut done_before = 0u64;
     let last = files.len().saturating_sub(1);
@@ -80,7 +104,7 @@ pub fn load(shared: &Shared, dir: &Path, manifest: &Manifest) -> Result<u64, Str
         if f.kind == Kind::Base {
             tracing::info!("Reading the base file {} on AOF loading...", f.name);
         }
-        let (n, stop) = load_file(shared, &mut session, &path, &f.name, done_before, start)?;
+        let (n, stop) = load_file(shared, session, &path, &f.name, done_before, start)?;
         commands += n;
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         done_before += size;
@@ -129,15 +153,6 @@ pub fn load(shared: &Shared, dir: &Path, manifest: &Manifest) -> Result<u64, Str
             }
         }
     }
-    commands::transaction::discard_transaction(shared, &mut session);
-    let secs = start.elapsed().as_secs_f64();
-    let keys: usize = (0..shared.keyspace.databases())
-        .map(|db| shared.keyspace.db_stats(db, 0).0)
-        .sum();
-    tracing::info!(
-        "DB loaded from append only file: {secs:.3} seconds ({commands} commands, {keys} keys, {:.1} MB/s)",
-        total as f64 / 1e6 / secs.max(1e-6)
-    );
     Ok(commands)
 }
 

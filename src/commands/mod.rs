@@ -541,7 +541,7 @@ pub fn run(
         ctx.locked.dirty(ctx.changes);
         if !ctx.propagated && ctx.locked.propagating() {
             let db = ctx.session.db;
-            ctx.locked.propagate(db, args.argv().to_vec());
+            ctx.locked.propagate(db, args.take_argv());
         }
     }
     reply

@@ -105,24 +105,43 @@ struct AofFeed {
 
 /// Appends one command as a RESP multibulk.
 pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    let mut n = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(n.format(argv.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    let need = 16 + argv.iter().map(|a| a.len() + 16).sum::<usize>();
+    out.reserve(need);
+    push_header(out, b'*', argv.len());
     for a in argv {
-        encode_bulk(out, a);
+        push_header(out, b'$', a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
 /// Appends one bulk string (`$len\r\ndata\r\n`).
 #[inline]
 pub fn encode_bulk(out: &mut Vec<u8>, a: &[u8]) {
-    let mut n = itoa::Buffer::new();
-    out.push(b'$');
-    out.extend_from_slice(n.format(a.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    push_header(out, b'$', a.len());
     out.extend_from_slice(a);
     out.extend_from_slice(b"\r\n");
+}
+
+/// `<kind><n>\r\n` in one copy.
+#[inline]
+fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len() - 2;
+    buf[i] = b'\r';
+    buf[i + 1] = b'\n';
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    i -= 1;
+    buf[i] = kind;
+    out.extend_from_slice(&buf[i..]);
 }
 
 fn unix_seconds() -> u64 {
@@ -234,6 +253,29 @@ impl Propagation {
             .collect()
     }
 
+    /// [`Propagation::append`] for a unit of exactly one write (the common case: no
+    /// intermediate vector).
+    pub(super) fn append_one(&self, db: usize, argv: Vec<Bytes>) {
+        if !self.enabled() {
+            return;
+        }
+        let mut log = self.log.lock();
+        if let Some(f) = log.aof.as_mut() {
+            if f.timestamps {
+                f.timestamp();
+            }
+            f.select(db);
+            encode_command(&mut f.buf, &argv);
+            let len = f.buf.len();
+            self.aof_len.store(len as u64, Ordering::Relaxed);
+            self.aof_seq.fetch_add(1, Ordering::Relaxed);
+        }
+        if log.record {
+            log.select(db);
+            log.entries.push(argv);
+        }
+    }
+
     /// Appends one unit's writes: `SELECT` when the database changes, and `MULTI`/`EXEC`
     /// around a unit of more than one write.
     pub(super) fn append(&self, ops: &mut Vec<(usize, Vec<Bytes>)>) {
@@ -287,11 +329,7 @@ impl Log {
             return 0;
         };
         if f.timestamps {
-            let now = unix_seconds();
-            if now > f.last_ts {
-                f.last_ts = now;
-                f.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
-            }
+            f.timestamp();
         }
         let wrap = ops.len() > 1;
         if wrap {
@@ -310,6 +348,15 @@ impl Log {
 }
 
 impl AofFeed {
+    /// `#TS:<unix seconds>` when a new second began since the last one written.
+    fn timestamp(&mut self) {
+        let now = unix_seconds();
+        if now > self.last_ts {
+            self.last_ts = now;
+            self.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+        }
+    }
+
     fn select(&mut self, db: usize) {
         if self.selected != Some(db) {
             self.selected = Some(db);

@@ -32,6 +32,13 @@
 //! first hands it to the dumper, under that lock, and clears the mark: every shard is
 //! serialized exactly as it was at the cut, one shard at a time, without a copy of the
 //! dataset. While no dump is pending, a lock acquisition pays one relaxed load.
+//!
+//! # Loading
+//! While the AOF loads, [`Keyspace::freeze_expiry`] makes every unit's time 0: nothing
+//! expires and no deadline is "already past" while commands are replayed (Redis's
+//! `keyIsExpired` returns false while loading), so `SET … PXAT t` followed by `PERSIST` or a
+//! later `PEXPIREAT` replays as it ran even when `t` has passed since. The same atomic as the
+//! dump marks carries the flag, so the lock path still pays one load.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -154,7 +161,8 @@ pub struct Keyspace {
     /// lock also makes one evictor run at a time, so two connections over the limit do not
     /// both free the same excess.
     evict_pool: Mutex<(MaxmemoryPolicy, Vec<Candidate>)>,
-    /// Shards not yet dumped since [`Keyspace::begin_dump`] (one bit each).
+    /// Shards not yet dumped since [`Keyspace::begin_dump`] (one bit each), and
+    /// [`FROZEN`] while expiry is frozen.
     dump_pending: AtomicU32,
     dumper: Mutex<Option<Arc<dyn ShardDumper>>>,
 }
@@ -185,6 +193,10 @@ impl ShardView<'_> {
         }
     }
 }
+
+/// [`Keyspace::dump_pending`]'s bit for "expiry frozen" (loading); above every shard bit.
+const FROZEN: u32 = 1 << 31;
+const _: () = assert!(SHARDS < 31);
 
 /// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
 const POOL_SIZE: usize = 16;
@@ -279,6 +291,36 @@ impl Keyspace {
         *self.dumper.lock() = Some(dumper);
         self.dump_pending
             .store((1u64 << SHARDS).wrapping_sub(1) as u32, Ordering::Release);
+    }
+
+    /// Freezes expiry (see the module docs: AOF loading) or thaws it. Thawing gives every
+    /// key the current time as its last access (and stream consumers created while frozen
+    /// their seen time), as keys loaded by Redis have.
+    pub fn freeze_expiry(&self, on: bool) {
+        if on {
+            self.dump_pending.fetch_or(FROZEN, Ordering::AcqRel);
+            return;
+        }
+        self.dump_pending.fetch_and(!FROZEN, Ordering::AcqRel);
+        let now = self.clock.now_ms();
+        for i in 0..SHARDS {
+            let mut shard = self.shards[i].lock();
+            for db in shard.dbs.iter_mut() {
+                for x in 0..db.dict.len() {
+                    let e = &mut db.dict.slot_mut(x).value;
+                    e.access = fresh_access(now);
+                    if let Value::Stream(s) = &mut e.value {
+                        for g in s.groups.values_mut() {
+                            for c in g.consumers.values_mut() {
+                                if c.seen_time == 0 {
+                                    c.seen_time = now;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Dumps every shard still pending (locking each in turn) and removes the dumper.
@@ -624,14 +666,22 @@ impl Keyspace {
                 *g = Some(self.shards[i].lock());
             }
         }
-        if self.dump_pending.load(Ordering::Relaxed) & mask != 0 {
-            self.dump_locked(mask, &guards);
+        let mut now = self.clock.now_ms();
+        let flags = self.dump_pending.load(Ordering::Relaxed);
+        if flags & (mask | FROZEN) != 0 {
+            if flags & FROZEN != 0 {
+                now = 0;
+            }
+            if flags & mask & !FROZEN != 0 {
+                self.dump_locked(mask & !FROZEN, &guards);
+            }
         }
         Locked {
             ks: self,
             guards,
-            now: self.clock.now_ms(),
+            now,
             effects: None,
+            first: None,
             violation: false,
             scratch: None,
             #[cfg(test)]
@@ -725,6 +775,9 @@ pub struct Locked<'a> {
     /// Allocated by the first effect recorded: most commands record none (reads, and writes
     /// with no notification or propagation consumer), and a smaller `Locked` moves faster.
     effects: Option<Box<Effects>>,
+    /// The unit's first propagated write, kept inline: the common unit (one write) then
+    /// reaches the propagation stream without allocating [`Effects`].
+    first: Option<(usize, Vec<Bytes>)>,
     violation: bool,
     scratch: Option<Box<Shard>>,
     /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
@@ -1006,8 +1059,28 @@ impl<'a> Locked<'a> {
     /// Queues `argv` for propagation in database `db`, as part of the current unit.
     pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.propagating() {
-            self.effects_mut().propagate.push((db, argv));
+            self.push_propagate(db, argv);
         }
+    }
+
+    /// Queues one write of the unit, in order: the first inline, the rest (with the first
+    /// moved ahead of them) in [`Effects::propagate`].
+    #[inline]
+    fn push_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        let queued = self
+            .effects
+            .as_ref()
+            .is_some_and(|e| !e.propagate.is_empty());
+        if self.first.is_none() && !queued {
+            self.first = Some((db, argv));
+            return;
+        }
+        let first = self.first.take();
+        let e = self.effects_mut();
+        if let Some(f) = first {
+            e.propagate.push(f);
+        }
+        e.propagate.push((db, argv));
     }
 
     /// The effects path for a key the server itself removed (expiry, later eviction): the
@@ -1021,7 +1094,7 @@ impl<'a> Locked<'a> {
         self.event(db, key, class, event);
         if self.propagating() {
             let argv = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
-            self.effects_mut().propagate.push((db, argv));
+            self.push_propagate(db, argv);
         }
     }
 
@@ -1033,9 +1106,19 @@ impl<'a> Locked<'a> {
     /// still held) and hands back its events, to publish after the locks are dropped.
     #[inline]
     pub fn finish(&mut self) -> Finished {
+        let first = self.first.take();
         match self.effects.take() {
-            None => Finished::default(),
+            None => {
+                if let Some((db, argv)) = first {
+                    self.ks.propagation.append_one(db, argv);
+                }
+                Finished::default()
+            }
             Some(mut e) => {
+                if let Some(f) = first {
+                    // Only events were recorded beside it.
+                    e.propagate.insert(0, f);
+                }
                 self.ks.propagation.append(&mut e.propagate);
                 Finished {
                     events: std::mem::take(&mut e.events),
@@ -1092,7 +1175,7 @@ impl<'a> Locked<'a> {
         } else {
             self.ks.shards[i].try_lock()
         };
-        if self.ks.dump_pending.load(Ordering::Relaxed) & (1 << i) != 0 {
+        if self.ks.dump_pending.load(Ordering::Relaxed) & (1 << i) & !FROZEN != 0 {
             self.ks.dump_locked(1 << i, &self.guards);
         }
     }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# What the append-only file costs: redis-benchmark SET throughput of the same emberkv build
+# with AOF off, `appendfsync everysec` and `appendfsync always`, and of redis-server 7 with
+# `appendfsync always` (AOF form, no RDB preamble), in one run, with and without pipelining.
+#
+#   usage: benches/aof.sh [-n requests] [-c clients] [-r rounds]
+#   defaults: -n 200000 -c 50 -r 3 (each figure is the best of the rounds)
+#
+# Every server gets its own scratch directory under $TMPDIR and is stopped at the end.
+#
+# Last results (2 shared cores, ext4 on a virtual disk; other builds running meanwhile, so
+# figures move by ~10% between runs — compare within a run):
+#
+#   -n 200000 -c 50                     P=1 rps     P=16 rps
+#   emberkv AOF off                      83,000      578,000
+#   emberkv everysec                     80,600      549,000   (-2.9%, -5.0%)
+#   emberkv always                       26,900      345,000
+#   redis-server 7.0.15 always           11,800       77,600
+#
+# (see the closing note of issue 13 for the run these come from)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+N=200000 C=50 R=3
+while getopts "n:c:r:" opt; do
+  case $opt in
+    n) N=$OPTARG ;; c) C=$OPTARG ;; r) R=$OPTARG ;;
+    *) echo "usage: $0 [-n requests] [-c clients] [-r rounds]" >&2; exit 2 ;;
+  esac
+done
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark not found (apt-get install redis-tools)" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cargo build --release -q
+BIN=${CARGO_TARGET_DIR:-target}/release/emberkv
+SCRATCH=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$SCRATCH"' EXIT
+
+start_ember() { # start_ember VAR ARGS...: starts a server, its port in $VAR
+  local port; port=$(free_port)
+  mkdir -p "$SCRATCH/$1"
+  "$BIN" --port "$port" --dir "$SCRATCH/$1" --loglevel warning "${@:2}" >/dev/null 2>&1 &
+  pids+=($!)
+  printf -v "$1" '%s' "$port"
+}
+
+start_ember OFF --appendonly no
+start_ember EVERYSEC --appendonly yes --appendfsync everysec
+start_ember ALWAYS --appendonly yes --appendfsync always
+RS=""
+if command -v redis-server >/dev/null; then
+  RS=$(free_port)
+  mkdir -p "$SCRATCH/redis"
+  redis-server --port "$RS" --dir "$SCRATCH/redis" --save '' --appendonly yes \
+    --appendfsync always --aof-use-rdb-preamble no --loglevel warning >/dev/null 2>&1 &
+  pids+=($!)
+fi
+sleep 0.7
+
+rps() { # rps PORT PIPELINE -> requests per second of SET
+  redis-benchmark -p "$1" -n "$N" -c "$C" -P "$2" -t set --csv -q 2>/dev/null \
+    | awk -F'"' '/SET/ {printf "%d\n", $4}'
+}
+
+# Rounds interleave the servers (off, everysec, always, redis, off, …) so a burst of load
+# from elsewhere on the machine hits them alike; each figure is the best of its rounds.
+printf "%-28s %12s %12s\n" "-n $N -c $C" "P=1 rps" "P=16 rps"
+declare -A res
+for _ in $(seq "$R"); do
+  for p in 1 16; do
+    for name in OFF EVERYSEC ALWAYS RS; do
+      port=${!name}
+      [ -z "$port" ] && continue
+      v=$(rps "$port" "$p")
+      [ "$v" -gt "${res[$name,$p]:-0}" ] && res[$name,$p]=$v
+    done
+  done
+done
+label() { case $1 in OFF) echo "emberkv AOF off";; EVERYSEC) echo "emberkv everysec";;
+  ALWAYS) echo "emberkv always";; RS) echo "redis-server always";; esac; }
+for name in OFF EVERYSEC ALWAYS RS; do
+  [ -z "${res[$name,1]:-}" ] && continue
+  extra=""
+  if [ "$name" = EVERYSEC ]; then
+    extra=$(awk -v a="${res[OFF,1]}" -v b="${res[EVERYSEC,1]}" -v c="${res[OFF,16]}" -v d="${res[EVERYSEC,16]}" \
+      'BEGIN { printf "(%+.1f%%, %+.1f%%)", (b-a)*100/a, (d-c)*100/c }')
+  fi
+  printf "%-28s %12s %12s   %s\n" "$(label $name)" "${res[$name,1]}" "${res[$name,16]}" "$extra"
+done
