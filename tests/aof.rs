@@ -41,13 +41,14 @@ impl Drop for TempDir {
 }
 
 fn config(dir: &Path, fsync: AppendFsync) -> Config {
-    let mut c = Config::default();
-    c.port = 0;
-    c.dir = dir.to_path_buf();
-    c.appendonly = true;
-    c.appendfsync = fsync;
-    c.save = String::new();
-    c
+    Config {
+        port: 0,
+        dir: dir.to_path_buf(),
+        appendonly: true,
+        appendfsync: fsync,
+        save: String::new(),
+        ..Default::default()
+    }
 }
 
 fn start(c: Config) -> BackgroundServer {
@@ -161,8 +162,7 @@ fn dump(con: &mut redis::Connection) -> String {
                 "zset" => text(&run(con, &["ZRANGE", &k, "0", "-1", "WITHSCORES"])),
                 "hash" => {
                     let flat = strings(&run(con, &["HGETALL", &k]));
-                    let mut pairs: Vec<String> =
-                        flat.chunks(2).map(|p| p.join("=")).collect();
+                    let mut pairs: Vec<String> = flat.chunks(2).map(|p| p.join("=")).collect();
                     pairs.sort();
                     pairs.join(",")
                 }
@@ -179,15 +179,7 @@ fn dump(con: &mut redis::Connection) -> String {
                         ],
                     );
                     for g in strings_raw(&run(con, &["XINFO", "GROUPS", &k])) {
-                        let gf = fields(
-                            &g,
-                            &[
-                                "name",
-                                "consumers",
-                                "pending",
-                                "last-delivered-id",
-                            ],
-                        );
+                        let gf = fields(&g, &["name", "consumers", "pending", "last-delivered-id"]);
                         let name = gf
                             .split(' ')
                             .find_map(|f| f.strip_prefix("name="))
@@ -200,12 +192,7 @@ fn dump(con: &mut redis::Connection) -> String {
                         for p in strings_raw(&run(con, &["XPENDING", &k, &name, "-", "+", "1000"]))
                         {
                             let e = strings_raw(&p);
-                            s += &format!(
-                                " pel {}:{}:{}",
-                                text(&e[0]),
-                                text(&e[1]),
-                                text(&e[3])
-                            );
+                            s += &format!(" pel {}:{}:{}", text(&e[0]), text(&e[1]), text(&e[3]));
                         }
                     }
                     s
@@ -292,8 +279,24 @@ fn populate(con: &mut redis::Connection, tag: &str) {
     for i in 0..200 {
         run(con, &["SET", &format!("{tag}:k{i}"), &i.to_string()]);
         run(con, &["RPUSH", &format!("{tag}:list"), &i.to_string()]);
-        run(con, &["HSET", &format!("{tag}:hash"), &format!("f{i}"), &i.to_string()]);
-        run(con, &["ZADD", &format!("{tag}:z"), &i.to_string(), &format!("m{i}")]);
+        run(
+            con,
+            &[
+                "HSET",
+                &format!("{tag}:hash"),
+                &format!("f{i}"),
+                &i.to_string(),
+            ],
+        );
+        run(
+            con,
+            &[
+                "ZADD",
+                &format!("{tag}:z"),
+                &i.to_string(),
+                &format!("m{i}"),
+            ],
+        );
         run(con, &["SADD", &format!("{tag}:set"), &format!("m{i}")]);
     }
     // Let s:gone expire (it is then reclaimed as a DEL or skipped by a rewrite).
@@ -332,7 +335,10 @@ fn wait_rewrite(con: &mut redis::Connection, rewrites: u64) {
     while info_field(con, "aof_rewrites").parse::<u64>().unwrap_or(0) < rewrites
         || info_field(con, "aof_rewrite_in_progress") != "0"
     {
-        assert!(start.elapsed() < Duration::from_secs(30), "rewrite never ended");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "rewrite never ended"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -402,7 +408,10 @@ fn rewrite_while_another_client_writes_then_restart() {
                     run(&mut con, &["INCR", "w:counter"]);
                     run(&mut con, &["RPUSH", "w:list", &n.to_string()]);
                     run(&mut con, &["XADD", "w:stream", "*", "n", &n.to_string()]);
-                    run(&mut con, &["SET", &format!("bulk:{}", n % 3000), &n.to_string()]);
+                    run(
+                        &mut con,
+                        &["SET", &format!("bulk:{}", n % 3000), &n.to_string()],
+                    );
                     run(&mut con, &["SET", &format!("w:ttl{n}"), "v", "EX", "1000"]);
                     n += 1;
                 }
@@ -491,8 +500,7 @@ fn one_rewrite_at_a_time_and_config_set_appendonly() {
 fn last_incr(dir: &Path) -> PathBuf {
     let f = files(dir)
         .into_iter()
-        .filter(|f| f.ends_with(".incr.aof"))
-        .last()
+        .rfind(|f| f.ends_with(".incr.aof"))
         .expect("an incremental file");
     dir.join(f)
 }
@@ -519,17 +527,26 @@ fn truncated_last_file_loads_all_but_the_cut_command() {
     let mut strict = config(&tmp.0, AppendFsync::EverySec);
     strict.aof_load_truncated = false;
     let e = try_start(strict).err().expect("refused");
-    assert!(e.contains("Unexpected end of file") && e.contains("appendonly.aof.1.incr.aof"), "{e}");
+    assert!(
+        e.contains("Unexpected end of file") && e.contains("appendonly.aof.1.incr.aof"),
+        "{e}"
+    );
     // yes (the default): all but the cut command, and the file is truncated.
     let s = start(config(&tmp.0, AppendFsync::EverySec));
     let mut con = con_at(&s.url());
-    assert_eq!(text(&run(&mut con, &["MGET", "a", "b", "c"])), "[1,2,(nil)]");
+    assert_eq!(
+        text(&run(&mut con, &["MGET", "a", "b", "c"])),
+        "[1,2,(nil)]"
+    );
     run(&mut con, &["SET", "d", "4"]);
     drop(con);
     drop(s);
     let s = start(config(&tmp.0, AppendFsync::EverySec));
     let mut con = con_at(&s.url());
-    assert_eq!(text(&run(&mut con, &["MGET", "a", "b", "c", "d"])), "[1,2,(nil),4]");
+    assert_eq!(
+        text(&run(&mut con, &["MGET", "a", "b", "c", "d"])),
+        "[1,2,(nil),4]"
+    );
 }
 
 #[test]
@@ -561,7 +578,10 @@ fn truncated_multi_block_is_dropped_whole() {
     std::fs::write(&incr, &data[..at]).expect("write");
     let s = start(config(&tmp.0, AppendFsync::EverySec));
     let mut con = con_at(&s.url());
-    assert_eq!(text(&run(&mut con, &["MGET", "a", "b", "c"])), "[1,(nil),(nil)]");
+    assert_eq!(
+        text(&run(&mut con, &["MGET", "a", "b", "c"])),
+        "[1,(nil),(nil)]"
+    );
 }
 
 #[test]
@@ -613,11 +633,18 @@ fn corrupt_missing_and_rdb_files_stop_the_start() {
     assert!(e.contains("appendonly.aof.9.incr.aof"), "{e}");
     // A base in RDB form is refused by name, never misread.
     std::fs::write(&manifest, &text_m).expect("restore");
-    std::fs::write(tmp.aofdir().join("appendonly.aof.1.base.aof"), b"REDIS0010\xfa").expect("rdb");
+    std::fs::write(
+        tmp.aofdir().join("appendonly.aof.1.base.aof"),
+        b"REDIS0010\xfa",
+    )
+    .expect("rdb");
     let e = try_start(config(&tmp.0, AppendFsync::EverySec))
         .err()
         .expect("refused");
-    assert!(e.contains("appendonly.aof.1.base.aof") && e.contains("RDB"), "{e}");
+    assert!(
+        e.contains("appendonly.aof.1.base.aof") && e.contains("RDB"),
+        "{e}"
+    );
     // Restored: it loads.
     std::fs::write(tmp.aofdir().join("appendonly.aof.1.base.aof"), b"").expect("base");
     let s = start(config(&tmp.0, AppendFsync::EverySec));
@@ -636,7 +663,11 @@ fn timestamps_are_written_and_skipped_when_loading() {
         run(&mut con, &["SET", "a", "1"]);
     }
     let data = std::fs::read(last_incr(&tmp.aofdir())).expect("incr");
-    assert!(data.starts_with(b"#TS:"), "{:?}", String::from_utf8_lossy(&data));
+    assert!(
+        data.starts_with(b"#TS:"),
+        "{:?}",
+        String::from_utf8_lossy(&data)
+    );
     let s = start(c);
     let mut con = con_at(&s.url());
     assert_eq!(text(&run(&mut con, &["GET", "a"])), "1");
@@ -663,7 +694,14 @@ impl Drop for Child9 {
 
 fn spawn(dir: &Path, port: u16, extra: &[&str]) -> Child9 {
     let child = Command::new(env!("CARGO_BIN_EXE_emberkv"))
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "yes"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+        ])
         .arg("--dir")
         .arg(dir)
         .args(extra)
@@ -674,17 +712,60 @@ fn spawn(dir: &Path, port: u16, extra: &[&str]) -> Child9 {
     Child9(child)
 }
 
-/// Waits until the server answers PING (not -LOADING).
-fn wait_ready(port: u16) -> redis::Connection {
+/// A connection to `port` if the server there is process `pid` (INFO works while loading):
+/// a port chosen free may be taken by another test's server before the child binds it.
+fn ours(port: u16, pid: u32) -> Option<redis::Connection> {
     let url = format!("redis://127.0.0.1:{port}/");
+    let mut c = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection())
+        .ok()?;
+    let info: String = redis::cmd("INFO").arg("server").query(&mut c).ok()?;
+    let theirs = info
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))?
+        .trim()
+        .parse::<u32>()
+        .ok()?;
+    (theirs == pid).then_some(c)
+}
+
+/// Starts a server process with `make(port)` on a free port, again on another port when
+/// the child exits (it could not bind), until the port answers as the child.
+fn start_child(make: impl Fn(u16) -> Child9) -> (Child9, u16) {
     let start = Instant::now();
     loop {
-        if let Ok(mut c) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()) {
+        let port = free_port();
+        let mut child = make(port);
+        let pid = child.0.id();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "server never started"
+            );
+            if ours(port, pid).is_some() {
+                return (child, port);
+            }
+            if child.0.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// Waits until the child on `port` answers PING (not -LOADING).
+fn wait_ready(child: &Child9, port: u16) -> redis::Connection {
+    let start = Instant::now();
+    loop {
+        if let Some(mut c) = ours(port, child.0.id()) {
             if redis::cmd("PING").query::<String>(&mut c).is_ok() {
                 return c;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "server never ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server never ready"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -694,9 +775,8 @@ fn wait_ready(port: u16) -> redis::Connection {
 /// every write acknowledged before `kill - lost` must be there.
 fn kill9_under_load(fsync: &str, lost: Duration) {
     let tmp = TempDir::new(&format!("kill9-{fsync}"));
-    let port = free_port();
-    let mut child = spawn(&tmp.0, port, &["--appendfsync", fsync]);
-    drop(wait_ready(port));
+    let (mut child, port) = start_child(|p| spawn(&tmp.0, p, &["--appendfsync", fsync]));
+    drop(wait_ready(&child, port));
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
         .map(|t| {
@@ -727,13 +807,14 @@ fn kill9_under_load(fsync: &str, lost: Duration) {
     child.0.kill().expect("SIGKILL");
     let _ = child.0.wait();
     stop.store(true, Ordering::Relaxed);
-    let acks: Vec<Vec<Instant>> = writers.into_iter().map(|w| w.join().expect("writer")).collect();
+    let acks: Vec<Vec<Instant>> = writers
+        .into_iter()
+        .map(|w| w.join().expect("writer"))
+        .collect();
     let total: usize = acks.iter().map(Vec::len).sum();
     assert!(total > 50, "too few writes ({total}) to test anything");
-    // A fresh port: the old one may have been taken meanwhile by another test's server.
-    let port = free_port();
-    let _restarted = spawn(&tmp.0, port, &["--appendfsync", fsync]);
-    let mut con = wait_ready(port);
+    let (restarted, port) = start_child(|p| spawn(&tmp.0, p, &["--appendfsync", fsync]));
+    let mut con = wait_ready(&restarted, port);
     for (t, times) in acks.iter().enumerate() {
         for (i, at) in times.iter().enumerate() {
             if *at + lost > killed_at {
@@ -780,7 +861,12 @@ fn loading_answers_loading_and_info_shows_it() {
         let k = format!("key:{i}");
         let v = format!("{i}");
         data.extend_from_slice(
-            format!("*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n", k.len(), v.len()).as_bytes(),
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
+                k.len(),
+                v.len()
+            )
+            .as_bytes(),
         );
     }
     std::fs::write(dir.join("appendonly.aof.1.base.aof"), &data).expect("base");
@@ -790,23 +876,27 @@ fn loading_answers_loading_and_info_shows_it() {
         "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
     )
     .expect("manifest");
-    let port = free_port();
-    let _child = spawn(&tmp.0, port, &[]);
-    let url = format!("redis://127.0.0.1:{port}/");
+    let (child, port) = start_child(|p| spawn(&tmp.0, p, &[]));
     let start = Instant::now();
     let (mut saw_loading, mut saw_info) = (false, false);
     loop {
         assert!(start.elapsed() < Duration::from_secs(30), "never loaded");
-        let Ok(mut c) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()) else {
+        let Some(mut c) = ours(port, child.0.id()) else {
             std::thread::sleep(Duration::from_millis(2));
             continue;
         };
-        match redis::cmd("GET").arg("key:1").query::<Option<String>>(&mut c) {
+        match redis::cmd("GET")
+            .arg("key:1")
+            .query::<Option<String>>(&mut c)
+        {
             Err(e) => {
                 assert_eq!(e.code(), Some("LOADING"), "{e}");
                 assert_eq!(e.detail(), Some("Redis is loading the dataset in memory"));
                 saw_loading = true;
-                if let Ok(info) = redis::cmd("INFO").arg("persistence").query::<String>(&mut c) {
+                if let Ok(info) = redis::cmd("INFO")
+                    .arg("persistence")
+                    .query::<String>(&mut c)
+                {
                     if info.contains("loading:1") && info.contains("loading_loaded_bytes:") {
                         saw_info = true;
                     }
@@ -828,7 +918,10 @@ fn loading_answers_loading_and_info_shows_it() {
 // Interoperability with redis-server 7 (skipped when it is not installed).
 
 fn redis_server() -> Option<String> {
-    let out = Command::new("redis-server").arg("--version").output().ok()?;
+    let out = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .ok()?;
     let v = String::from_utf8_lossy(&out.stdout).into_owned();
     v.contains("v=7.").then_some(v)
 }
@@ -871,11 +964,14 @@ fn redis_server_loads_our_directory_and_we_load_its() {
         populate(&mut con, "b");
         dump(&mut con)
     };
-    let port = free_port();
     {
-        let _redis = spawn_redis(&tmp.0, port);
-        let mut con = wait_ready(port);
-        same(&dump(&mut con), &ours, "redis-server read our AOF differently");
+        let (redis, port) = start_child(|p| spawn_redis(&tmp.0, p));
+        let mut con = wait_ready(&redis, port);
+        same(
+            &dump(&mut con),
+            &ours,
+            "redis-server read our AOF differently",
+        );
         // Redis's own writes on top, then Redis's rewrite: we load its directory.
         populate(&mut con, "c");
         run(&mut con, &["BGREWRITEAOF"]);
@@ -894,7 +990,11 @@ fn redis_server_loads_our_directory_and_we_load_its() {
         std::thread::sleep(Duration::from_millis(300));
         let s = start(config(&tmp.0, AppendFsync::EverySec));
         let mut con = con_at(&s.url());
-        same(&dump(&mut con), &theirs, "we read redis-server's AOF differently");
+        same(
+            &dump(&mut con),
+            &theirs,
+            "we read redis-server's AOF differently",
+        );
     }
 }
 

@@ -133,7 +133,10 @@ fn load_all(
                         f.name
                     ));
                 }
-                tracing::warn!("!!! Warning: short read while loading the AOF file {}!!!", f.name);
+                tracing::warn!(
+                    "!!! Warning: short read while loading the AOF file {}!!!",
+                    f.name
+                );
                 tracing::warn!("!!! Truncating the AOF {} at offset {at} !!!", f.name);
                 let file = std::fs::OpenOptions::new()
                     .write(true)
@@ -208,7 +211,8 @@ fn load_file(
         inner: BufReader::with_capacity(1 << 20, file),
         pos: 0,
     };
-    let io = |e: std::io::Error| format!("Error reading the AOF file {name}: {}", super::io_text(&e));
+    let io =
+        |e: std::io::Error| format!("Error reading the AOF file {name}: {}", super::io_text(&e));
     // A base in RDB form starts with "REDIS".
     if r.inner.fill_buf().map_err(io)?.starts_with(b"REDIS") || name.ends_with(".rdb") {
         return Err(format!(
@@ -251,8 +255,11 @@ fn load_file(
             Some(true) => {}
             _ => return Ok((n, Stop::Truncated(multi_start.unwrap_or(valid)))),
         }
-        let Some(argc) = header_number(&line, b'*').filter(|&c| c >= 1 && c <= MAX_BULK) else {
-            return Ok((n, Stop::Corrupt(cmd_start, "invalid multibulk length".into())));
+        let Some(argc) = header_number(&line, b'*').filter(|c| (1..=MAX_BULK).contains(c)) else {
+            return Ok((
+                n,
+                Stop::Corrupt(cmd_start, "invalid multibulk length".into()),
+            ));
         };
         let mut argv: Vec<Bytes> = Vec::with_capacity(argc.min(1024) as usize);
         for _ in 0..argc {
@@ -307,7 +314,7 @@ fn load_file(
         }
         let aof = &shared.aof;
         aof.load_done.store(done_before + r.pos, Ordering::Relaxed);
-        if n % 1024 == 0 && last_report.elapsed().as_secs() >= 1 {
+        if n.is_multiple_of(1024) && last_report.elapsed().as_secs() >= 1 {
             last_report = Instant::now();
             let done = done_before + r.pos;
             let secs = start.elapsed().as_secs_f64().max(1e-6);

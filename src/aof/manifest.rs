@@ -63,10 +63,7 @@ impl Manifest {
             let words = split_args(line)
                 .ok_or_else(|| format!("Invalid AOF manifest file format (line {})", n + 1))?;
             if words.len() % 2 != 0 {
-                return Err(format!(
-                    "Invalid AOF manifest file format (line {})",
-                    n + 1
-                ));
+                return Err(format!("Invalid AOF manifest file format (line {})", n + 1));
             }
             let (mut name, mut seq, mut kind) = (None, None, None);
             for pair in words.chunks(2) {
@@ -89,10 +86,7 @@ impl Manifest {
                 }
             }
             let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err(format!(
-                    "Invalid AOF manifest file format (line {})",
-                    n + 1
-                ));
+                return Err(format!("Invalid AOF manifest file format (line {})", n + 1));
             };
             let name = String::from_utf8(name)
                 .map_err(|_| format!("Invalid AOF file name in manifest (line {})", n + 1))?;
@@ -306,14 +300,23 @@ mod tests {
         assert_eq!(m.base_seq, 1);
         assert_eq!(m.incr_seq, 1);
         let mut m2 = m.clone();
-        assert_eq!(m2.next_incr("appendonly.aof").name, "appendonly.aof.2.incr.aof");
-        assert_eq!(m2.next_base("appendonly.aof").name, "appendonly.aof.2.base.aof");
+        assert_eq!(
+            m2.next_incr("appendonly.aof").name,
+            "appendonly.aof.2.incr.aof"
+        );
+        assert_eq!(
+            m2.next_base("appendonly.aof").name,
+            "appendonly.aof.2.base.aof"
+        );
     }
 
     #[test]
     fn quoted_names_and_errors() {
         let m = Manifest::parse(b"# c\nfile \"a b.1.base.aof\" seq 1 type b\n").expect("valid");
-        assert_eq!(m.base.as_ref().map(|b| b.name.as_str()), Some("a b.1.base.aof"));
+        assert_eq!(
+            m.base.as_ref().map(|b| b.name.as_str()),
+            Some("a b.1.base.aof")
+        );
         assert!(m.to_text().starts_with("file \"a b.1.base.aof\""));
         assert!(Manifest::parse(b"").is_err());
         assert!(Manifest::parse(b"file x seq y type b\n").is_err());

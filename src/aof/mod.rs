@@ -389,7 +389,11 @@ impl Aof {
             // Nothing on disk: an empty base file, as Redis creates on a first start.
             let base = manifest.next_base(&config.appendfilename);
             let mut file = File::create(dir.join(&base.name)).map_err(|e| {
-                format!("Can't create the AOF base file {}: {}", base.name, io_text(&e))
+                format!(
+                    "Can't create the AOF base file {}: {}",
+                    base.name,
+                    io_text(&e)
+                )
             })?;
             if config.aof_timestamp_enabled {
                 let _ = file.write_all(format!("#TS:{}\r\n", shared.now_ms() / 1000).as_bytes());
@@ -403,7 +407,11 @@ impl Aof {
             manifest.incrs.push(incr);
             created = true;
         }
-        let last = manifest.incrs.last().map(|i| i.name.clone()).unwrap_or_default();
+        let last = manifest
+            .incrs
+            .last()
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
         let file = open_append(&dir.join(&last))
             .map_err(|e| format!("Can't open the append-only file {last}: {}", io_text(&e)))?;
         // Files left as history by a crash between a rewrite's end and their deletion.
@@ -686,10 +694,17 @@ impl Aof {
             let cut = if self.enabled() {
                 self.cut(shared)
             } else {
-                // AOF off: a base file and a manifest naming only it.
+                // AOF off: a base file and a manifest naming only it. The manifest on disk
+                // (if any) gives the sequence numbers, and its files become history.
                 let mut f = self.files.lock();
                 f.dir = aof_dir(&config);
                 f.prefix = config.appendfilename.clone();
+                let path = f.dir.join(format!("{}.manifest", config.appendfilename));
+                if let Ok(text) = std::fs::read(&path) {
+                    if let Ok(m) = Manifest::parse(&text) {
+                        f.manifest = m;
+                    }
+                }
                 std::fs::create_dir_all(&f.dir).map_err(|e| io_text(&e))
             };
             if let Err(e) = cut {

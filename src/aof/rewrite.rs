@@ -121,10 +121,7 @@ impl ShardDumper for BaseWriter {
                 if *last_db != Some(db) {
                     *last_db = Some(db);
                     let d = db.to_string();
-                    encode_command(
-                        &mut buf,
-                        &[Bytes::from_static(b"SELECT"), Bytes::from(d)],
-                    );
+                    encode_command(&mut buf, &[Bytes::from_static(b"SELECT"), Bytes::from(d)]);
                 }
                 write_key(&mut buf, key, entry);
                 n += 1;
@@ -240,7 +237,8 @@ pub fn write_key(out: &mut Vec<u8>, key: &[u8], entry: &Entry) {
             key,
             h.len(),
             2,
-            h.iter().map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]),
+            h.iter()
+                .map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]),
         ),
         Value::Stream(s) => write_stream(out, key, s),
     }

@@ -55,7 +55,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         Keys::NONE,
         bgrewriteaof,
     )
-    .doc("Asynchronously rewrites the append-only file to disk.", "1.0.0"),
+    .doc(
+        "Asynchronously rewrites the append-only file to disk.",
+        "1.0.0",
+    ),
 ];
 
 /// `BGREWRITEAOF` — starts a rewrite of the AOF in the background (see `crate::aof`).

@@ -162,7 +162,8 @@ impl Propagation {
     pub fn set_enabled(&self, on: bool) {
         let mut log = self.log.lock();
         log.record = on;
-        self.enabled.store(on || log.aof.is_some(), Ordering::Relaxed);
+        self.enabled
+            .store(on || log.aof.is_some(), Ordering::Relaxed);
         if !on {
             log.selected = None;
             log.entries.clear();
@@ -353,7 +354,8 @@ impl AofFeed {
         let now = unix_seconds();
         if now > self.last_ts {
             self.last_ts = now;
-            self.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+            self.buf
+                .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
         }
     }
 
