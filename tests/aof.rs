@@ -831,9 +831,14 @@ fn kill9_under_load(fsync: &str, lost: Duration) {
                     .iter()
                     .map(|f| std::fs::metadata(tmp.aofdir().join(f)).map_or(0, |m| m.len()))
                     .collect();
+                let incr = std::fs::read(last_incr(&tmp.aofdir())).unwrap_or_default();
+                let head =
+                    String::from_utf8_lossy(&incr[..incr.len().min(300)]).replace("\r\n", " ");
+                let key = format!("w{t}:{i}");
+                let at = incr.windows(key.len()).position(|w| w == key.as_bytes());
                 panic!(
                     "acknowledged write w{t}:{i} lost ({fsync}): got {v:?}; dbsize {n}, \
-                     {total} acknowledged, files {files:?} {sizes:?}"
+                     {total} acknowledged, files {files:?} {sizes:?}; key at {at:?}; head {head}"
                 );
             }
         }

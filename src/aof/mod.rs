@@ -330,10 +330,19 @@ impl Aof {
     /// `loading:1`; the listeners are already accepting and answer `-LOADING`.
     pub fn start(&self, shared: &Arc<Shared>) -> Result<(), String> {
         self.attach(shared);
-        let config = shared.config.read().clone();
-        if !config.appendonly {
+        if !shared.config.read().appendonly {
             return Ok(());
         }
+        // Clients may connect already: until the feed is on, they get -LOADING (a write
+        // accepted now would not be logged).
+        self.set_gate(GATE_LOADING, true);
+        let result = self.open_at_start(shared);
+        self.set_gate(GATE_LOADING, false);
+        result
+    }
+
+    fn open_at_start(&self, shared: &Arc<Shared>) -> Result<(), String> {
+        let config = shared.config.read().clone();
         if config.aof_use_rdb_preamble {
             tracing::debug!(
                 "aof-use-rdb-preamble yes: emberkv writes base files in AOF form only (as with 'no')"
@@ -373,10 +382,8 @@ impl Aof {
         };
         let has_data = manifest.base.is_some() || !manifest.incrs.is_empty();
         if has_data {
-            self.set_gate(GATE_LOADING, true);
             *self.load_started.lock() = Some((Instant::now(), shared.now_ms() / 1000));
             let result = loader::load(shared, &dir, &manifest);
-            self.set_gate(GATE_LOADING, false);
             *self.load_started.lock() = None;
             result?;
         }

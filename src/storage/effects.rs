@@ -256,7 +256,7 @@ impl Propagation {
 
     /// [`Propagation::append`] for a unit of exactly one write (the common case: no
     /// intermediate vector).
-    pub(super) fn append_one(&self, db: usize, argv: Vec<Bytes>) {
+    fn append_one(&self, db: usize, argv: Vec<Bytes>) {
         if !self.enabled() {
             return;
         }
@@ -269,7 +269,9 @@ impl Propagation {
             encode_command(&mut f.buf, &argv);
             let len = f.buf.len();
             self.aof_len.store(len as u64, Ordering::Relaxed);
-            self.aof_seq.fetch_add(1, Ordering::Relaxed);
+            // Only written under the log's mutex: a plain increment, no atomic RMW.
+            let seq = self.aof_seq.load(Ordering::Relaxed);
+            self.aof_seq.store(seq + 1, Ordering::Relaxed);
         }
         if log.record {
             log.select(db);
@@ -287,11 +289,18 @@ impl Propagation {
             ops.clear();
             return;
         }
+        if ops.len() == 1 {
+            if let Some((db, argv)) = ops.pop() {
+                self.append_one(db, argv);
+            }
+            return;
+        }
         let mut log = self.log.lock();
         if log.aof.is_some() {
             let len = log.feed_aof(ops);
             self.aof_len.store(len as u64, Ordering::Relaxed);
-            self.aof_seq.fetch_add(1, Ordering::Relaxed);
+            let seq = self.aof_seq.load(Ordering::Relaxed);
+            self.aof_seq.store(seq + 1, Ordering::Relaxed);
             if !log.record {
                 ops.clear();
                 return;

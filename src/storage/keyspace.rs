@@ -40,6 +40,7 @@
 //! later `PEXPIREAT` replays as it ran even when `t` has passed since. The same atomic as the
 //! dump marks carries the flag, so the lock path still pays one load.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -192,6 +193,12 @@ impl ShardView<'_> {
             }
         }
     }
+}
+
+thread_local! {
+    /// A finished unit's [`Effects`], kept for the next unit of this thread (its
+    /// `propagate` vector empty, with its capacity).
+    static SPARE_EFFECTS: Cell<Option<Box<Effects>>> = const { Cell::new(None) };
 }
 
 /// [`Keyspace::dump_pending`]'s bit for "expiry frozen" (loading); above every shard bit.
@@ -681,7 +688,6 @@ impl Keyspace {
             guards,
             now,
             effects: None,
-            first: None,
             violation: false,
             scratch: None,
             #[cfg(test)]
@@ -775,9 +781,6 @@ pub struct Locked<'a> {
     /// Allocated by the first effect recorded: most commands record none (reads, and writes
     /// with no notification or propagation consumer), and a smaller `Locked` moves faster.
     effects: Option<Box<Effects>>,
-    /// The unit's first propagated write, kept inline: the common unit (one write) then
-    /// reaches the propagation stream without allocating [`Effects`].
-    first: Option<(usize, Vec<Bytes>)>,
     violation: bool,
     scratch: Option<Box<Shard>>,
     /// Hashes of the keys looked up, so tests can check a command touched exactly the keys
@@ -1059,28 +1062,8 @@ impl<'a> Locked<'a> {
     /// Queues `argv` for propagation in database `db`, as part of the current unit.
     pub fn propagate(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.propagating() {
-            self.push_propagate(db, argv);
+            self.effects_mut().propagate.push((db, argv));
         }
-    }
-
-    /// Queues one write of the unit, in order: the first inline, the rest (with the first
-    /// moved ahead of them) in [`Effects::propagate`].
-    #[inline]
-    fn push_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
-        let queued = self
-            .effects
-            .as_ref()
-            .is_some_and(|e| !e.propagate.is_empty());
-        if self.first.is_none() && !queued {
-            self.first = Some((db, argv));
-            return;
-        }
-        let first = self.first.take();
-        let e = self.effects_mut();
-        if let Some(f) = first {
-            e.propagate.push(f);
-        }
-        e.propagate.push((db, argv));
     }
 
     /// The effects path for a key the server itself removed (expiry, later eviction): the
@@ -1094,36 +1077,32 @@ impl<'a> Locked<'a> {
         self.event(db, key, class, event);
         if self.propagating() {
             let argv = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
-            self.push_propagate(db, argv);
+            self.effects_mut().propagate.push((db, argv));
         }
     }
 
+    /// The unit's effects, allocated on first use — or taken from this thread's spare (the
+    /// last unit's, with its vectors' capacity), so a write unit with a propagation consumer
+    /// (the AOF) allocates nothing in the steady state.
     fn effects_mut(&mut self) -> &mut Effects {
-        self.effects.get_or_insert_with(Box::default)
+        self.effects
+            .get_or_insert_with(|| SPARE_EFFECTS.with(Cell::take).unwrap_or_default())
     }
 
     /// Ends an execution unit: appends its propagated writes to the stream (under the locks
     /// still held) and hands back its events, to publish after the locks are dropped.
     #[inline]
     pub fn finish(&mut self) -> Finished {
-        let first = self.first.take();
         match self.effects.take() {
-            None => {
-                if let Some((db, argv)) = first {
-                    self.ks.propagation.append_one(db, argv);
-                }
-                Finished::default()
-            }
+            None => Finished::default(),
             Some(mut e) => {
-                if let Some(f) = first {
-                    // Only events were recorded beside it.
-                    e.propagate.insert(0, f);
-                }
                 self.ks.propagation.append(&mut e.propagate);
-                Finished {
+                let done = Finished {
                     events: std::mem::take(&mut e.events),
                     ready: std::mem::take(&mut e.ready),
-                }
+                };
+                SPARE_EFFECTS.with(|s| s.set(Some(e)));
+                done
             }
         }
     }
