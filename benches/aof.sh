@@ -8,16 +8,24 @@
 #
 # Every server gets its own scratch directory under $TMPDIR and is stopped at the end.
 #
-# Last results (2 shared cores, ext4 on a virtual disk; other builds running meanwhile, so
-# figures move by ~10% between runs — compare within a run):
+# Last results (2026-12-01, 2 cores shared with other builds — load average 5–8 — ext4 on a
+# virtual disk; figures move by 10–30% between runs, so compare within one run):
 #
-#   -n 200000 -c 50                     P=1 rps     P=16 rps
-#   emberkv AOF off                      83,000      578,000
-#   emberkv everysec                     80,600      549,000   (-2.9%, -5.0%)
-#   emberkv always                       26,900      345,000
-#   redis-server 7.0.15 always           11,800       77,600
+#   benches/aof.sh -n 200000 -r 3        P=1 rps     P=16 rps
+#   emberkv AOF off                       87,642      966,183
+#   emberkv everysec                      86,430      738,007   (-1.4%, -23.6%)
+#   emberkv always                        29,325      232,018
+#   redis-server 7.0.15 always            12,491      243,902
 #
-# (see the closing note of issue 13 for the run these come from)
+#   Interleaved P=16 only (-n 1000000, 6 rounds): emberkv off 700k–932k, everysec
+#   434k–620k (-20…-35%); redis-server 7.0.15 on the same machine: off 466k–507k,
+#   everysec 259k–276k (-45%). With P=16 the server is CPU-bound on a shared 2-core box and
+#   the kernel's writeback of ~33 MB/s of AOF (not counted in the process) competes with it;
+#   in the process, perf attributes ~8% of samples to the AOF (encoding + append ≈ 4.5%,
+#   the aof-writer thread 2.6%).
+#   `always`, interleaved (-n 200000, 3 rounds): P=1 emberkv 22k–31k vs redis 19k–56k;
+#   P=16 emberkv 342k–355k vs redis 162k–415k.
+#
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
