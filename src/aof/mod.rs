@@ -575,8 +575,9 @@ impl Aof {
         }
         let mut f = self.files.lock();
         let mut rest = std::mem::take(&mut f.pending);
-        let seq = shared.keyspace.propagation.aof_seq();
         rest.extend_from_slice(&shared.keyspace.propagation.aof_stop());
+        // After the feed stopped no unit can follow: everything up to here is in `rest`.
+        let seq = shared.keyspace.propagation.aof_seq();
         let mut ok = true;
         if let Some(file) = f.file.take() {
             if !rest.is_empty() {
