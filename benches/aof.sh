@@ -23,6 +23,10 @@
 #   the kernel's writeback of ~33 MB/s of AOF (not counted in the process) competes with it;
 #   in the process, perf attributes ~8% of samples to the AOF (encoding + append ≈ 4.5%,
 #   the aof-writer thread 2.6%).
+#   `appendfsync no` loses as much as everysec at P=16 (interleaved: off 451k–625k, no
+#   325k–477k, everysec 369k–537k), so the cost is the write path, not the fsync; encoding
+#   outside the feed's mutex did not change it measurably (off 557k–1.12M, everysec
+#   422k–834k).
 #   `always`, interleaved (-n 200000, 3 rounds): P=1 emberkv 22k–31k vs redis 19k–56k;
 #   P=16 emberkv 342k–355k vs redis 162k–415k.
 #

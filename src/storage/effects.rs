@@ -144,6 +144,11 @@ fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.extend_from_slice(&buf[i..]);
 }
 
+thread_local! {
+    /// Where a unit is encoded before it is copied into the feed under the mutex.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn unix_seconds() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -260,23 +265,30 @@ impl Propagation {
         if !self.enabled() {
             return;
         }
-        let mut log = self.log.lock();
-        if let Some(f) = log.aof.as_mut() {
-            if f.timestamps {
-                f.timestamp();
+        // Encoded before taking the log's mutex (into this thread's scratch buffer), so the
+        // critical section the worker threads contend on is a compare and one copy.
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.clear();
+            encode_command(&mut scratch, &argv);
+            let mut log = self.log.lock();
+            if let Some(f) = log.aof.as_mut() {
+                if f.timestamps {
+                    f.timestamp();
+                }
+                f.select(db);
+                f.buf.extend_from_slice(&scratch);
+                let len = f.buf.len();
+                self.aof_len.store(len as u64, Ordering::Relaxed);
+                // Only written under the log's mutex: a plain increment, no atomic RMW.
+                let seq = self.aof_seq.load(Ordering::Relaxed);
+                self.aof_seq.store(seq + 1, Ordering::Relaxed);
             }
-            f.select(db);
-            encode_command(&mut f.buf, &argv);
-            let len = f.buf.len();
-            self.aof_len.store(len as u64, Ordering::Relaxed);
-            // Only written under the log's mutex: a plain increment, no atomic RMW.
-            let seq = self.aof_seq.load(Ordering::Relaxed);
-            self.aof_seq.store(seq + 1, Ordering::Relaxed);
-        }
-        if log.record {
-            log.select(db);
-            log.entries.push(argv);
-        }
+            if log.record {
+                log.select(db);
+                log.entries.push(argv);
+            }
+        });
     }
 
     /// Appends one unit's writes: `SELECT` when the database changes, and `MULTI`/`EXEC`
