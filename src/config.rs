@@ -192,6 +192,18 @@ pub struct Config {
     pub appendfsync: AppendFsync,
     pub appendfilename: String,
     pub appenddirname: String,
+    pub no_appendfsync_on_rewrite: bool,
+    /// Rewrite automatically once the AOF grew by this many percent since the last rewrite
+    /// (0: never).
+    pub auto_aof_rewrite_percentage: u64,
+    /// ... and is at least this big, in bytes.
+    pub auto_aof_rewrite_min_size: u64,
+    /// Load an AOF whose last file ends inside a command (dropping that command).
+    pub aof_load_truncated: bool,
+    /// Write `#TS:` annotations in the AOF.
+    pub aof_timestamp_enabled: bool,
+    /// Reported as set; base files are always written in AOF form (see README).
+    pub aof_use_rdb_preamble: bool,
     /// Microseconds; -1 disables the slow log, 0 logs every command.
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
@@ -389,6 +401,12 @@ impl Default for Config {
             enable_debug_command: DebugCommand::No,
             appendfilename: "appendonly.aof".to_string(),
             appenddirname: "appendonlydir".to_string(),
+            no_appendfsync_on_rewrite: false,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * MB,
+            aof_load_truncated: true,
+            aof_timestamp_enabled: false,
+            aof_use_rdb_preamble: true,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
@@ -838,6 +856,29 @@ static PARAMS: &[Param] = &[
         get: |c| c.appenddirname.clone(),
         rewrite: Rewrite::Quoted,
     },
+    bool_param!("no-appendfsync-on-rewrite", no_appendfsync_on_rewrite),
+    int_param!(
+        "auto-aof-rewrite-percentage",
+        &[],
+        auto_aof_rewrite_percentage,
+        0,
+        INT_MAX
+    ),
+    Param {
+        name: "auto-aof-rewrite-min-size",
+        aliases: &[],
+        access: Access::Mutable,
+        arity: Arity::One,
+        set: |c, v, _| {
+            c.auto_aof_rewrite_min_size = memory_value(one(v)?, 0, LONG_MAX)?;
+            Ok(())
+        },
+        get: |c| c.auto_aof_rewrite_min_size.to_string(),
+        rewrite: Rewrite::Memory,
+    },
+    bool_param!("aof-load-truncated", aof_load_truncated),
+    bool_param!("aof-timestamp-enabled", aof_timestamp_enabled),
+    bool_param!("aof-use-rdb-preamble", aof_use_rdb_preamble),
     int_param!(
         "slowlog-log-slower-than",
         &[],

@@ -58,6 +58,9 @@
 //!   (`functions.rs`), the bundled Lua libraries (`lib/`), and the gate that keeps other
 //!   clients waiting — never blocked on a shard — while a script runs (`mod.rs`); the
 //!   commands are in `commands/scripting.rs`.
+//! - `aof/` — append-only file persistence in Redis 7's multi-part layout: the manifest,
+//!   the writer thread and fsync policies, loading at start, and the rewrite from a
+//!   point-in-time view (see its module docs).
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
 //!   error statistics (per-thread counters, one clock read per command), slow log, latency
@@ -73,6 +76,7 @@
 //!
 //! Data flows one way: `server` → `commands` → `storage`; no command imports `server`.
 
+pub mod aof;
 pub mod blocking;
 #[warn(missing_docs)]
 pub mod clock;

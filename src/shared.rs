@@ -25,6 +25,8 @@ use crate::storage::Keyspace;
 pub struct Shared {
     /// Every database, sharded; the clock and the random source live here too.
     pub keyspace: Keyspace,
+    /// Append-only file persistence (see [`crate::aof`]).
+    pub aof: crate::aof::Aof,
     /// The running configuration (CONFIG GET/SET read and write it).
     pub config: RwLock<Config>,
     /// Bumped by [`Shared::apply_config`] (every successful CONFIG SET). Connections keep
@@ -118,6 +120,7 @@ impl Shared {
         ));
         let shared = Shared {
             keyspace: Keyspace::with_seed(config.databases, clock, seed),
+            aof: crate::aof::Aof::default(),
             config: RwLock::new(config),
             config_epoch: AtomicU64::new(0),
             pubsub: crate::pubsub::PubSub::new(output.clone()),
@@ -163,6 +166,8 @@ impl Shared {
             config.slowlog_max_len,
             config.latency_monitor_threshold,
         );
+        // fsync policy; `appendonly` switched by CONFIG SET turns the AOF on or off.
+        self.aof.apply_config(&config);
         self.config_epoch.fetch_add(1, Ordering::Release);
     }
 

@@ -236,6 +236,7 @@ pub const DOCS: &[CommandDoc] = &[
             string("username").since("6.0.0").optional(),
             string("password"),
         ]),
+    CommandDoc::new("bgrewriteaof", "1.0.0", "server", "O(1) to start; the rewrite runs in the background."),
     CommandDoc::new("bitcount", "2.6.0", "bitmap", "O(N), N being the number of bytes the range covers.")
         .history(&[("7.0.0", "The range may count bits with the new `BYTE|BIT` unit.")])
         .args(&[

@@ -34,6 +34,11 @@
 //! the family tables carrying that id (see `table()`). Commands refused before they run
 //! count as `rejected_calls` ([`execute`]); a script engine feeds MONITOR through
 //! [`feed_monitors`] for its own line (EVAL is `SKIP_MONITOR`, as in Redis).
+//!
+//! # AOF
+//! [`admit`] reads one atomic of the AOF (`Aof::gate`): nonzero only while the AOF loads
+//! (`-LOADING` for commands without the `loading` flag; the loader's own session, client id
+//! 0, passes) or cannot be written (`-MISCONF` for writes and PING).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -641,6 +646,11 @@ pub fn admit(
     if !session.authenticated && !spec.has(table::NO_AUTH) {
         return Err(CmdError::new(NOAUTH));
     }
+    // Loading the AOF, or the AOF cannot be written: one relaxed load otherwise.
+    let gate = shared.aof.gate();
+    if gate != 0 {
+        aof_gate(shared, session, spec, gate)?;
+    }
     session.handle.last_cmd.store(spec.id, Ordering::Relaxed);
     if session.in_subscribed_mode() && !allowed_when_subscribed(spec) {
         return Err(not_in_subscribed_mode(spec));
@@ -665,6 +675,31 @@ fn test_controls(shared: &Shared, spec: &CommandSpec, argv: &[Bytes]) -> Result<
         if let Some(e) = shared.faults.take_failure(spec.name) {
             return Err(e);
         }
+    }
+    Ok(())
+}
+
+/// `-LOADING` while the AOF loads (except for the loader itself and `LOADING`-flagged
+/// commands); `-MISCONF` for writes (and PING) while the AOF cannot be written, as Redis's
+/// `writeCommandsDeniedByDiskError`.
+#[cold]
+fn aof_gate(
+    shared: &Shared,
+    session: &Session,
+    spec: &CommandSpec,
+    gate: u8,
+) -> Result<(), CmdError> {
+    if gate & crate::aof::GATE_LOADING != 0
+        && session.id != crate::aof::loader::LOADER_ID
+        && !spec.has(table::LOADING)
+    {
+        return Err(CmdError::new(crate::aof::LOADING_ERR));
+    }
+    if gate & crate::aof::GATE_WRITE_ERROR != 0
+        && (spec.has(table::WRITE) || spec.name == "ping")
+        && session.id != crate::aof::loader::LOADER_ID
+    {
+        return Err(CmdError::msg(shared.aof.misconf_text()));
     }
     Ok(())
 }
@@ -824,7 +859,7 @@ fn run_with<const ACCOUNT: bool>(
         ctx.locked.dirty(ctx.changes);
         if !ctx.propagated && ctx.locked.propagating() {
             let db = ctx.session.db;
-            ctx.locked.propagate(db, args.argv().to_vec());
+            ctx.locked.propagate(db, args.take_argv());
         }
     }
     reply
@@ -1228,6 +1263,7 @@ mod key_specs_match_handlers {
         ("memory|malloc-stats", &["memory malloc-stats"]),
         ("memory|purge", &["memory purge"]),
         ("memory|help", &["memory help"]),
+        ("bgrewriteaof", &["bgrewriteaof"]),
         ("shutdown", &["shutdown abort"]),
         ("get", &["get a", "get nosuch"]),
         (

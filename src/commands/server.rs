@@ -1,4 +1,4 @@
-//! Server commands: INFO, SHUTDOWN.
+//! Server commands: INFO, SHUTDOWN, BGREWRITEAOF.
 //!
 //! INFO reports Redis 7.0's sections and field names (clients such as ioredis and BullMQ parse
 //! them: `redis_version`, `maxmemory_policy`, `loading`…) with our own live values; fields
@@ -47,10 +47,33 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         "1.0.0",
     ),
+    CommandSpec::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT,
+        DANGEROUS,
+        Keys::NONE,
+        bgrewriteaof,
+    )
+    .doc(
+        "Asynchronously rewrites the append-only file to disk.",
+        "1.0.0",
+    ),
 ];
 
-/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` — stops the server. Nothing is persisted
-/// yet, so SAVE and NOSAVE behave alike. A successful SHUTDOWN sends no reply: the
+/// `BGREWRITEAOF` — starts a rewrite of the AOF in the background (see `crate::aof`).
+fn bgrewriteaof(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    match ctx.shared.aof.bgrewrite(ctx.shared) {
+        Ok(()) => Ok(Reply::Status(
+            "Background append only file rewriting started".into(),
+        )),
+        Err(e) => Err(CmdError::msg(e)),
+    }
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` — stops the server. There are no RDB
+/// snapshots, so SAVE and NOSAVE behave alike; the AOF, when on, is always flushed and
+/// fsynced on the way out (by the server's shutdown path), as in Redis. A successful SHUTDOWN sends no reply: the
 /// connection closes, as with Redis.
 fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (mut save, mut nosave, mut abort) = (false, false, false);
@@ -315,7 +338,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");
-            kv(out, "loading", &0);
+            kv(out, "loading", &u8::from(shared.aof.loading()));
             kv(out, "async_loading", &0);
             kv(
                 out,
@@ -328,14 +351,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "rdb_last_bgsave_time_sec", &-1);
             kv(out, "rdb_current_bgsave_time_sec", &-1);
             kv(out, "rdb_saves", &0);
-            kv(out, "aof_enabled", &0);
-            kv(out, "aof_rewrite_in_progress", &0);
-            kv(out, "aof_rewrite_scheduled", &0);
-            kv(out, "aof_last_rewrite_time_sec", &-1);
-            kv(out, "aof_current_rewrite_time_sec", &-1);
-            kv(out, "aof_last_bgrewrite_status", &"ok");
-            kv(out, "aof_rewrites", &0);
-            kv(out, "aof_last_write_status", &"ok");
+            shared.aof.info(shared, out);
         }
         "stats" => {
             out.push_str("# Stats\r\n");

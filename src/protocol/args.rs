@@ -27,6 +27,13 @@ impl Args {
         &self.argv
     }
 
+    /// Takes the whole request out (the cursor is then empty): the default propagation of a
+    /// write moves the argv instead of cloning it.
+    pub fn take_argv(&mut self) -> Vec<Bytes> {
+        self.pos = 0;
+        std::mem::take(&mut self.argv)
+    }
+
     /// How many arguments are left.
     pub fn remaining(&self) -> usize {
         self.argv.len().saturating_sub(self.pos)

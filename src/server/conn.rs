@@ -19,6 +19,11 @@
 //! turning busy) without holding a worker thread, and runs the request again. Blocked-wait
 //! timeouts and the WATCH cleanup of a closing connection wait for the gate the same way,
 //! since both take shard locks (see `crate::scripting`).
+//!
+//! With `appendfsync always` (one relaxed load per batch otherwise), a batch's replies are
+//! held until the AOF writer has fsynced every write unit appended up to the end of the batch
+//! (`Aof::wait_synced`): one group fsync covers all connections waiting, as Redis's fsync per
+//! event-loop pass does. If it cannot be saved, the connection closes without those replies.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -231,6 +236,11 @@ pub(super) async fn serve(
         // Injected stalls and delays (see `crate::testctl`): one relaxed load per batch; a
         // batch is held once, before its first request that is not TESTCTL.
         let mut hold = shared.faults.armed() & (testctl::STALL | testctl::DELAY) != 0;
+        // `appendfsync always`: the AOF units already appended before this batch.
+        let aof_mark = shared
+            .aof
+            .always()
+            .then(|| shared.keyspace.propagation.aof_seq());
         while blocked.is_none() {
             match parser.next(&mut rbuf, !session.authenticated) {
                 Ok(Some(argv)) => {
@@ -287,7 +297,9 @@ pub(super) async fn serve(
                         break;
                     }
                     if wbuf.len() >= FLUSH_AT
-                        && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
+                        && (!aof_durable(&shared, aof_mark).await
+                            || !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut())
+                                .await)
                     {
                         break 'conn;
                     }
@@ -311,6 +323,9 @@ pub(super) async fn serve(
             meta.last_active_ms = shared.now_ms();
             meta.query_buf = rbuf.len();
             meta.query_buf_free = rbuf.capacity() - rbuf.len();
+        }
+        if aof_mark.is_some() && !aof_durable(&shared, aof_mark).await {
+            break;
         }
         if !wbuf.is_empty()
             && !flush(&mut socket, &mut wbuf, &shared, &handle, closed.as_mut()).await
@@ -453,6 +468,16 @@ async fn flush<F: std::future::Future<Output = ()>>(
     shared.ops.stats.net_output(wbuf.len() as u64);
     wbuf.clear();
     true
+}
+
+/// `appendfsync always`: waits until the AOF units appended since `mark` (the count before
+/// the batch) are fsynced; false when they could not be saved (the replies must not go out).
+async fn aof_durable(shared: &Shared, mark: Option<u64>) -> bool {
+    let Some(before) = mark else {
+        return true;
+    };
+    let after = shared.keyspace.propagation.aof_seq();
+    after == before || shared.aof.wait_synced(after).await
 }
 
 /// Encodes a reply unless CLIENT REPLY says not to.

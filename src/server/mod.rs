@@ -4,6 +4,16 @@
 //! loops and the active-expiry task on the current tokio runtime, and returns a
 //! [`ServerHandle`] with the bound addresses and a way to stop. [`run`] is what the binary
 //! calls: start, then wait for SIGINT/SIGTERM or SHUTDOWN.
+//!
+//! # AOF
+//! With `appendonly yes`, [`start`] loads the append-only file after the listeners are up
+//! (clients connecting meanwhile get `-LOADING`, INFO shows `loading:1`) and returns once it
+//! is loaded — or fails with the loader's error (corrupt file, missing file…). The cron
+//! checks the automatic rewrite; [`ServerHandle::shutdown`] flushes and fsyncs the AOF after
+//! the listeners stop (SHUTDOWN, NOSAVE included, and SIGTERM take that path). [`run`]
+//! changes the working directory to `dir` first, as Redis does, so relative paths behave
+//! the same (in-process servers keep the working directory and use `dir` as an absolute
+//! prefix instead).
 
 mod conn;
 pub mod metrics;
@@ -151,6 +161,7 @@ impl ServerHandle {
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
+        self.shared.aof.shutdown(&self.shared);
     }
 }
 
@@ -238,6 +249,18 @@ pub async fn start_seeded(
     }
     tasks.push(tokio::spawn(cron(shared.clone(), stop_rx.clone())));
     tasks.push(tokio::spawn(shutdown_watch(shared.clone(), stop.clone())));
+    // Load (and open) the AOF while the listeners already answer `-LOADING`.
+    let aof_shared = shared.clone();
+    let opened = tokio::task::spawn_blocking(move || aof_shared.aof.start(&aof_shared))
+        .await
+        .unwrap_or_else(|e| Err(format!("AOF loading panicked: {e}")));
+    if let Err(e) = opened {
+        let _ = stop.send(true);
+        for t in tasks {
+            let _ = t.await;
+        }
+        return Err(std::io::Error::other(e));
+    }
     Ok(ServerHandle {
         addrs,
         metrics_addr,
@@ -281,6 +304,11 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 shared.sample_ops();
                 crate::memory::used_memory();
+                shared.aof.cron(&shared);
+                if shared.aof.loading() {
+                    // Nothing expires while the dataset loads (as Redis's `keyIsExpired`).
+                    continue;
+                }
                 // Keep going while shards report more due keys, yielding between passes;
                 // not while a script holds the shards (see `crate::scripting`).
                 let expiring = shared.ops.active_expire.load(std::sync::atomic::Ordering::Relaxed);
@@ -312,6 +340,13 @@ async fn shutdown_watch(shared: Arc<Shared>, stop: watch::Sender<bool>) {
 
 /// Runs a server until SIGINT, SIGTERM or SHUTDOWN: what the `emberkv` binary does.
 pub async fn run(config: Config) -> std::io::Result<()> {
+    // As Redis: persistence files are relative to `dir`.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        return Err(std::io::Error::new(
+            e.kind(),
+            format!("Can't chdir to '{}': {e}", config.dir.display()),
+        ));
+    }
     let handle = start(config, Clock::system()).await?;
     for a in handle.addrs() {
         // One machine-readable line per listener: tests started with `--port 0` read the

@@ -23,12 +23,20 @@
 //!
 //! Eviction reports `evicted` (class `notify::EVICTED`) through
 //! [`Locked::deleted_by_server`](super::Locked::deleted_by_server); later consumers plug in
-//! here rather than beside it: the AOF writer drains
-//! [`Propagation`].
+//! here rather than beside it.
+//!
+//! # The AOF feed
+//! The append-only file (`crate::aof`) consumes the stream through its *feed*
+//! ([`Propagation::aof_start`]): while it is on, each unit is encoded as RESP straight into
+//! one buffer under the log's mutex (no per-command allocation is kept), with `#TS:`
+//! annotations when `aof-timestamp-enabled`, and a unit counter ([`Propagation::aof_seq`])
+//! advances. The AOF writer takes the buffer ([`Propagation::aof_take`]) and writes it; a
+//! connection under `appendfsync always` waits until the writer has fsynced the counter it
+//! saw after its batch.
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One keyspace event: `event` happened to `key` in database `db`; `class` is its
 /// notification class (a `crate::notify` bit).
@@ -65,6 +73,10 @@ impl Effects {
 #[derive(Debug, Default)]
 pub struct Propagation {
     enabled: AtomicBool,
+    /// Units appended to the AOF feed so far.
+    aof_seq: AtomicU64,
+    /// Bytes waiting in the AOF feed (INFO `aof_buffer_length`).
+    aof_len: AtomicU64,
     log: Mutex<Log>,
 }
 
@@ -72,7 +84,75 @@ pub struct Propagation {
 struct Log {
     /// The database the stream last selected (`None`: nothing selected yet).
     selected: Option<usize>,
+    /// Whether `entries` records (tests and in-process consumers: [`Propagation::drain`]).
+    record: bool,
     entries: Vec<Vec<Bytes>>,
+    /// The AOF feed, while the append-only file is on.
+    aof: Option<AofFeed>,
+}
+
+/// The AOF's share of the stream: RESP bytes not yet taken by the writer.
+#[derive(Debug, Default)]
+struct AofFeed {
+    buf: Vec<u8>,
+    /// The database the feed last selected.
+    selected: Option<usize>,
+    /// `aof-timestamp-enabled`: a `#TS:<unix seconds>` line precedes the first unit of
+    /// every new second.
+    timestamps: bool,
+    last_ts: u64,
+}
+
+/// Appends one command as a RESP multibulk.
+pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
+    let need = 16 + argv.iter().map(|a| a.len() + 16).sum::<usize>();
+    out.reserve(need);
+    push_header(out, b'*', argv.len());
+    for a in argv {
+        push_header(out, b'$', a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends one bulk string (`$len\r\ndata\r\n`).
+#[inline]
+pub fn encode_bulk(out: &mut Vec<u8>, a: &[u8]) {
+    push_header(out, b'$', a.len());
+    out.extend_from_slice(a);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `<kind><n>\r\n` in one copy.
+#[inline]
+fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    let mut buf = [0u8; 24];
+    let mut i = buf.len() - 2;
+    buf[i] = b'\r';
+    buf[i + 1] = b'\n';
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    i -= 1;
+    buf[i] = kind;
+    out.extend_from_slice(&buf[i..]);
+}
+
+thread_local! {
+    /// Where a unit is encoded before it is copied into the feed under the mutex.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Propagation {
@@ -86,11 +166,78 @@ impl Propagation {
     /// recorded write starts with a `SELECT` again.
     pub fn set_enabled(&self, on: bool) {
         let mut log = self.log.lock();
-        self.enabled.store(on, Ordering::Relaxed);
+        log.record = on;
+        self.enabled
+            .store(on || log.aof.is_some(), Ordering::Relaxed);
         if !on {
             log.selected = None;
             log.entries.clear();
         }
+    }
+
+    /// Turns the AOF feed on (see the module docs). The next unit starts with a `SELECT`.
+    pub fn aof_start(&self, timestamps: bool) {
+        let mut log = self.log.lock();
+        log.aof = Some(AofFeed {
+            buf: Vec::new(),
+            selected: None,
+            timestamps,
+            last_ts: 0,
+        });
+        self.aof_len.store(0, Ordering::Relaxed);
+        self.enabled.store(true, Ordering::Relaxed);
+    }
+
+    /// Turns the AOF feed off and returns what it still held.
+    pub fn aof_stop(&self) -> Vec<u8> {
+        let mut log = self.log.lock();
+        let feed = log.aof.take();
+        self.enabled.store(log.record, Ordering::Relaxed);
+        self.aof_len.store(0, Ordering::Relaxed);
+        feed.map(|f| f.buf).unwrap_or_default()
+    }
+
+    /// Whether the AOF feed is on.
+    pub fn aof_on(&self) -> bool {
+        self.log.lock().aof.is_some()
+    }
+
+    /// Changes `aof-timestamp-enabled` for the running feed.
+    pub fn aof_set_timestamps(&self, on: bool) {
+        if let Some(f) = self.log.lock().aof.as_mut() {
+            f.timestamps = on;
+        }
+    }
+
+    /// Moves the feed's bytes to the end of `out` and returns the unit counter they reach.
+    /// `reselect`: the bytes after this point go to a new file, which must start with its
+    /// own `SELECT` (and timestamp).
+    pub fn aof_take(&self, out: &mut Vec<u8>, reselect: bool) -> u64 {
+        let mut log = self.log.lock();
+        if let Some(f) = log.aof.as_mut() {
+            if out.is_empty() {
+                std::mem::swap(out, &mut f.buf);
+            } else {
+                out.append(&mut f.buf);
+            }
+            if reselect {
+                f.last_ts = 0;
+                f.selected = None;
+            }
+        }
+        self.aof_len.store(0, Ordering::Relaxed);
+        self.aof_seq.load(Ordering::Relaxed)
+    }
+
+    /// Units appended to the AOF feed so far (one relaxed load).
+    #[inline]
+    pub fn aof_seq(&self) -> u64 {
+        self.aof_seq.load(Ordering::Relaxed)
+    }
+
+    /// Bytes waiting in the AOF feed.
+    pub fn aof_buffered(&self) -> u64 {
+        self.aof_len.load(Ordering::Relaxed)
     }
 
     /// Takes everything recorded so far, oldest first.
@@ -112,6 +259,38 @@ impl Propagation {
             .collect()
     }
 
+    /// [`Propagation::append`] for a unit of exactly one write (the common case: no
+    /// intermediate vector).
+    fn append_one(&self, db: usize, argv: Vec<Bytes>) {
+        if !self.enabled() {
+            return;
+        }
+        // Encoded before taking the log's mutex (into this thread's scratch buffer), so the
+        // critical section the worker threads contend on is a compare and one copy.
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.clear();
+            encode_command(&mut scratch, &argv);
+            let mut log = self.log.lock();
+            if let Some(f) = log.aof.as_mut() {
+                if f.timestamps {
+                    f.timestamp();
+                }
+                f.select(db);
+                f.buf.extend_from_slice(&scratch);
+                let len = f.buf.len();
+                self.aof_len.store(len as u64, Ordering::Relaxed);
+                // Only written under the log's mutex: a plain increment, no atomic RMW.
+                let seq = self.aof_seq.load(Ordering::Relaxed);
+                self.aof_seq.store(seq + 1, Ordering::Relaxed);
+            }
+            if log.record {
+                log.select(db);
+                log.entries.push(argv);
+            }
+        });
+    }
+
     /// Appends one unit's writes: `SELECT` when the database changes, and `MULTI`/`EXEC`
     /// around a unit of more than one write.
     pub(super) fn append(&self, ops: &mut Vec<(usize, Vec<Bytes>)>) {
@@ -122,7 +301,23 @@ impl Propagation {
             ops.clear();
             return;
         }
+        if ops.len() == 1 {
+            if let Some((db, argv)) = ops.pop() {
+                self.append_one(db, argv);
+            }
+            return;
+        }
         let mut log = self.log.lock();
+        if log.aof.is_some() {
+            let len = log.feed_aof(ops);
+            self.aof_len.store(len as u64, Ordering::Relaxed);
+            let seq = self.aof_seq.load(Ordering::Relaxed);
+            self.aof_seq.store(seq + 1, Ordering::Relaxed);
+            if !log.record {
+                ops.clear();
+                return;
+            }
+        }
         let wrap = ops.len() > 1;
         if wrap {
             let db = ops[0].0;
@@ -147,6 +342,51 @@ impl Log {
                 Bytes::from_static(b"SELECT"),
                 Bytes::from(db.to_string()),
             ]);
+        }
+    }
+
+    /// Encodes one unit into the AOF feed; returns the feed's length.
+    fn feed_aof(&mut self, ops: &[(usize, Vec<Bytes>)]) -> usize {
+        let Some(f) = self.aof.as_mut() else {
+            return 0;
+        };
+        if f.timestamps {
+            f.timestamp();
+        }
+        let wrap = ops.len() > 1;
+        if wrap {
+            f.select(ops[0].0);
+            encode_command(&mut f.buf, &[Bytes::from_static(b"MULTI")]);
+        }
+        for (db, argv) in ops {
+            f.select(*db);
+            encode_command(&mut f.buf, argv);
+        }
+        if wrap {
+            encode_command(&mut f.buf, &[Bytes::from_static(b"EXEC")]);
+        }
+        f.buf.len()
+    }
+}
+
+impl AofFeed {
+    /// `#TS:<unix seconds>` when a new second began since the last one written.
+    fn timestamp(&mut self) {
+        let now = unix_seconds();
+        if now > self.last_ts {
+            self.last_ts = now;
+            self.buf
+                .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+        }
+    }
+
+    fn select(&mut self, db: usize) {
+        if self.selected != Some(db) {
+            self.selected = Some(db);
+            let mut n = itoa::Buffer::new();
+            let db = n.format(db).as_bytes();
+            self.buf.extend_from_slice(b"*2\r\n$6\r\nSELECT\r\n");
+            encode_bulk(&mut self.buf, db);
         }
     }
 }

@@ -24,7 +24,23 @@
 //! wanted, so a small keyspace is ranked exactly. Recency is kept in ms (Redis: s) and the
 //! LFU counter sits in the same word ([`Entry`]). `volatile-ttl` reads each shard's deadline
 //! index, so its candidates are the soonest to expire rather than a sample.
+//!
+//! # Point-in-time dumps (AOF rewrite)
+//! [`Keyspace::begin_dump`] (called with every shard locked: the cut point) marks every
+//! shard "not yet dumped" and installs a [`ShardDumper`]. From then on, whoever next locks
+//! a marked shard — the rewriter walking the shards, or any command about to change it —
+//! first hands it to the dumper, under that lock, and clears the mark: every shard is
+//! serialized exactly as it was at the cut, one shard at a time, without a copy of the
+//! dataset. While no dump is pending, a lock acquisition pays one relaxed load.
+//!
+//! # Loading
+//! While the AOF loads, [`Keyspace::freeze_expiry`] makes every unit's time 0: nothing
+//! expires and no deadline is "already past" while commands are replayed (Redis's
+//! `keyIsExpired` returns false while loading), so `SET … PXAT t` followed by `PERSIST` or a
+//! later `PEXPIREAT` replays as it ran even when `t` has passed since. The same atomic as the
+//! dump marks carries the flag, so the lock path still pays one load.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -148,7 +164,48 @@ pub struct Keyspace {
     evict_pool: Mutex<(MaxmemoryPolicy, Vec<Candidate>)>,
     /// Every random choice: RANDOMKEY, SPOP…, eviction samples, LFU draws.
     rng: crate::rng::Rng,
+    /// Shards not yet dumped since [`Keyspace::begin_dump`] (one bit each), and
+    /// [`FROZEN`] while expiry is frozen.
+    dump_pending: AtomicU32,
+    dumper: Mutex<Option<Arc<dyn ShardDumper>>>,
 }
+
+/// Serializes shards for a point-in-time dump (see the module docs).
+pub trait ShardDumper: Send + Sync {
+    /// Called once per shard, under its lock, before anything changes it after the cut.
+    fn dump_shard(&self, index: usize, view: ShardView<'_>);
+}
+
+/// Read access to one locked shard, for a [`ShardDumper`].
+pub struct ShardView<'a> {
+    shard: &'a Shard,
+}
+
+impl ShardView<'_> {
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.shard.dbs.len()
+    }
+
+    /// Calls `visit` for every key of database `db` in this shard (expired ones included).
+    pub fn for_each(&self, db: usize, mut visit: impl FnMut(&[u8], &Entry)) {
+        if let Some(d) = self.shard.dbs.get(db) {
+            for slot in d.dict.iter() {
+                visit(&slot.key, &slot.value);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// A finished unit's [`Effects`], kept for the next unit of this thread (its
+    /// `propagate` vector empty, with its capacity).
+    static SPARE_EFFECTS: Cell<Option<Box<Effects>>> = const { Cell::new(None) };
+}
+
+/// [`Keyspace::dump_pending`]'s bit for "expiry frozen" (loading); above every shard bit.
+const FROZEN: u32 = 1 << 31;
+const _: () = assert!(SHARDS < 31);
 
 /// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
 const POOL_SIZE: usize = 16;
@@ -221,6 +278,70 @@ impl Keyspace {
             lfu_params: AtomicU64::new((10 << 32) | 1),
             evict_pool: Mutex::new((MaxmemoryPolicy::NoEviction, Vec::with_capacity(POOL_SIZE))),
             rng,
+            dump_pending: AtomicU32::new(0),
+            dumper: Mutex::new(None),
+        }
+    }
+
+    /// Starts a point-in-time dump (see the module docs). `_all` proves every shard is
+    /// locked: the state at this moment is what `dumper` will see, shard by shard.
+    pub fn begin_dump(&self, _all: &Locked<'_>, dumper: Arc<dyn ShardDumper>) {
+        *self.dumper.lock() = Some(dumper);
+        self.dump_pending
+            .store((1u64 << SHARDS).wrapping_sub(1) as u32, Ordering::Release);
+    }
+
+    /// Freezes expiry (see the module docs: AOF loading) or thaws it. Thawing gives every
+    /// key the current time as its last access (and stream consumers created while frozen
+    /// their seen time), as keys loaded by Redis have.
+    pub fn freeze_expiry(&self, on: bool) {
+        if on {
+            self.dump_pending.fetch_or(FROZEN, Ordering::AcqRel);
+            return;
+        }
+        self.dump_pending.fetch_and(!FROZEN, Ordering::AcqRel);
+        let now = self.clock.now_ms();
+        for i in 0..SHARDS {
+            let mut shard = self.shards[i].lock();
+            for db in shard.dbs.iter_mut() {
+                for x in 0..db.dict.len() {
+                    let e = &mut db.dict.slot_mut(x).value;
+                    e.access = fresh_access(now);
+                    if let Value::Stream(s) = &mut e.value {
+                        for g in s.groups.values_mut() {
+                            for c in g.consumers.values_mut() {
+                                if c.seen_time == 0 {
+                                    c.seen_time = now;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dumps every shard still pending (locking each in turn) and removes the dumper.
+    pub fn finish_dump(&self) {
+        for i in 0..SHARDS {
+            drop(self.lock_mask(1 << i));
+        }
+        *self.dumper.lock() = None;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn dump_locked(&self, mask: u32, guards: &[Option<MutexGuard<'_, Shard>>; SHARDS]) {
+        let dumper = self.dumper.lock().clone();
+        for (i, g) in guards.iter().enumerate() {
+            let bit = 1u32 << i;
+            if mask & bit == 0 || self.dump_pending.load(Ordering::Acquire) & bit == 0 {
+                continue;
+            }
+            if let (Some(d), Some(shard)) = (dumper.as_ref(), g.as_deref()) {
+                d.dump_shard(i, ShardView { shard });
+            }
+            self.dump_pending.fetch_and(!bit, Ordering::Release);
         }
     }
 
@@ -549,10 +670,11 @@ impl Keyspace {
                 *g = Some(self.shards[i].lock());
             }
         }
+        let now = self.locked_now(mask, &guards);
         Locked {
             ks: self,
             guards,
-            now: self.clock.now_ms(),
+            now,
             effects: None,
             violation: false,
             scratch: None,
@@ -590,13 +712,16 @@ impl Keyspace {
                 },
             }
         }
-        if gave_up {
+        let now = if gave_up {
             guards = [const { None }; SHARDS];
-        }
+            0
+        } else {
+            self.locked_now(mask, &guards)
+        };
         Locked {
             ks: self,
             guards,
-            now: self.clock.now_ms(),
+            now,
             effects: None,
             violation: false,
             scratch: None,
@@ -604,6 +729,24 @@ impl Keyspace {
             #[cfg(test)]
             touched: Vec::new(),
         }
+    }
+
+    /// What both lock paths do once they hold `mask`'s shards: the time the unit reads (0
+    /// while expiry is frozen for loading), and a pending point-in-time dump of those shards
+    /// (see the module docs) before anything changes them. One relaxed load otherwise.
+    #[inline]
+    fn locked_now(&self, mask: u32, guards: &[Option<MutexGuard<'_, Shard>>; SHARDS]) -> u64 {
+        let mut now = self.clock.now_ms();
+        let flags = self.dump_pending.load(Ordering::Relaxed);
+        if flags & (mask | FROZEN) != 0 {
+            if flags & FROZEN != 0 {
+                now = 0;
+            }
+            if flags & mask & !FROZEN != 0 {
+                self.dump_locked(mask & !FROZEN, guards);
+            }
+        }
+        now
     }
 
     #[cold]
@@ -1026,8 +1169,12 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// The unit's effects, allocated on first use — or taken from this thread's spare (the
+    /// last unit's, with its vectors' capacity), so a write unit with a propagation consumer
+    /// (the AOF) allocates nothing in the steady state.
     fn effects_mut(&mut self) -> &mut Effects {
-        self.effects.get_or_insert_with(Box::default)
+        self.effects
+            .get_or_insert_with(|| SPARE_EFFECTS.with(Cell::take).unwrap_or_default())
     }
 
     /// Ends an execution unit: appends its propagated writes to the stream (under the locks
@@ -1038,10 +1185,12 @@ impl<'a> Locked<'a> {
             None => Finished::default(),
             Some(mut e) => {
                 self.ks.propagation.append(&mut e.propagate);
-                Finished {
+                let done = Finished {
                     events: std::mem::take(&mut e.events),
                     ready: std::mem::take(&mut e.ready),
-                }
+                };
+                SPARE_EFFECTS.with(|s| s.set(Some(e)));
+                done
             }
         }
     }
@@ -1093,6 +1242,9 @@ impl<'a> Locked<'a> {
         } else {
             self.ks.shards[i].try_lock()
         };
+        if self.ks.dump_pending.load(Ordering::Relaxed) & (1 << i) & !FROZEN != 0 {
+            self.ks.dump_locked(1 << i, &self.guards);
+        }
     }
 
     /// Whether the command touched a shard it had not locked since the last call.

@@ -22,7 +22,9 @@ pub mod zset;
 
 pub use effects::{Effects, KeyEvent, Propagation};
 pub use hash::HashValue;
-pub use keyspace::{Db, EvictOutcome, Expiry, Finished, Keyspace, Locked, SHARDS};
+pub use keyspace::{
+    Db, EvictOutcome, Expiry, Finished, Keyspace, Locked, ShardDumper, ShardView, SHARDS,
+};
 pub use list::ListValue;
 pub use set::SetValue;
 pub use small::SmallBytes;
