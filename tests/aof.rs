@@ -526,7 +526,7 @@ fn truncated_last_file_loads_all_but_the_cut_command() {
     // aof-load-truncated no: the start fails, saying where.
     let mut strict = config(&tmp.0, AppendFsync::EverySec);
     strict.aof_load_truncated = false;
-    let e = try_start(strict).err().expect("refused");
+    let e = try_start(strict).expect_err("refused");
     assert!(
         e.contains("Unexpected end of file") && e.contains("appendonly.aof.1.incr.aof"),
         "{e}"
@@ -603,9 +603,7 @@ fn corrupt_missing_and_rdb_files_stop_the_start() {
         .expect("second command");
     bad[second] = b'!';
     std::fs::write(&incr, &bad).expect("write");
-    let e = try_start(config(&tmp.0, AppendFsync::EverySec))
-        .err()
-        .expect("refused");
+    let e = try_start(config(&tmp.0, AppendFsync::EverySec)).expect_err("refused");
     assert!(
         e.contains("Bad file format")
             && e.contains("appendonly.aof.1.incr.aof")
@@ -627,9 +625,7 @@ fn corrupt_missing_and_rdb_files_stop_the_start() {
         format!("{text_m}file appendonly.aof.9.incr.aof seq 9 type i\n"),
     )
     .expect("write");
-    let e = try_start(config(&tmp.0, AppendFsync::EverySec))
-        .err()
-        .expect("refused");
+    let e = try_start(config(&tmp.0, AppendFsync::EverySec)).expect_err("refused");
     assert!(e.contains("appendonly.aof.9.incr.aof"), "{e}");
     // A base in RDB form is refused by name, never misread.
     std::fs::write(&manifest, &text_m).expect("restore");
@@ -638,9 +634,7 @@ fn corrupt_missing_and_rdb_files_stop_the_start() {
         b"REDIS0010\xfa",
     )
     .expect("rdb");
-    let e = try_start(config(&tmp.0, AppendFsync::EverySec))
-        .err()
-        .expect("refused");
+    let e = try_start(config(&tmp.0, AppendFsync::EverySec)).expect_err("refused");
     assert!(
         e.contains("appendonly.aof.1.base.aof") && e.contains("RDB"),
         "{e}"
