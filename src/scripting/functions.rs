@@ -620,6 +620,25 @@ pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
     crc
 }
 
+/// The AOF base section of function libraries (see [`crate::aof::register_base_section`]):
+/// `FUNCTION LOAD <code>` per library, as Redis writes them at the start of a rewritten base,
+/// so a restart loads the libraries before the keys.
+pub fn aof_base_section(shared: &crate::shared::Shared) -> Vec<Vec<bytes::Bytes>> {
+    let engine = shared.scripting.engine.lock();
+    engine
+        .libraries
+        .libs
+        .values()
+        .map(|lib| {
+            vec![
+                bytes::Bytes::from_static(b"FUNCTION"),
+                bytes::Bytes::from_static(b"LOAD"),
+                lib.code.clone(),
+            ]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,6 +166,8 @@ impl Default for Scripting {
 
 impl Scripting {
     pub fn new() -> Self {
+        // Function libraries go at the start of every rewritten AOF base.
+        crate::aof::register_base_section(functions::aof_base_section);
         let gate = std::sync::Arc::new(Gate::new());
         let engine = Engine::new(gate.clone()).expect("building the Lua states");
         let s = Scripting {
