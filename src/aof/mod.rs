@@ -105,6 +105,8 @@ pub struct Aof {
     rewrite_started: Mutex<Option<Instant>>,
     last_rewrite_secs: AtomicI64,
     last_rewrite_ok: AtomicBool,
+    /// Failed rewrites since the last one that worked (INFO `aof_rewrites_consecutive_failures`).
+    rewrite_failures: AtomicU64,
     rewrites: AtomicU64,
     last_write_error: Mutex<String>,
     pub(crate) load_total: AtomicU64,
@@ -179,6 +181,7 @@ impl Default for Aof {
             rewrite_started: Mutex::new(None),
             last_rewrite_secs: AtomicI64::new(-1),
             last_rewrite_ok: AtomicBool::new(true),
+            rewrite_failures: AtomicU64::new(0),
             rewrites: AtomicU64::new(0),
             last_write_error: Mutex::new(String::new()),
             load_total: AtomicU64::new(0),
@@ -819,6 +822,7 @@ impl Aof {
                     .map_or(0, |t| t.elapsed().as_secs() as i64);
                 self.last_rewrite_secs.store(secs, Ordering::Relaxed);
                 self.last_rewrite_ok.store(true, Ordering::Relaxed);
+                self.rewrite_failures.store(0, Ordering::Relaxed);
                 self.scheduled.store(false, Ordering::Relaxed);
                 self.rewrites.fetch_add(1, Ordering::Relaxed);
                 *self.rewrite_started.lock() = None;
@@ -844,6 +848,7 @@ impl Aof {
             .map_or(-1, |t| t.elapsed().as_secs() as i64);
         self.last_rewrite_secs.store(secs, Ordering::Relaxed);
         self.last_rewrite_ok.store(false, Ordering::Relaxed);
+        self.rewrite_failures.fetch_add(1, Ordering::Relaxed);
         if self.files.lock().manifest_deferred && self.enabled() {
             // AOF switched on at run time still has no base on disk: try again later.
             self.scheduled.store(true, Ordering::Relaxed);
@@ -955,8 +960,18 @@ impl Aof {
         );
         let _ = write!(
             out,
+            "aof_rewrites_consecutive_failures:{}\r\n",
+            self.rewrite_failures.load(Ordering::Relaxed)
+        );
+        let _ = write!(
+            out,
             "aof_last_write_status:{}\r\n",
             ok(self.gate() & GATE_WRITE_ERROR == 0)
+        );
+        // No fork here: the rewrite copies nothing (see `rewrite`), and there are no modules.
+        let _ = write!(
+            out,
+            "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n"
         );
         if on {
             let f = self.files.lock();

@@ -340,6 +340,14 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             out.push_str("# Persistence\r\n");
             kv(out, "loading", &u8::from(shared.aof.loading()));
             kv(out, "async_loading", &0);
+            // No fork and no RDB snapshots: the copy-on-write and save-progress fields are
+            // Redis's idle values.
+            kv(out, "current_cow_peak", &0);
+            kv(out, "current_cow_size", &0);
+            kv(out, "current_cow_size_age", &0);
+            kv(out, "current_fork_perc", &"0.00");
+            kv(out, "current_save_keys_processed", &0);
+            kv(out, "current_save_keys_total", &0);
             kv(
                 out,
                 "rdb_changes_since_last_save",
@@ -351,6 +359,9 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
             kv(out, "rdb_last_bgsave_time_sec", &-1);
             kv(out, "rdb_current_bgsave_time_sec", &-1);
             kv(out, "rdb_saves", &0);
+            kv(out, "rdb_last_cow_size", &0);
+            kv(out, "rdb_last_load_keys_expired", &0);
+            kv(out, "rdb_last_load_keys_loaded", &0);
             shared.aof.info(shared, out);
         }
         "stats" => {
