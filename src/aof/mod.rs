@@ -329,6 +329,16 @@ impl Aof {
         }
     }
 
+    /// Called before the listeners accept anyone: with `appendonly yes`, clients get
+    /// `-LOADING` from their first command until [`Aof::start`] has loaded the file and turned
+    /// the feed on (a read answered before would miss loaded keys; a write would not be
+    /// logged).
+    pub fn hold_clients_until_loaded(&self, config: &Config) {
+        if config.appendonly {
+            self.set_gate(GATE_LOADING, true);
+        }
+    }
+
     /// Opens (and loads) the AOF at start, when `appendonly yes`. Loading happens with
     /// `loading:1`; the listeners are already accepting and answer `-LOADING`.
     pub fn start(&self, shared: &Arc<Shared>) -> Result<(), String> {

@@ -179,6 +179,7 @@ pub async fn start_seeded(
     let port = config.port;
     let binds = config.bind.clone();
     let shared = Arc::new(Shared::with_seed(config, clock, seed));
+    shared.aof.hold_clients_until_loaded(&shared.config.read());
     let (stop, stop_rx) = watch::channel(false);
 
     let mut listeners = Vec::new();
