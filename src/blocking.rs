@@ -39,6 +39,7 @@ use crate::session::ClientHandle;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum State {
+    /// Still blocked.
     Waiting = 0,
     /// Its command ran and its reply is in its outbox.
     Served = 1,
@@ -53,9 +54,11 @@ pub enum State {
 /// One blocked client.
 #[derive(Debug)]
 pub struct Waiter {
+    /// The blocked client.
     pub client: Arc<ClientHandle>,
     /// The database its command runs in.
     pub db: usize,
+    /// Whether the client speaks RESP3 (its replies are encoded so).
     pub resp3: bool,
     /// The blocking command as sent, run again to serve it.
     pub argv: Vec<Bytes>,
@@ -69,6 +72,7 @@ pub struct Waiter {
 }
 
 impl Waiter {
+    /// A waiter in [`State::Waiting`] for `client`'s blocking command `argv` on `keys` of `db`.
     pub fn new(
         client: Arc<ClientHandle>,
         db: usize,
@@ -90,6 +94,7 @@ impl Waiter {
         }
     }
 
+    /// Where the wait is now.
     pub fn state(&self) -> State {
         match self.state.load(Ordering::Acquire) {
             0 => State::Waiting,
@@ -105,6 +110,7 @@ impl Waiter {
         self.state.store(state as u8, Ordering::Release);
     }
 
+    /// The blocked client's id.
     pub fn id(&self) -> u64 {
         self.client.id
     }
@@ -117,14 +123,17 @@ pub struct Blocked {
 }
 
 impl Blocked {
+    /// Registers a blocked client (by its client id).
     pub fn insert(&self, w: Arc<Waiter>) {
         self.waiters.insert(w.id(), w);
     }
 
+    /// The blocked client with id `client`, if any.
     pub fn get(&self, client: u64) -> Option<Arc<Waiter>> {
         self.waiters.get(&client).map(|w| w.clone())
     }
 
+    /// Forgets the blocked client `client` (no-op when absent).
     pub fn remove(&self, client: u64) {
         self.waiters.remove(&client);
     }
@@ -134,10 +143,12 @@ impl Blocked {
         self.waiters.len()
     }
 
+    /// Whether no client is blocked.
     pub fn is_empty(&self) -> bool {
         self.waiters.is_empty()
     }
 
+    /// Whether client `client` is blocked.
     pub fn contains(&self, client: u64) -> bool {
         self.waiters.contains_key(&client)
     }

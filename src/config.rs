@@ -102,10 +102,15 @@ Examples:
 /// Verbosity of the server log, named as in `redis.conf`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogLevel {
+    /// `debug`: everything.
     Debug,
+    /// `verbose`: more than notice, less than debug.
     Verbose,
+    /// `notice`: the default; moderately verbose.
     Notice,
+    /// `warning`: only important messages.
     Warning,
+    /// `nothing`: no logging.
     Nothing,
 }
 
@@ -183,15 +188,25 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// `maxmemory` in bytes; 0 = no limit.
     pub maxmemory: u64,
+    /// `maxmemory-policy`: what a write over `maxmemory` evicts (default `noeviction`: it fails with `-OOM`).
     pub maxmemory_policy: MaxmemoryPolicy,
+    /// `maxmemory-samples`: how many keys eviction samples per pick (default 5, at least 1).
     pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity`: how long one eviction round may run, 0..=100 (default 10).
     pub maxmemory_eviction_tenacity: u32,
+    /// `lfu-log-factor`: how slowly the LFU counter grows with accesses (default 10).
     pub lfu_log_factor: u32,
+    /// `lfu-decay-time`: minutes for the LFU counter to decay by one (default 1; 0 = never).
     pub lfu_decay_time: u32,
+    /// `appendonly`: whether AOF persistence is on (default off in redis.conf and in-process builders).
     pub appendonly: bool,
+    /// `appendfsync`: when AOF writes reach the disk: every command, every second (default) or when the OS decides.
     pub appendfsync: AppendFsync,
+    /// `appendfilename`: the base name of the AOF files and their manifest (default `appendonly.aof`).
     pub appendfilename: String,
+    /// `appenddirname`: the directory under `dir` holding the AOF files (default `appendonlydir`).
     pub appenddirname: String,
+    /// `no-appendfsync-on-rewrite`: skip fsyncs while a rewrite runs (default no).
     pub no_appendfsync_on_rewrite: bool,
     /// Rewrite automatically once the AOF grew by this many percent since the last rewrite
     /// (0: never).
@@ -206,6 +221,7 @@ pub struct Config {
     pub aof_use_rdb_preamble: bool,
     /// Microseconds; -1 disables the slow log, 0 logs every command.
     pub slowlog_log_slower_than: i64,
+    /// `slowlog-max-len`: how many entries the slow log keeps (default 128).
     pub slowlog_max_len: u64,
     /// Milliseconds; 0 disables the latency monitor.
     pub latency_monitor_threshold: u64,
@@ -220,21 +236,37 @@ pub struct Config {
     pub hz: u32,
     /// `busy-reply-threshold` (alias `lua-time-limit`), milliseconds.
     pub busy_reply_threshold: u64,
+    /// `tcp-keepalive`: seconds (default 300); accepted and reported by CONFIG GET, without effect.
     pub tcp_keepalive: u32,
+    /// `tcp-backlog`: the listen backlog (default 511, startup only); accepted and reported, without effect.
     pub tcp_backlog: u32,
+    /// `protected-mode`: accepted and reported (default yes); emberkv has no protected mode.
     pub protected_mode: bool,
+    /// `lazyfree-lazy-eviction`: accepted and reported (default no), without effect.
     pub lazyfree_lazy_eviction: bool,
+    /// `lazyfree-lazy-expire`: accepted and reported (default no), without effect.
     pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-server-del`: implicit deletions (SPOP emptying a set…) propagate as UNLINK instead of DEL (default no).
     pub lazyfree_lazy_server_del: bool,
+    /// `lazyfree-lazy-user-del`: accepted and reported (default no), without effect.
     pub lazyfree_lazy_user_del: bool,
+    /// `lazyfree-lazy-user-flush`: accepted and reported (default no), without effect.
     pub lazyfree_lazy_user_flush: bool,
+    /// `activerehashing`: accepted and reported (default yes), without effect.
     pub activerehashing: bool,
+    /// `list-max-listpack-size` (alias `list-max-ziplist-size`): bounds a list node, in elements when positive, in bytes when -1..=-5 (4..=64 KiB); default -2 (8 KiB).
     pub list_max_listpack_size: i32,
+    /// `list-compress-depth`: accepted and reported (default 0), without effect.
     pub list_compress_depth: u32,
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): a hash with more fields is `hashtable`-encoded (default 512).
     pub hash_max_listpack_entries: u64,
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a hash with a longer field or value, in bytes, is `hashtable`-encoded (default 64).
     pub hash_max_listpack_value: u64,
+    /// `set-max-intset-entries`: a set of integers with more members is `hashtable`-encoded (default 512).
     pub set_max_intset_entries: u64,
+    /// `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): a sorted set with more members is `skiplist`-encoded (default 128).
     pub zset_max_listpack_entries: u64,
+    /// `zset-max-listpack-value` (alias `zset-max-ziplist-value`): a sorted set with a longer member, in bytes, is `skiplist`-encoded (default 64).
     pub zset_max_listpack_value: u64,
     /// `hll-sparse-max-bytes`: the largest sparse HyperLogLog (header included); a write
     /// that would make one larger converts it to the dense form.
@@ -250,14 +282,19 @@ pub struct Config {
 /// `enable-debug-command`: `no`, `yes`, or `local` (loopback connections only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DebugCommand {
+    /// DEBUG is refused.
     No,
+    /// DEBUG is allowed from any connection.
     Yes,
+    /// DEBUG is allowed from loopback connections only.
     Local,
 }
 
 impl DebugCommand {
+    /// Every setting, in the order Redis lists them in its error text.
     pub const ALL: [DebugCommand; 3] = [DebugCommand::No, DebugCommand::Yes, DebugCommand::Local];
 
+    /// The setting as written in a config file and shown by CONFIG GET.
     pub fn as_str(self) -> &'static str {
         match self {
             DebugCommand::No => "no",
@@ -270,13 +307,21 @@ impl DebugCommand {
 /// `maxmemory-policy`: what to do when a write would exceed `maxmemory`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaxmemoryPolicy {
+    /// `volatile-lru`: evict the least recently used key among those with a TTL.
     VolatileLru,
+    /// `volatile-lfu`: evict the least frequently used key among those with a TTL.
     VolatileLfu,
+    /// `volatile-random`: evict a random key among those with a TTL.
     VolatileRandom,
+    /// `volatile-ttl`: evict the key with the nearest expiry.
     VolatileTtl,
+    /// `allkeys-lru`: evict the least recently used key.
     AllkeysLru,
+    /// `allkeys-lfu`: evict the least frequently used key.
     AllkeysLfu,
+    /// `allkeys-random`: evict a random key.
     AllkeysRandom,
+    /// `noeviction`: evict nothing; writes that need memory fail with `-OOM`.
     NoEviction,
 }
 
@@ -293,6 +338,7 @@ impl MaxmemoryPolicy {
         MaxmemoryPolicy::NoEviction,
     ];
 
+    /// The policy as written in a config file and shown by CONFIG GET.
     pub fn as_str(self) -> &'static str {
         match self {
             MaxmemoryPolicy::VolatileLru => "volatile-lru",
@@ -310,8 +356,11 @@ impl MaxmemoryPolicy {
 /// `appendfsync`: when the AOF is flushed to disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendFsync {
+    /// `always`: fsync after every write.
     Always,
+    /// `everysec`: fsync once a second (the default).
     EverySec,
+    /// `no`: never fsync; the OS flushes when it chooses.
     No,
 }
 
@@ -319,6 +368,7 @@ impl AppendFsync {
     /// In the order Redis lists them in its error text.
     pub const ALL: [AppendFsync; 3] = [AppendFsync::EverySec, AppendFsync::Always, AppendFsync::No];
 
+    /// The setting as written in a config file and shown by CONFIG GET.
     pub fn as_str(self) -> &'static str {
         match self {
             AppendFsync::Always => "always",
@@ -343,14 +393,19 @@ fn choice<T: Copy>(word: &str, all: &[T], name: fn(T) -> &'static str) -> Result
 /// bytes, or stays above `soft` bytes for `soft_seconds`, is disconnected. 0 = no limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutputLimit {
+    /// The hard limit in bytes: exceeding it disconnects at once (0 = none).
     pub hard: u64,
+    /// The soft limit in bytes (0 = none).
     pub soft: u64,
+    /// Seconds the output may stay above `soft` before the client is disconnected.
     pub soft_seconds: u64,
 }
 
 /// Indexes of [`Config::client_output_buffer_limit`].
 pub const OBUF_NORMAL: usize = 0;
+/// Index of the `replica` class.
 pub const OBUF_REPLICA: usize = 1;
+/// Index of the `pubsub` class.
 pub const OBUF_PUBSUB: usize = 2;
 
 impl Default for Config {
@@ -1051,7 +1106,12 @@ pub enum SetError {
     /// No such parameter (the name as given).
     Unknown(String),
     /// The parameter exists but cannot take this value now.
-    Refused { name: String, reason: String },
+    Refused {
+        /// The parameter's name, from the request.
+        name: String,
+        /// Why the value was refused (the error text's tail).
+        reason: String,
+    },
 }
 
 impl SetError {
@@ -1073,6 +1133,7 @@ impl SetError {
 pub enum RewriteError {
     /// The server was not started from a config file.
     NoFile,
+    /// Reading or writing the config file failed.
     Io(std::io::Error),
 }
 

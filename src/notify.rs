@@ -4,19 +4,33 @@
 //! the keyspace records an event only when its class is enabled, so a server with
 //! notifications off pays one atomic load per write.
 
+/// `K`: publish on `__keyspace@<db>__:<key>` channels.
 pub const KEYSPACE: u32 = 1 << 0;
+/// `E`: publish on `__keyevent@<db>__:<event>` channels.
 pub const KEYEVENT: u32 = 1 << 1;
+/// `g`: generic commands (DEL, EXPIRE, RENAME…).
 pub const GENERIC: u32 = 1 << 2;
+/// `$`: string commands.
 pub const STRING: u32 = 1 << 3;
+/// `l`: list commands.
 pub const LIST: u32 = 1 << 4;
+/// `s`: set commands.
 pub const SET: u32 = 1 << 5;
+/// `h`: hash commands.
 pub const HASH: u32 = 1 << 6;
+/// `z`: sorted-set commands.
 pub const ZSET: u32 = 1 << 7;
+/// `x`: keys expiring.
 pub const EXPIRED: u32 = 1 << 8;
+/// `e`: keys evicted for `maxmemory`.
 pub const EVICTED: u32 = 1 << 9;
+/// `t`: stream commands.
 pub const STREAM: u32 = 1 << 10;
+/// `m`: key misses (not part of `A`).
 pub const KEY_MISS: u32 = 1 << 11;
+/// `d`: module events (no modules here; accepted for compatibility).
 pub const MODULE: u32 = 1 << 13;
+/// `n`: new keys (not part of `A`).
 pub const NEW: u32 = 1 << 14;
 /// `A`: every class but key-miss and new-key.
 pub const ALL: u32 =

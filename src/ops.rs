@@ -210,10 +210,13 @@ thread_local! {
 /// Sums of a row's counters over every thread.
 #[derive(Debug, Clone, Default)]
 pub struct RowTotals {
+    /// Calls that ran (INFO commandstats `calls`).
     pub calls: u64,
     /// Time in ticks (see [`RowTotals::nanos`]).
     pub ticks: u64,
+    /// Calls refused before running: arity, NOAUTH, OOM… (`rejected_calls`).
     pub rejected: u64,
+    /// Calls that ran and answered an error (`failed_calls`).
     pub failed: u64,
     /// Empty unless asked for.
     pub hist: Vec<u64>,
@@ -262,9 +265,13 @@ impl RowTotals {
 /// Server-wide network counts: bytes, and socket reads and writes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NetTotals {
+    /// Bytes read from clients (`total_net_input_bytes`).
     pub input: u64,
+    /// Bytes written to clients (`total_net_output_bytes`).
     pub output: u64,
+    /// Socket reads (`total_reads_processed`).
     pub reads: u64,
+    /// Socket writes (`total_writes_processed`).
     pub writes: u64,
 }
 
@@ -471,11 +478,17 @@ impl Stats {
 /// One slow-log entry.
 #[derive(Debug, Clone)]
 pub struct SlowEntry {
+    /// The entry's unique, increasing id.
     pub id: u64,
+    /// When the command ran, Unix seconds.
     pub time: u64,
+    /// How long it ran, microseconds.
     pub usec: u64,
+    /// Its arguments, shortened as [`slowlog_argv`] says.
     pub argv: Vec<Bytes>,
+    /// The client's address, `ip:port`.
     pub addr: String,
+    /// The client's name (CLIENT SETNAME), empty when unset.
     pub name: Bytes,
 }
 
@@ -492,6 +505,7 @@ pub struct LatencySeries {
     /// `(unix seconds, ms)`, a ring of [`LATENCY_SAMPLES`]; time 0 = unused.
     samples: Vec<(u64, u64)>,
     idx: usize,
+    /// The highest sample, ms.
     pub max: u64,
 }
 
@@ -587,6 +601,7 @@ pub struct Ops {
     /// `slowlog-log-slower-than` (µs; negative: off) and `slowlog-max-len`, copied here by
     /// `Shared::apply_config`.
     pub slow_threshold: AtomicI64,
+    /// `slowlog-max-len`: entries kept.
     pub slow_max: AtomicU64,
     /// `latency-monitor-threshold` (ms; 0: off).
     pub latency_threshold: AtomicU64,
@@ -600,6 +615,7 @@ pub struct Ops {
     monitors: Mutex<Vec<Arc<ClientHandle>>>,
     monitoring: AtomicBool,
     monitor_count: AtomicUsize,
+    /// CLIENT PAUSE / UNPAUSE state.
     pub pause: Pause,
     /// Unix seconds of the last successful save (LASTSAVE): the start time until there is one.
     pub lastsave: AtomicU64,
@@ -608,6 +624,7 @@ pub struct Ops {
 }
 
 impl Ops {
+    /// Fresh state for a server started at `now_ms` (LASTSAVE starts there).
     pub fn new(now_ms: u64) -> Self {
         Ops {
             stats: Stats::default(),
@@ -729,10 +746,12 @@ impl Ops {
         log.entries.iter().take(n).cloned().collect()
     }
 
+    /// The number of slow-log entries (SLOWLOG LEN).
     pub fn slowlog_len(&self) -> usize {
         self.slowlog.lock().entries.len()
     }
 
+    /// Empties the slow log (SLOWLOG RESET).
     pub fn slowlog_reset(&self) {
         self.slowlog.lock().entries.clear();
     }
@@ -795,6 +814,7 @@ impl Ops {
         self.monitor_count.load(Ordering::Relaxed)
     }
 
+    /// Adds a MONITOR client: every command is fed to it from now on.
     pub fn add_monitor(&self, c: Arc<ClientHandle>) {
         let mut m = self.monitors.lock();
         m.push(c);
@@ -803,6 +823,7 @@ impl Ops {
         self.update_watch();
     }
 
+    /// Removes the MONITOR client with id `id` (it left or closed).
     pub fn remove_monitor(&self, id: u64) {
         let mut m = self.monitors.lock();
         m.retain(|c| c.id != id);

@@ -32,8 +32,11 @@ type Subscribers = HashMap<u64, Arc<ClientHandle>, foldhash::fast::RandomState>;
 /// The three kinds of subscription.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// SUBSCRIBE channels.
     Channel,
+    /// PSUBSCRIBE patterns.
     Pattern,
+    /// SSUBSCRIBE shard channels.
     Shard,
 }
 
@@ -54,6 +57,7 @@ impl Default for PubSub {
 }
 
 impl PubSub {
+    /// An empty registry whose pushes follow `output`'s limits.
     pub fn new(output: Arc<OutputPolicy>) -> Self {
         PubSub {
             channels: DashMap::new(),

@@ -54,7 +54,9 @@ use crate::protocol::Reply;
 /// Whether replies are sent (CLIENT REPLY).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyMode {
+    /// Every command is answered (the default).
     On,
+    /// No replies until CLIENT REPLY ON.
     Off,
     /// Skip the reply of the next command only.
     Skip,
@@ -63,10 +65,15 @@ pub enum ReplyMode {
 /// The per-connection state commands read and change.
 #[derive(Debug)]
 pub struct Session {
+    /// The client id (CLIENT ID), unique for the server's lifetime.
     pub id: u64,
+    /// The selected database (SELECT).
     pub db: usize,
+    /// Whether the client speaks RESP3 (HELLO 3); RESP2 otherwise.
     pub resp3: bool,
+    /// Whether the client may run commands: AUTH succeeded, or no password is required.
     pub authenticated: bool,
+    /// CLIENT REPLY's setting.
     pub reply_mode: ReplyMode,
     /// Set by CLIENT REPLY SKIP for the command after it.
     pub skip_next: bool,
@@ -77,6 +84,7 @@ pub struct Session {
     /// Channels, patterns and shard channels this client is subscribed to (the registry in
     /// [`crate::pubsub`] holds the other direction).
     pub subs: Subscriptions,
+    /// The part of this client other tasks see (CLIENT LIST, CLIENT KILL, PUBLISH).
     pub handle: std::sync::Arc<ClientHandle>,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Multi>,
@@ -137,8 +145,11 @@ pub struct Multi {
 /// One client's subscriptions.
 #[derive(Debug, Default)]
 pub struct Subscriptions {
+    /// Channels (SUBSCRIBE).
     pub channels: HashSet<Bytes>,
+    /// Patterns (PSUBSCRIBE).
     pub patterns: HashSet<Bytes>,
+    /// Shard channels (SSUBSCRIBE).
     pub shard_channels: HashSet<Bytes>,
 }
 
@@ -155,6 +166,7 @@ impl Subscriptions {
 }
 
 impl Session {
+    /// A fresh session for a new connection: database 0, RESP2, replies on, no subscriptions.
     pub fn new(handle: std::sync::Arc<ClientHandle>, authenticated: bool) -> Self {
         Session {
             id: handle.id,
@@ -196,6 +208,7 @@ impl Session {
             .store(self.subs.shard_channels.len(), Ordering::Relaxed);
     }
 
+    /// Locks and returns this client's CLIENT LIST data.
     pub fn meta(&self) -> parking_lot::MutexGuard<'_, ClientMeta> {
         self.handle.meta.lock()
     }
@@ -208,11 +221,13 @@ impl Session {
         m.watch = self.watched.len();
     }
 
+    /// Selects database `db` (SELECT), also for CLIENT LIST.
     pub fn select(&mut self, db: usize) {
         self.db = db;
         self.handle.meta.lock().db = db;
     }
 
+    /// Switches between RESP3 and RESP2 (HELLO), also for pushes and CLIENT LIST.
     pub fn set_resp3(&mut self, resp3: bool) {
         self.resp3 = resp3;
         self.handle.resp3.store(resp3, Ordering::Relaxed);
@@ -229,17 +244,27 @@ impl Session {
 /// What CLIENT LIST shows about a client, updated as it runs.
 #[derive(Debug, Clone)]
 pub struct ClientMeta {
+    /// CLIENT SETNAME's name (CLIENT LIST `name`); `None` until set.
     pub name: Option<Bytes>,
+    /// CLIENT SETINFO LIB-NAME (CLIENT LIST `lib-name`).
     pub lib_name: Option<Bytes>,
+    /// CLIENT SETINFO LIB-VER (CLIENT LIST `lib-ver`).
     pub lib_ver: Option<Bytes>,
+    /// The selected database (CLIENT LIST `db`).
     pub db: usize,
+    /// The protocol version, 2 or 3 (CLIENT LIST `resp`).
     pub resp: u8,
     /// Time of the last command, ms.
     pub last_active_ms: u64,
+    /// CLIENT NO-EVICT (CLIENT LIST flag `e`).
     pub no_evict: bool,
+    /// CLIENT NO-TOUCH (CLIENT LIST flag `T`).
     pub no_touch: bool,
+    /// Bytes in the query buffer (CLIENT LIST `qbuf`).
     pub query_buf: usize,
+    /// Free bytes in the query buffer (CLIENT LIST `qbuf-free`).
     pub query_buf_free: usize,
+    /// Reply-buffer bytes, counted in CLIENT LIST `tot-mem`.
     pub out_buf: usize,
     /// Bytes of the arguments of the command being run (CLIENT LIST `argv-mem`).
     pub argv_mem: usize,
@@ -256,12 +281,17 @@ pub struct ClientMeta {
 /// A client as the registry holds it.
 #[derive(Debug)]
 pub struct ClientHandle {
+    /// The client id (CLIENT ID).
     pub id: u64,
+    /// The peer's address, `ip:port` (CLIENT LIST `addr`).
     pub addr: String,
+    /// The local address the client connected to, `ip:port` (CLIENT LIST `laddr`).
     pub laddr: String,
     /// The socket's file descriptor (CLIENT LIST `fd`), -1 where there is none.
     pub fd: i64,
+    /// When the connection was accepted, in the server clock's milliseconds (CLIENT LIST `age`).
     pub created_ms: u64,
+    /// What CLIENT LIST shows, under a lock.
     pub meta: Mutex<ClientMeta>,
     /// The table id (`CommandSpec::id`) of the last command run (CLIENT LIST `cmd`), kept
     /// outside `meta` so admitting a command takes no lock; `u16::MAX` before the first.
@@ -272,13 +302,16 @@ pub struct ClientHandle {
     resp3: AtomicBool,
     /// Subscription counts (mirrors of [`Session::subs`]).
     pub sub: AtomicUsize,
+    /// Pattern subscriptions.
     pub psub: AtomicUsize,
+    /// Shard-channel subscriptions.
     pub ssub: AtomicUsize,
     killed: AtomicBool,
     kill_notify: Notify,
 }
 
 impl ClientHandle {
+    /// A handle for a new connection, created at `now_ms`.
     pub fn new(id: u64, addr: String, laddr: String, fd: i64, now_ms: u64) -> Self {
         ClientHandle {
             id,
@@ -380,6 +413,7 @@ impl ClientHandle {
         self.push(Outbound::Frame(out.freeze()), policy)
     }
 
+    /// Whether [`ClientHandle::kill`] was called.
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
@@ -548,6 +582,7 @@ pub struct OutputPolicy {
 }
 
 impl OutputPolicy {
+    /// A policy with these limits (normal, replica, pubsub), timing soft limits with `clock`.
     pub fn new(limits: &[OutputLimit; 3], clock: Clock) -> Self {
         let p = OutputPolicy {
             clock,

@@ -17,15 +17,22 @@ use std::path::Path;
 /// One file the manifest names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {
+    /// The file name, relative to `appenddirname`.
     pub name: String,
+    /// The file's sequence number.
     pub seq: u64,
+    /// What the file holds.
     pub kind: Kind,
 }
 
+/// The role of an AOF file in the manifest (`type` field).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// `b`: the base: the dataset at the last rewrite.
     Base,
+    /// `h`: superseded by a rewrite; deleted once the new manifest is in place.
     History,
+    /// `i`: incremental: commands since the base.
     Incr,
 }
 
@@ -42,11 +49,15 @@ impl Kind {
 /// A parsed manifest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
+    /// The base file, if any.
     pub base: Option<FileInfo>,
+    /// Incremental files, in order.
     pub incrs: Vec<FileInfo>,
+    /// History files waiting for deletion.
     pub history: Vec<FileInfo>,
     /// Highest base and incremental sequence numbers used so far.
     pub base_seq: u64,
+    /// Highest incremental sequence number used so far.
     pub incr_seq: u64,
 }
 

@@ -227,10 +227,12 @@ impl Aof {
         self.gate.load(Ordering::Relaxed)
     }
 
+    /// Whether the AOF is being loaded (commands get `-LOADING`).
     pub fn loading(&self) -> bool {
         self.gate() & GATE_LOADING != 0
     }
 
+    /// Whether AOF persistence is on now.
     pub fn enabled(&self) -> bool {
         self.on.load(Ordering::Relaxed)
     }

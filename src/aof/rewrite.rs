@@ -58,6 +58,7 @@ pub struct BaseWriter {
 }
 
 impl BaseWriter {
+    /// A writer of a base file to `file`, skipping keys expired before `cut_ms`.
     pub fn new(file: std::fs::File, cut_ms: u64) -> Self {
         BaseWriter {
             out: Mutex::new((Some(BufWriter::with_capacity(256 * 1024, file)), None)),

@@ -21,18 +21,28 @@
 /// An argument's type, as `COMMAND DOCS` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgType {
+    /// `string`: any bulk string.
     String,
+    /// `integer`: a whole number.
     Integer,
+    /// `double`: a floating-point number.
     Double,
+    /// `key`: a key name.
     Key,
+    /// `pattern`: a glob-style pattern.
     Pattern,
+    /// `unix-time`: a Unix time, in seconds or milliseconds.
     UnixTime,
+    /// `pure-token`: a bare keyword (`NX`, `WITHSCORES`…), given in [`Arg::token`].
     PureToken,
+    /// `oneof`: exactly one of the child arguments.
     Oneof,
+    /// `block`: the child arguments, in order.
     Block,
 }
 
 impl ArgType {
+    /// The type's name in `COMMAND DOCS` (`unix-time`, `pure-token`…).
     pub fn name(self) -> &'static str {
         match self {
             ArgType::String => "string",
@@ -48,21 +58,30 @@ impl ArgType {
     }
 }
 
+/// [`Arg::flags`] bit: the argument may be left out.
 pub const OPTIONAL: u8 = 1;
+/// [`Arg::flags`] bit: the argument may repeat.
 pub const MULTIPLE: u8 = 2;
+/// [`Arg::flags`] bit: the argument repeats together with its token (`GET pattern [GET pattern …]`).
 pub const MULTIPLE_TOKEN: u8 = 4;
 
 /// One node of a command's argument tree.
 #[derive(Clone, Copy, Debug)]
 pub struct Arg {
+    /// The argument's name (`key`, `seconds`…).
     pub name: &'static str,
+    /// The argument's type.
     pub kind: ArgType,
     /// Index into the row's key specs, for `key` arguments and the patterns SORT reads keys
     /// through (-1 otherwise).
     pub key_spec_index: i32,
+    /// The keyword that introduces the argument (`EX`, `LIMIT`…); empty when none.
     pub token: &'static str,
+    /// The Redis version that added the argument; empty when it came with the command.
     pub since: &'static str,
+    /// The Redis version that deprecated the argument; empty when it is not deprecated.
     pub deprecated_since: &'static str,
+    /// [`OPTIONAL`], [`MULTIPLE`] and [`MULTIPLE_TOKEN`] bits.
     pub flags: u8,
     /// Children of `oneof` and `block` arguments.
     pub args: &'static [Arg],
@@ -81,34 +100,43 @@ const fn arg(name: &'static str, kind: ArgType) -> Arg {
     }
 }
 
+/// A `key` argument, described by the row's key spec `key_spec_index`.
 pub const fn key(name: &'static str, key_spec_index: i32) -> Arg {
     let mut a = arg(name, ArgType::Key);
     a.key_spec_index = key_spec_index;
     a
 }
+/// A `string` argument.
 pub const fn string(name: &'static str) -> Arg {
     arg(name, ArgType::String)
 }
+/// An `integer` argument.
 pub const fn integer(name: &'static str) -> Arg {
     arg(name, ArgType::Integer)
 }
+/// A `double` argument.
 pub const fn double(name: &'static str) -> Arg {
     arg(name, ArgType::Double)
 }
+/// A `pattern` argument.
 pub const fn pattern(name: &'static str) -> Arg {
     arg(name, ArgType::Pattern)
 }
+/// A `unix-time` argument.
 pub const fn unix_time(name: &'static str) -> Arg {
     arg(name, ArgType::UnixTime)
 }
+/// A `pure-token` argument: the keyword `token` alone.
 pub const fn pure_token(name: &'static str, token: &'static str) -> Arg {
     arg(name, ArgType::PureToken).token(token)
 }
+/// A `oneof` argument: exactly one of `args`.
 pub const fn oneof(name: &'static str, args: &'static [Arg]) -> Arg {
     let mut a = arg(name, ArgType::Oneof);
     a.args = args;
     a
 }
+/// A `block` argument: `args` together, in order.
 pub const fn block(name: &'static str, args: &'static [Arg]) -> Arg {
     let mut a = arg(name, ArgType::Block);
     a.args = args;
@@ -121,26 +149,32 @@ impl Arg {
         self.key_spec_index = key_spec_index;
         self
     }
+    /// Sets the keyword that introduces the argument.
     pub const fn token(mut self, token: &'static str) -> Arg {
         self.token = token;
         self
     }
+    /// Sets the Redis version that added the argument.
     pub const fn since(mut self, since: &'static str) -> Arg {
         self.since = since;
         self
     }
+    /// Sets the Redis version that deprecated the argument.
     pub const fn deprecated_since(mut self, v: &'static str) -> Arg {
         self.deprecated_since = v;
         self
     }
+    /// Marks the argument optional.
     pub const fn optional(mut self) -> Arg {
         self.flags |= OPTIONAL;
         self
     }
+    /// Marks the argument repeatable.
     pub const fn multiple(mut self) -> Arg {
         self.flags |= MULTIPLE;
         self
     }
+    /// Marks the argument repeatable together with its token.
     pub const fn multiple_token(mut self) -> Arg {
         self.flags |= MULTIPLE_TOKEN;
         self
@@ -162,22 +196,29 @@ impl Arg {
 /// One command's docs (the summary is on its row).
 #[derive(Clone, Copy, Debug)]
 pub struct CommandDoc {
+    /// The full lower-case command name (`get`, `config|get`).
     pub name: &'static str,
+    /// The Redis version that introduced the command (checked against Redis; wins over the row's).
     pub since: &'static str,
+    /// The command group (`string`, `generic`, `server`…).
     pub group: &'static str,
+    /// The time complexity, in Redis's notation.
     pub complexity: &'static str,
     /// Set for deprecated commands (doc flag `deprecated`), with `replaced_by`.
     pub deprecated_since: &'static str,
+    /// The command to use instead of a deprecated one (empty when not deprecated).
     pub replaced_by: &'static str,
     /// Doc flag `syscmd`: an internal command (PFDEBUG, PFSELFTEST) users are not meant to
     /// call.
     pub syscmd: bool,
     /// `(version, what changed)`, oldest first.
     pub history: &'static [(&'static str, &'static str)],
+    /// The argument tree.
     pub args: &'static [Arg],
 }
 
 impl CommandDoc {
+    /// Docs with a name, version, group and complexity; not deprecated, no history, no arguments.
     pub const fn new(
         name: &'static str,
         since: &'static str,
@@ -196,19 +237,23 @@ impl CommandDoc {
             args: &[],
         }
     }
+    /// Marks the command deprecated since version `since`, replaced by `replaced_by`.
     pub const fn deprecated(mut self, since: &'static str, replaced_by: &'static str) -> Self {
         self.deprecated_since = since;
         self.replaced_by = replaced_by;
         self
     }
+    /// Marks the command `syscmd`.
     pub const fn syscmd(mut self) -> Self {
         self.syscmd = true;
         self
     }
+    /// Sets the history: `(version, what changed)`, oldest first.
     pub const fn history(mut self, h: &'static [(&'static str, &'static str)]) -> Self {
         self.history = h;
         self
     }
+    /// Sets the argument tree.
     pub const fn args(mut self, args: &'static [Arg]) -> Self {
         self.args = args;
         self

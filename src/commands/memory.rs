@@ -207,13 +207,19 @@ fn usage_cmd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// The figures MEMORY STATS and INFO memory share.
 pub struct Overview {
+    /// `used_memory`: bytes allocated now.
     pub used: u64,
+    /// `used_memory_peak`: the most bytes ever allocated.
     pub peak: u64,
+    /// `used_memory_startup`: bytes allocated once the server had started.
     pub startup: u64,
+    /// `used_memory_rss`: the resident set size, bytes.
     pub rss: u64,
+    /// `mem_clients_normal`: client buffers, bytes (see [`clients_memory`]).
     pub clients_normal: u64,
     /// Per non-empty database: `(db, main table overhead, expires overhead)`.
     pub dbs: Vec<(usize, u64, u64)>,
+    /// Keys in every database.
     pub keys: u64,
 }
 

@@ -258,8 +258,11 @@ pub(crate) fn write_as<'d, T: crate::storage::ValueType>(
 /// What one command may touch while it runs: server state, its client's session, and the
 /// shards locked for it (`'k`).
 pub struct Ctx<'a, 'k> {
+    /// Server-wide state.
     pub shared: &'a Shared,
+    /// The calling client's session.
     pub session: &'a mut Session,
+    /// The command's table row.
     pub spec: &'static CommandSpec,
     locked: &'a mut Locked<'k>,
     touch: bool,

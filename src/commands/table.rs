@@ -9,22 +9,39 @@ use crate::protocol::{Args, CmdResult};
 pub type Handler = fn(&mut Ctx<'_, '_>, &mut Args) -> CmdResult;
 
 // Command flags, in the order `COMMAND INFO` prints them.
+/// `write`: the command may modify the keyspace (refused in read-only scripts; its effects propagate).
 pub const WRITE: u32 = 1 << 0;
+/// `readonly`: the command only reads data (MONITOR shows it; implies the `@read` category).
 pub const READONLY: u32 = 1 << 1;
+/// `denyoom`: the command may grow memory, so it is refused with `-OOM` when over `maxmemory`.
 pub const DENYOOM: u32 = 1 << 2;
+/// `admin`: an administrative command (`@admin` and `@dangerous`; never shown to MONITOR).
 pub const ADMIN: u32 = 1 << 3;
+/// `pubsub`: a Pub/Sub command (implies the `@pubsub` category).
 pub const PUBSUB: u32 = 1 << 4;
+/// `noscript`: not allowed inside Lua scripts and functions.
 pub const NOSCRIPT: u32 = 1 << 5;
+/// `blocking`: the command may block the client (implies the `@blocking` category).
 pub const BLOCKING: u32 = 1 << 6;
+/// `loading`: allowed while the dataset is loading (others get `-LOADING`).
 pub const LOADING: u32 = 1 << 7;
+/// `stale`: allowed on a replica with stale data (printed by COMMAND INFO only).
 pub const STALE: u32 = 1 << 8;
+/// `skip_monitor`: not fed to MONITOR clients.
 pub const SKIP_MONITOR: u32 = 1 << 9;
+/// `skip_slowlog`: never recorded in the slow log.
 pub const SKIP_SLOWLOG: u32 = 1 << 10;
+/// `fast`: O(1) or O(log N) (implies `@fast`; anything else is `@slow`); its latency is sampled as `fast-command`.
 pub const FAST: u32 = 1 << 11;
+/// `no_auth`: allowed before the client authenticates (AUTH, HELLO…).
 pub const NO_AUTH: u32 = 1 << 12;
+/// `may_replicate`: may propagate writes though not flagged `write` (refused in read-only scripts).
 pub const MAY_REPLICATE: u32 = 1 << 13;
+/// `no_mandatory_keys`: the command's keys may be absent (COMMAND GETKEYS then does not fail).
 pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+/// `no_multi`: refused inside MULTI.
 pub const NO_MULTI: u32 = 1 << 15;
+/// `allow_busy`: allowed while a script is running (others get `-BUSY`).
 pub const ALLOW_BUSY: u32 = 1 << 16;
 /// Not a Redis flag: the command needs the whole keyspace locked (KEYS, SCAN, FLUSHALL…).
 pub const GLOBAL: u32 = 1 << 31;
@@ -57,28 +74,50 @@ const FLAG_NAMES: &[(u32, &str)] = &[
 
 // ACL categories, in the order Redis prints them. The ones implied by flags (read, write,
 // admin, dangerous, pubsub, fast, slow, blocking) are added by [`CommandSpec::categories`].
+/// ACL category `@keyspace`: generic key commands.
 pub const KEYSPACE: u32 = 1 << 0;
+/// ACL category `@read`: reads data (implied by [`READONLY`]).
 pub const CAT_READ: u32 = 1 << 1;
+/// ACL category `@write`: writes data (implied by [`WRITE`]).
 pub const CAT_WRITE: u32 = 1 << 2;
+/// ACL category `@set`: set commands.
 pub const SET: u32 = 1 << 3;
+/// ACL category `@sortedset`: sorted-set commands.
 pub const SORTEDSET: u32 = 1 << 4;
+/// ACL category `@list`: list commands.
 pub const LIST: u32 = 1 << 5;
+/// ACL category `@hash`: hash commands.
 pub const HASH: u32 = 1 << 6;
+/// ACL category `@string`: string commands.
 pub const STRING: u32 = 1 << 7;
+/// ACL category `@bitmap`: bitmap commands.
 pub const BITMAP: u32 = 1 << 8;
+/// ACL category `@hyperloglog`: HyperLogLog commands.
 pub const HYPERLOGLOG: u32 = 1 << 9;
+/// ACL category `@geo`: geospatial commands.
 pub const GEO: u32 = 1 << 10;
+/// ACL category `@stream`: stream commands.
 pub const STREAM: u32 = 1 << 11;
+/// ACL category `@pubsub`: Pub/Sub commands (implied by [`PUBSUB`]).
 pub const CAT_PUBSUB: u32 = 1 << 12;
+/// ACL category `@admin`: administrative commands (implied by [`ADMIN`]).
 pub const CAT_ADMIN: u32 = 1 << 13;
+/// ACL category `@fast`: O(1)/O(log N) commands (implied by [`FAST`]).
 pub const CAT_FAST: u32 = 1 << 14;
+/// ACL category `@slow`: every command not in `@fast`.
 pub const CAT_SLOW: u32 = 1 << 15;
+/// ACL category `@blocking`: commands that may block (implied by [`BLOCKING`]).
 pub const CAT_BLOCKING: u32 = 1 << 16;
+/// ACL category `@dangerous`: potentially dangerous commands (implied by [`ADMIN`]).
 pub const DANGEROUS: u32 = 1 << 17;
+/// ACL category `@connection`: commands about the connection.
 pub const CONNECTION: u32 = 1 << 18;
+/// ACL category `@transaction`: MULTI/EXEC/WATCH and friends.
 pub const TRANSACTION: u32 = 1 << 19;
+/// ACL category `@scripting`: Lua scripts and functions.
 pub const SCRIPTING: u32 = 1 << 20;
 
+/// Every ACL category bit with its name, in the order Redis prints them.
 pub const CATEGORY_NAMES: &[(u32, &str)] = &[
     (KEYSPACE, "keyspace"),
     (CAT_READ, "read"),
@@ -107,17 +146,25 @@ pub const CATEGORY_NAMES: &[(u32, &str)] = &[
 /// counts from the end), as in Redis's legacy key spec. `first == 0`: no keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Keys {
+    /// Argv position of the first key (0: the command takes no keys).
     pub first: i32,
+    /// Argv position of the last key; negative counts from the end (`-1` = the last argument).
     pub last: i32,
+    /// Distance between keys (2 for `MSET key value …`).
     pub step: i32,
 }
 
 impl Keys {
+    /// No keys.
     pub const NONE: Keys = Keys::range(0, 0, 0);
+    /// One key, the first argument.
     pub const ONE: Keys = Keys::range(1, 1, 1);
+    /// Two keys, the first two arguments.
     pub const TWO: Keys = Keys::range(1, 2, 1);
+    /// Every argument is a key.
     pub const ALL: Keys = Keys::range(1, -1, 1);
 
+    /// Keys at argv positions `first..=last` every `step`.
     pub const fn range(first: i32, last: i32, step: i32) -> Keys {
         Keys { first, last, step }
     }
@@ -151,7 +198,9 @@ pub enum BeginSearch {
     /// `startfrom` towards the end, or, when `startfrom` is negative, from `argc + startfrom`
     /// backwards. No keyword: the spec finds no keys.
     Keyword {
+        /// The keyword the keys follow.
         keyword: &'static str,
+        /// Where the search starts (negative: from the end, backwards).
         startfrom: i32,
     },
     /// Not expressible (SORT's STORE, which may appear anywhere): the row's
@@ -167,15 +216,21 @@ pub enum FindKeys {
     /// above 1 only the first `1/limit` of the remaining arguments count (XREAD's STREAMS:
     /// half are keys, half are IDs).
     Range {
+        /// Last key, relative to the first (negative: counted from argv's end).
         lastkey: i32,
+        /// Distance between keys.
         keystep: i32,
+        /// With a negative `lastkey`: only the first `1/limit` of the remaining arguments are keys (0 or 1: all).
         limit: i32,
     },
     /// The number of keys is the argument `keynumidx` positions after the begin position;
     /// the keys start `firstkey` positions after it, every `keystep` (EVAL, ZUNIONSTORE…).
     Keynum {
+        /// Where the key count is, relative to the begin position.
         keynumidx: i32,
+        /// Where the first key is, relative to the begin position.
         firstkey: i32,
+        /// Distance between keys.
         keystep: i32,
     },
     /// See [`BeginSearch::Unknown`].
@@ -227,9 +282,13 @@ pub const KEY_SPEC_FLAGS: &[&str] = &[
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeySpec {
+    /// Where the first key is.
     pub begin: BeginSearch,
+    /// How the other keys follow the first.
     pub find: FindKeys,
+    /// The spec's flags, from [`KEY_SPEC_FLAGS`] (e.g. `["RW", "access", "update"]`).
     pub flags: &'static [&'static str],
+    /// Free-text notes shown by `COMMAND DOCS`/`COMMAND INFO` (empty: none).
     pub notes: &'static str,
 }
 
@@ -237,8 +296,11 @@ pub struct KeySpec {
 /// and keynum specs find an arithmetic progression, so no allocation is needed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Found {
+    /// Argv position of the first key.
     pub first: usize,
+    /// Argv position of the last key (below `first`: no keys).
     pub last: usize,
+    /// Distance between keys.
     pub step: usize,
 }
 
@@ -249,10 +311,12 @@ impl Found {
         step: 1,
     };
 
+    /// The key positions, in order.
     pub fn positions(self) -> impl Iterator<Item = usize> {
         (self.first..=self.last).step_by(self.step.max(1))
     }
 
+    /// Whether argv position `pos` is one of the found keys.
     pub fn contains(self, pos: usize) -> bool {
         pos >= self.first && pos <= self.last && (pos - self.first).is_multiple_of(self.step.max(1))
     }
@@ -299,6 +363,7 @@ impl KeySpec {
         }
     }
 
+    /// Keys from the first up to `lastkey` positions further every `keystep` (see [`FindKeys::Range`]).
     pub const fn range(mut self, lastkey: i32, keystep: i32, limit: i32) -> KeySpec {
         self.find = FindKeys::Range {
             lastkey,
@@ -308,6 +373,7 @@ impl KeySpec {
         self
     }
 
+    /// A key count `keynumidx` positions after the begin position, keys from `firstkey` after it every `keystep` (see [`FindKeys::Keynum`]).
     pub const fn keynum(mut self, keynumidx: i32, firstkey: i32, keystep: i32) -> KeySpec {
         self.find = FindKeys::Keynum {
             keynumidx,
@@ -331,11 +397,13 @@ impl KeySpec {
         begin && find && data
     }
 
+    /// Notes for `COMMAND INFO`.
     pub const fn notes(mut self, notes: &'static str) -> KeySpec {
         self.notes = notes;
         self
     }
 
+    /// Whether the spec carries key-spec flag `flag` (e.g. `"not_key"`).
     pub fn has_flag(&self, flag: &str) -> bool {
         self.flags.contains(&flag)
     }
@@ -421,12 +489,15 @@ pub type KeysFn = fn(argv: &[bytes::Bytes], found: &mut dyn FnMut(usize, usize))
 /// One command (or subcommand: `name` is then `container|sub`).
 #[derive(Clone, Copy, Debug)]
 pub struct CommandSpec {
+    /// The lowercase name (`get`; `client|list` for a subcommand).
     pub name: &'static str,
     /// Exact argument count (name included) when positive, minimum when negative.
     pub arity: i32,
+    /// Command flags: the `WRITE`, `READONLY`, … bits of this module.
     pub flags: u32,
     /// The family's ACL categories (those not implied by flags).
     pub acl: u32,
+    /// The legacy first/last/step key range (COMMAND INFO; locking when the specs are plain).
     pub keys: Keys,
     /// Key-spec flags for `COMMAND INFO` (e.g. `["RW", "access", "update"]`); derived from
     /// the command flags when empty.
@@ -441,10 +512,15 @@ pub struct CommandSpec {
     /// data (`not_key`), or `keys_fn` is set. Computed by the builder methods at compile
     /// time, so dispatch pays nothing for rows whose specs only carry flags (SET).
     pub(crate) lock_by_range: bool,
+    /// Command tips for `COMMAND DOCS` (e.g. `"request_policy:all_shards"`).
     pub tips: &'static [&'static str],
+    /// One-line summary for `COMMAND DOCS`.
     pub summary: &'static str,
+    /// The Redis version that introduced the command (`"1.0.0"` unless set).
     pub since: &'static str,
+    /// The handler; `None` for a container, which dispatches to `subcommands`.
     pub handler: Option<Handler>,
+    /// A container's subcommands (empty for a plain command).
     pub subcommands: &'static [CommandSpec],
     /// The row's dense position in the table (statistics slots, see `crate::ops`): set on
     /// the copies the dispatcher serves (`commands::lookup`, `resolve`, `all_commands`);
@@ -456,6 +532,7 @@ pub struct CommandSpec {
 pub const NO_ID: u16 = u16::MAX;
 
 impl CommandSpec {
+    /// A row with a handler, no subcommands, no docs, `since` 1.0.0 and key specs derived from `keys`.
     pub const fn new(
         name: &'static str,
         arity: i32,
@@ -509,22 +586,26 @@ impl CommandSpec {
         }
     }
 
+    /// Sets the `COMMAND DOCS` summary and the version that introduced the command.
     pub const fn doc(mut self, summary: &'static str, since: &'static str) -> Self {
         self.summary = summary;
         self.since = since;
         self
     }
 
+    /// Sets the command tips.
     pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
         self.tips = tips;
         self
     }
 
+    /// Sets the key-spec flags of the derived key spec.
     pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
         self.key_flags = flags;
         self
     }
 
+    /// Sets explicit key specs (and whether locking may use the legacy range instead).
     pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> Self {
         self.key_specs = specs;
         let mut plain = true;
@@ -537,6 +618,7 @@ impl CommandSpec {
         self
     }
 
+    /// Sets the hand-written key finder; locking then walks the key specs and calls it.
     pub const fn keys_fn(mut self, f: KeysFn) -> Self {
         self.keys_fn = Some(f);
         self.lock_by_range = false;
@@ -687,6 +769,7 @@ impl CommandSpec {
         vec![KeySpec::at(k.first, flags).range(lastkey, k.step, 0)]
     }
 
+    /// Whether the row has any of the command-flag bits in `flag`.
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
@@ -769,6 +852,7 @@ impl CommandSpec {
         c
     }
 
+    /// The ACL category names (`keyspace`, `read`, `fast`…), implied ones included, in Redis's order.
     pub fn category_names(&self) -> Vec<&'static str> {
         let c = self.categories();
         CATEGORY_NAMES

@@ -39,6 +39,7 @@ impl Args {
         self.argv.len().saturating_sub(self.pos)
     }
 
+    /// Whether no arguments are left.
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }

@@ -16,14 +16,23 @@ pub struct CmdError(pub Cow<'static, str>);
 
 /// `WRONGTYPE` text, shared by every type family.
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+/// The generic syntax error.
 pub const SYNTAX: &str = "ERR syntax error";
+/// An argument that should be a 64-bit integer is not one.
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// An argument that should be a float is not one.
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+/// INCR/DECR and friends would leave the 64-bit range.
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+/// The key does not exist (RENAME, LSET…).
 pub const NO_SUCH_KEY: &str = "ERR no such key";
+/// SELECT/MOVE/SWAPDB with a database index out of range.
 pub const DB_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+/// A command before AUTH when a password is required.
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
+/// A string would exceed `proto-max-bulk-len`.
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+/// SCAN and friends with a cursor that is not a number.
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 
 impl CmdError {
@@ -37,18 +46,22 @@ impl CmdError {
         CmdError(Cow::Owned(text))
     }
 
+    /// [`SYNTAX`].
     pub const fn syntax() -> Self {
         Self::new(SYNTAX)
     }
 
+    /// [`WRONGTYPE`].
     pub const fn wrongtype() -> Self {
         Self::new(WRONGTYPE)
     }
 
+    /// [`NOT_INTEGER`].
     pub const fn not_integer() -> Self {
         Self::new(NOT_INTEGER)
     }
 
+    /// [`NOT_FLOAT`].
     pub const fn not_float() -> Self {
         Self::new(NOT_FLOAT)
     }
@@ -96,6 +109,7 @@ impl CmdError {
         ))
     }
 
+    /// The error text, code included, without the leading `-`.
     pub fn text(&self) -> &str {
         &self.0
     }

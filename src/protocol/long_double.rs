@@ -30,12 +30,14 @@ pub struct LongDouble {
 /// What `strtold` produced from a string Redis accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Parsed {
+    /// A finite value.
     Finite(LongDouble),
     /// `inf`/`infinity` (either sign): accepted, but every sum with it is refused.
     Infinite,
 }
 
 impl LongDouble {
+    /// Zero.
     pub const ZERO: LongDouble = LongDouble {
         neg: false,
         mant: 0,

@@ -50,6 +50,7 @@ impl RequestParser {
         }
     }
 
+    /// Changes the largest bulk length accepted (`proto-max-bulk-len`).
     pub fn set_max_bulk(&mut self, max_bulk: u64) {
         self.max_bulk = max_bulk.min(i64::MAX as u64) as i64;
     }

@@ -22,12 +22,15 @@ pub enum Reply {
     Status(Cow<'static, str>),
     /// An error: `-text` (text carries the code, e.g. `ERR …`).
     Error(Cow<'static, str>),
+    /// `:n`, an integer.
     Int(i64),
+    /// `$len`, a bulk string.
     Bulk(Bytes),
     /// Null bulk string: `$-1` in RESP2, `_` in RESP3.
     Nil,
     /// Null array: `*-1` in RESP2, `_` in RESP3.
     NilArray,
+    /// `*n`, an array.
     Array(Vec<Reply>),
     /// `%` in RESP3; a flat array of key, value, … in RESP2.
     Map(Vec<(Reply, Reply)>),
@@ -52,14 +55,17 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// A bulk string.
     pub fn bulk(b: impl Into<Bytes>) -> Reply {
         Reply::Bulk(b.into())
     }
 
+    /// A simple string (`+text`).
     pub fn status(s: &'static str) -> Reply {
         Reply::Status(Cow::Borrowed(s))
     }
 
+    /// An error (`-text`; the text carries the code).
     pub fn error(s: &'static str) -> Reply {
         Reply::Error(Cow::Borrowed(s))
     }
@@ -74,6 +80,7 @@ impl Reply {
         Reply::Array(items.into_iter().map(Reply::Bulk).collect())
     }
 
+    /// Whether this is an error reply.
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
     }

@@ -39,9 +39,13 @@ use super::{Gate, Stats};
 
 /// Script flags (`#!lua flags=…`).
 pub const NO_WRITES: u32 = 1;
+/// `allow-oom`: the script may run write commands while over `maxmemory`.
 pub const ALLOW_OOM: u32 = 2;
+/// `allow-stale`: accepted (no replicas here).
 pub const ALLOW_STALE: u32 = 4;
+/// `no-cluster`: accepted (no cluster mode here).
 pub const NO_CLUSTER: u32 = 8;
+/// `allow-cross-slot-keys`: accepted (no cluster mode here).
 pub const ALLOW_CROSS_SLOT: u32 = 16;
 /// No shebang: EVAL's backwards-compatible mode.
 pub const EVAL_COMPAT: u32 = 32;
@@ -298,8 +302,11 @@ pub(crate) struct Vm {
 
 /// A cached EVAL script.
 pub struct Script {
+    /// The compiled script body.
     pub func: Function,
+    /// The script source, as sent to EVAL / SCRIPT LOAD.
     pub body: Bytes,
+    /// Its shebang flags ([`NO_WRITES`]…, or [`EVAL_COMPAT`] without a shebang).
     pub flags: u32,
 }
 
@@ -314,13 +321,17 @@ pub struct Engine {
 
 /// What a running script reaches through `redis.call`.
 pub struct CallCtx<'a, 'k> {
+    /// The server state.
     pub shared: &'a Shared,
+    /// The calling client's session (its database, protocol…).
     pub session: &'a mut Session,
+    /// The shards the script holds (the whole keyspace, claimed for the script).
     pub locked: &'a mut Locked<'k>,
     /// `redis.setresp(3)` was called.
     pub resp3: bool,
     /// EVAL_RO / FCALL_RO, or a `no-writes` script: write commands are refused.
     pub read_only: bool,
+    /// The `allow-oom` flag: writes are allowed over `maxmemory`.
     pub allow_oom: bool,
     /// The server was over `maxmemory` when the script started.
     pub oom_at_start: bool,
@@ -361,9 +372,11 @@ impl Drop for CtxGuard {
 
 /// Redis's version as scripts see it.
 pub const VERSION: &str = "7.0.15";
+/// [`VERSION`] as `0x00MMmmpp` (REDIS_VERSION_NUM).
 pub const VERSION_NUM: i64 = 0x07_00_0f;
 
 impl Engine {
+    /// The two Lua states (EVAL and functions) with their sandboxes, reporting to `gate`.
     pub fn new(gate: std::sync::Arc<Gate>) -> mlua::Result<Self> {
         Ok(Engine {
             eval: new_vm(gate.clone(), false)?,

@@ -21,22 +21,30 @@ use super::engine::{self, Engine, FLAG_NAMES, LOADING};
 
 /// One registered function.
 pub struct Registered {
+    /// The function name (unique across libraries).
     pub name: String,
+    /// The Lua function.
     pub func: Function,
+    /// Its flags (`no-writes`, `allow-oom`…; see `engine`'s flag constants).
     pub flags: u32,
+    /// The description given to `redis.register_function`, if any.
     pub description: Option<String>,
 }
 
 /// One loaded library.
 pub struct Library {
+    /// The library name (`#!lua name=…`).
     pub name: String,
+    /// The library source, as loaded.
     pub code: Bytes,
+    /// Its functions, by name.
     pub functions: BTreeMap<String, Registered>,
 }
 
 /// Every loaded library, by name.
 #[derive(Default)]
 pub struct Libraries {
+    /// The libraries, by name.
     pub libs: BTreeMap<String, Library>,
 }
 

@@ -62,12 +62,15 @@ pub const HOOK_EVERY: u32 = 100_000;
 
 /// What a running script is, for SCRIPT KILL vs FUNCTION KILL and the BUSY wording.
 pub const KIND_NONE: u8 = 0;
+/// An EVAL script is running.
 pub const KIND_EVAL: u8 = 1;
+/// A function (FCALL) is running.
 pub const KIND_FUNCTION: u8 = 2;
 
 /// `-BUSY` for an EVAL script and for a function.
 pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// `-BUSY` while a function runs (names FUNCTION KILL).
 pub const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
@@ -131,6 +134,7 @@ pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
 /// Server-wide scripting state (one per server, in `Shared`).
 pub struct Scripting {
+    /// The claim gate: who holds the server, busy and kill state.
     pub gate: std::sync::Arc<Gate>,
     /// The Lua states, the script cache and the libraries. Only the claim holder locks it.
     pub engine: Mutex<Engine>,
@@ -141,12 +145,19 @@ pub struct Scripting {
 /// Memory and counts for INFO memory, refreshed after every script run and cache change.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Memory of the EVAL Lua state, bytes (INFO `used_memory_vm_eval`).
     pub vm_eval: AtomicU64,
+    /// Memory of the functions Lua state, bytes (INFO `used_memory_vm_functions`).
     pub vm_functions: AtomicU64,
+    /// Memory of the cached EVAL scripts, bytes (INFO `used_memory_scripts_eval`).
     pub scripts_eval: AtomicU64,
+    /// Number of cached EVAL scripts (INFO `number_of_cached_scripts`).
     pub cached_scripts: AtomicU64,
+    /// Memory of the function libraries, bytes (INFO `used_memory_functions`).
     pub functions_mem: AtomicU64,
+    /// Number of functions (INFO `number_of_functions`).
     pub functions: AtomicU64,
+    /// Number of function libraries (INFO `number_of_libraries`).
     pub libraries: AtomicU64,
 }
 
@@ -165,6 +176,7 @@ impl Default for Scripting {
 }
 
 impl Scripting {
+    /// Fresh scripting state: empty caches, no libraries.
     pub fn new() -> Self {
         // Function libraries go at the start of every rewritten AOF base.
         crate::aof::register_base_section(functions::aof_base_section);

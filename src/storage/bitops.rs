@@ -12,7 +12,9 @@
 /// Whether a range's indexes count bytes (the default) or bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
+    /// `BYTE`: indexes count bytes.
     Byte,
+    /// `BIT`: indexes count bits.
     Bit,
 }
 
@@ -194,9 +196,13 @@ pub fn bitpos(data: &[u8], bit: bool, start: Option<i64>, end: Option<i64>, unit
 /// A BITOP operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BitOp {
+    /// `AND`: bitwise and of every source.
     And,
+    /// `OR`: bitwise or of every source.
     Or,
+    /// `XOR`: bitwise xor of every source.
     Xor,
+    /// `NOT`: the inverse of the single source.
     Not,
 }
 
@@ -235,7 +241,9 @@ pub fn bitop(op: BitOp, sources: &[&[u8]]) -> Vec<u8> {
 /// A BITFIELD integer type: `i1`…`i64` or `u1`…`u63`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldType {
+    /// Signed (`i`) or unsigned (`u`).
     pub signed: bool,
+    /// Width in bits: 1..=64 signed, 1..=63 unsigned.
     pub bits: u32,
 }
 
@@ -288,8 +296,11 @@ impl FieldType {
 /// What BITFIELD does when a value does not fit its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Overflow {
+    /// `WRAP`: wrap around (the default).
     Wrap,
+    /// `SAT`: saturate at the type's minimum or maximum.
     Sat,
+    /// `FAIL`: do nothing and answer nil.
     Fail,
 }
 

@@ -19,9 +19,12 @@ const MIN_BUCKETS: usize = 4;
 /// One stored key and its value.
 #[derive(Debug)]
 pub struct Slot<V> {
+    /// The key's hash, as the caller computed it.
     pub hash: u64,
     next: u32,
+    /// The key.
     pub key: SmallBytes,
+    /// The value.
     pub value: V,
 }
 
@@ -42,14 +45,17 @@ impl<V> Default for Dict<V> {
 }
 
 impl<V> Dict<V> {
+    /// An empty table (allocates on the first insert).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The number of keys.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
+    /// Whether the table has no keys.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
@@ -81,14 +87,17 @@ impl<V> Dict<V> {
         None
     }
 
+    /// The slot at slab index `index` (from [`Dict::find`]); panics when out of range.
     pub fn slot(&self, index: usize) -> &Slot<V> {
         &self.slots[index]
     }
 
+    /// The slot at slab index `index`, mutably; panics when out of range.
     pub fn slot_mut(&mut self, index: usize) -> &mut Slot<V> {
         &mut self.slots[index]
     }
 
+    /// The value of `key` (hashed to `hash`), if present.
     pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
         self.find(hash, key).map(|i| &self.slots[i].value)
     }
@@ -144,6 +153,7 @@ impl<V> Dict<V> {
         (slot.key, slot.value)
     }
 
+    /// Removes `key` (hashed to `hash`), returning its key and value; may shrink the table.
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(SmallBytes, V)> {
         self.find(hash, key).map(|i| self.remove_at(i))
     }
@@ -177,6 +187,7 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Removes every key and frees the table.
     pub fn clear(&mut self) {
         self.heads = Vec::new();
         self.slots = Vec::new();
@@ -201,10 +212,12 @@ impl<V> Dict<V> {
         v.reverse_bits()
     }
 
+    /// Every slot, in slab order (not bucket order).
     pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
         self.slots.iter()
     }
 
+    /// Every slot mutably, in slab order.
     pub fn slots_mut(&mut self) -> impl Iterator<Item = &mut Slot<V>> {
         self.slots.iter_mut()
     }

@@ -42,9 +42,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// notification class (a `crate::notify` bit).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyEvent {
+    /// The database.
     pub db: usize,
+    /// The key.
     pub key: Bytes,
+    /// The notification class (a `crate::notify` bit).
     pub class: u32,
+    /// The event name (`set`, `expired`, `lpush`…).
     pub event: &'static str,
 }
 
@@ -62,6 +66,7 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// Whether nothing was collected.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.propagate.is_empty() && self.ready.is_empty()
     }

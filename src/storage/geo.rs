@@ -35,9 +35,13 @@
 use std::cmp::Ordering;
 use std::f64::consts::PI;
 
+/// The westmost longitude, degrees.
 pub const LON_MIN: f64 = -180.0;
+/// The eastmost longitude, degrees.
 pub const LON_MAX: f64 = 180.0;
+/// The southmost latitude a point may have, degrees (Web-Mercator's limit).
 pub const LAT_MIN: f64 = -85.05112878;
+/// The northmost latitude a point may have, degrees (Web-Mercator's limit).
 pub const LAT_MAX: f64 = 85.05112878;
 /// Bits per coordinate of a stored point.
 pub const STEP_MAX: u8 = 26;
@@ -50,7 +54,9 @@ const DEG_TO_RAD: f64 = PI / 180.0;
 /// A closed interval of one coordinate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Range {
+    /// The lower end.
     pub min: f64,
+    /// The upper end.
     pub max: f64,
 }
 
@@ -59,6 +65,7 @@ pub const LON_RANGE: Range = Range {
     min: LON_MIN,
     max: LON_MAX,
 };
+/// The latitude range of stored points (Web-Mercator's, see [`LAT_MIN`]).
 pub const LAT_RANGE: Range = Range {
     min: LAT_MIN,
     max: LAT_MAX,
@@ -72,7 +79,9 @@ pub const LAT_RANGE_STD: Range = Range {
 /// A geohash cell: the top `2 * step` bits of an interleaved hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cell {
+    /// The cell's hash: the interleaved latitude/longitude bits, `2 * step` of them.
     pub bits: u64,
+    /// Bits per coordinate (precision), up to [`STEP_MAX`].
     pub step: u8,
 }
 
@@ -110,7 +119,9 @@ impl Cell {
 /// The rectangle a cell covers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Area {
+    /// Its longitudes, degrees.
     pub lon: Range,
+    /// Its latitudes, degrees.
     pub lat: Range,
 }
 
@@ -300,15 +311,25 @@ pub fn unit_to_meters(unit: &[u8]) -> Option<f64> {
 /// The area a search covers, in the units it was given (`to_m` metres each).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ShapeKind {
+    /// `BYRADIUS`: a circle of this radius.
     Radius(f64),
-    Box { width: f64, height: f64 },
+    /// `BYBOX`: a rectangle around the centre.
+    Box {
+        /// East-west extent.
+        width: f64,
+        /// North-south extent.
+        height: f64,
+    },
 }
 
 /// A search: its centre, its area and its unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shape {
+    /// The centre's longitude, degrees.
     pub lon: f64,
+    /// The centre's latitude, degrees.
     pub lat: f64,
+    /// The area around the centre.
     pub kind: ShapeKind,
     /// Metres per unit.
     pub to_m: f64,

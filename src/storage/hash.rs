@@ -40,7 +40,9 @@ use crate::protocol::number::parse_i64;
 /// `hash-max-listpack-value`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// `hash-max-listpack-entries`: most fields the packed form holds.
     pub max_entries: usize,
+    /// `hash-max-listpack-value`: longest field or value, in bytes, the packed form holds.
     pub max_value: usize,
 }
 
@@ -347,6 +349,7 @@ impl HashValue {
         }
     }
 
+    /// Whether the hash has no fields.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -389,6 +392,7 @@ impl HashValue {
         }
     }
 
+    /// The value of `field`, if present.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Packed { buf, .. } => packed_find(buf, field).map(|at| &buf[at.value..at.end]),
@@ -396,6 +400,7 @@ impl HashValue {
         }
     }
 
+    /// Whether `field` exists.
     pub fn contains(&self, field: &[u8]) -> bool {
         self.get(field).is_some()
     }

@@ -56,7 +56,9 @@ pub struct Corrupt;
 /// How the registers are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
+    /// Dense: 16384 registers of 6 bits.
     Dense,
+    /// Sparse: run-length coded registers, for small cardinalities.
     Sparse,
 }
 
@@ -461,6 +463,7 @@ impl Default for Registers {
 }
 
 impl Registers {
+    /// Every register at 0.
     pub fn new() -> Self {
         Self::default()
     }
@@ -487,6 +490,7 @@ impl Registers {
         }
     }
 
+    /// Register `i` (0 out of range).
     pub fn get(&self, i: usize) -> u8 {
         self.0.get(i).copied().unwrap_or(0)
     }

@@ -66,8 +66,11 @@ const CURSOR_SHARD_BITS: u32 = SHARDS.trailing_zeros();
 /// Keyspace-wide counters (INFO stats).
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Lookups that found their key (INFO `keyspace_hits`).
     pub hits: AtomicU64,
+    /// Lookups that missed (INFO `keyspace_misses`).
     pub misses: AtomicU64,
+    /// Keys removed because they expired (INFO `expired_keys`).
     pub expired: AtomicU64,
     /// Writes since start (Redis's `dirty`).
     pub dirty: AtomicU64,
@@ -145,6 +148,7 @@ pub struct Keyspace {
     hasher: foldhash::fast::FixedState,
     databases: usize,
     clock: Clock,
+    /// Hit, miss, expiry, write and eviction counters.
     pub stats: Stats,
     /// `notify-keyspace-events` bits: which events writes record.
     notify_flags: AtomicU32,
@@ -242,6 +246,7 @@ impl std::fmt::Debug for Keyspace {
 }
 
 impl Keyspace {
+    /// `databases` empty databases on `clock`, with unseeded randomness.
     pub fn new(databases: usize, clock: Clock) -> Self {
         Self::with_seed(databases, clock, None)
     }
@@ -604,6 +609,7 @@ impl Keyspace {
         self.notify_flags.store(flags, Ordering::Relaxed);
     }
 
+    /// The `notify-keyspace-events` bits writes record events for.
     #[inline]
     pub fn notify_flags(&self) -> u32 {
         self.notify_flags.load(Ordering::Relaxed)
@@ -619,10 +625,12 @@ impl Keyspace {
         locked.unwatch(client, keys);
     }
 
+    /// The number of databases.
     pub fn databases(&self) -> usize {
         self.databases
     }
 
+    /// The clock expiry decisions read.
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
@@ -871,6 +879,7 @@ impl<'a> Locked<'a> {
         self.now
     }
 
+    /// The keyspace these locks belong to.
     pub fn keyspace(&self) -> &'a Keyspace {
         self.ks
     }
@@ -1318,10 +1327,12 @@ pub struct Db<'l, 'a> {
 }
 
 impl Db<'_, '_> {
+    /// This database's number (SELECT index).
     pub fn index(&self) -> usize {
         self.index
     }
 
+    /// The command's time, in ms (see [`Locked::now`]).
     pub fn now(&self) -> u64 {
         self.locked.now
     }
@@ -1403,6 +1414,7 @@ impl Db<'_, '_> {
         self.lookup(key, false, false).map(|e| e.expire_at())
     }
 
+    /// Whether a live (unexpired) `key` exists.
     pub fn contains(&mut self, key: &[u8]) -> bool {
         self.find_live(key).is_some()
     }
@@ -1493,6 +1505,7 @@ impl Db<'_, '_> {
             .sum()
     }
 
+    /// Whether the database has no keys.
     pub fn is_empty(&mut self) -> bool {
         self.len() == 0
     }

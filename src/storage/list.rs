@@ -411,6 +411,7 @@ pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 impl ListValue {
+    /// An empty list.
     pub fn new() -> Self {
         Self::default()
     }
@@ -429,6 +430,7 @@ impl ListValue {
         self.len
     }
 
+    /// Whether the list has no elements.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -176,7 +176,9 @@ fn member_hash(m: &[u8]) -> u64 {
 /// One member as a set stores it: an integer (intset) or bytes (hash table).
 #[derive(Clone, Copy, Debug)]
 pub enum Member<'a> {
+    /// An integer member (intset form).
     Int(i64),
+    /// A member's bytes (hash-table form).
     Str(&'a [u8]),
 }
 
@@ -253,6 +255,7 @@ impl SetValue {
         }
     }
 
+    /// Whether the set has no members.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

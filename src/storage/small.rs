@@ -18,11 +18,19 @@ pub const INLINE: usize = 22;
 /// An immutable byte string, inline when short.
 #[derive(Clone)]
 pub enum SmallBytes {
-    Inline { len: u8, buf: [u8; INLINE] },
+    /// Up to [`INLINE`] bytes, stored in place.
+    Inline {
+        /// How many bytes of `buf` are used.
+        len: u8,
+        /// The bytes, zero-padded.
+        buf: [u8; INLINE],
+    },
+    /// A longer string, on the heap.
     Heap(Box<[u8]>),
 }
 
 impl SmallBytes {
+    /// The bytes of `data`, inline when they fit [`INLINE`].
     pub fn new(data: &[u8]) -> Self {
         if data.len() <= INLINE {
             let mut buf = [0u8; INLINE];
@@ -36,6 +44,7 @@ impl SmallBytes {
         }
     }
 
+    /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {
             SmallBytes::Inline { len, buf } => &buf[..*len as usize],

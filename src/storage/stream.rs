@@ -41,17 +41,22 @@ const SAME_FIELDS: u8 = 2;
 /// A stream entry ID: milliseconds and a sequence number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamId {
+    /// The milliseconds part (by default the Unix time the entry was added).
     pub ms: u64,
+    /// The sequence number within the millisecond.
     pub seq: u64,
 }
 
 impl StreamId {
+    /// `0-0`, the smallest ID (never a valid entry ID).
     pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    /// The largest ID, `18446744073709551615-18446744073709551615`.
     pub const MAX: StreamId = StreamId {
         ms: u64::MAX,
         seq: u64::MAX,
     };
 
+    /// The ID `ms-seq`.
     pub const fn new(ms: u64, seq: u64) -> Self {
         StreamId { ms, seq }
     }
@@ -78,6 +83,7 @@ impl StreamId {
         }
     }
 
+    /// Whether this is `0-0`.
     pub fn is_zero(self) -> bool {
         self == StreamId::MIN
     }
@@ -120,7 +126,9 @@ impl std::fmt::Display for StreamId {
 /// One entry as read: its ID and `field, value, field, value…`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamEntry {
+    /// The entry's ID.
     pub id: StreamId,
+    /// Its fields and values, alternating.
     pub fields: Vec<Bytes>,
 }
 
@@ -402,10 +410,13 @@ impl Node {
 pub struct Nack {
     /// Last delivery, ms.
     pub delivery_time: u64,
+    /// How many times the entry was delivered (XINFO/XPENDING's delivery counter).
     pub delivery_count: u64,
+    /// The consumer that owns the entry.
     pub consumer: Bytes,
 }
 
+/// A consumer of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Consumer {
     /// Last time it read or claimed, ms.
@@ -414,16 +425,21 @@ pub struct Consumer {
     pub pel: BTreeSet<StreamId>,
 }
 
+/// A consumer group (XGROUP CREATE).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
+    /// The group's last delivered ID: `>` reads entries after it.
     pub last_id: StreamId,
     /// Logical count of entries read; [`INVALID_ENTRIES_READ`] when unknown.
     pub entries_read: i64,
+    /// The group's pending entries list (PEL): delivered, not yet acknowledged.
     pub pel: BTreeMap<StreamId, Nack>,
+    /// The group's consumers, by name.
     pub consumers: BTreeMap<Bytes, Consumer>,
 }
 
 impl Group {
+    /// A group with no consumers and nothing pending, at `last_id`.
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
         Group {
             last_id,
@@ -530,29 +546,39 @@ pub enum NewId {
 /// What to trim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trim {
+    /// `MAXLEN`: keep at most this many entries.
     MaxLen(u64),
+    /// `MINID`: drop entries with IDs below this one.
     MinId(StreamId),
 }
 
+/// A stream value: entries in listpack-like nodes, plus its consumer groups.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stream {
     nodes: BTreeMap<StreamId, Node>,
     length: u64,
+    /// The ID of the last entry ever added (deletions don't move it back).
     pub last_id: StreamId,
+    /// The largest ID ever deleted (XINFO `max-deleted-entry-id`).
     pub max_deleted: StreamId,
+    /// How many entries were ever added (XINFO `entries-added`).
     pub entries_added: u64,
+    /// The consumer groups, by name.
     pub groups: BTreeMap<Bytes, Group>,
 }
 
 impl Stream {
+    /// An empty stream (last ID `0-0`, no groups).
     pub fn new() -> Stream {
         Stream::default()
     }
 
+    /// The number of live entries (XLEN).
     pub fn len(&self) -> usize {
         self.length as usize
     }
 
+    /// Whether no live entries remain (a stream may exist empty).
     pub fn is_empty(&self) -> bool {
         self.length == 0
     }
@@ -724,6 +750,7 @@ impl Stream {
         self.range(id, id, Some(1), false).pop()
     }
 
+    /// Whether the live entry `id` exists.
     pub fn contains(&self, id: StreamId) -> bool {
         let Some((master, node)) = self.nodes.range(..=id).next_back() else {
             return false;

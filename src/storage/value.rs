@@ -18,9 +18,22 @@ const EMBSTR_MAX: usize = 44;
 /// reports as `raw`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StrValue {
+    /// An integer (encoding `int`).
     Int(i64),
-    Small { data: SmallBytes, raw: bool },
-    Bytes { data: Bytes, raw: bool },
+    /// A short string stored inline (no allocation).
+    Small {
+        /// The bytes.
+        data: SmallBytes,
+        /// Modified in place: reported as `raw`.
+        raw: bool,
+    },
+    /// A longer string, as shared bytes.
+    Bytes {
+        /// The bytes.
+        data: Bytes,
+        /// Modified in place: reported as `raw` (else `embstr` up to 44 bytes).
+        raw: bool,
+    },
 }
 
 impl StrValue {
@@ -95,6 +108,7 @@ impl StrValue {
         }
     }
 
+    /// The length in bytes (of the decimal text, for integers): STRLEN.
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
@@ -103,6 +117,7 @@ impl StrValue {
         }
     }
 
+    /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -115,6 +130,7 @@ impl StrValue {
         }
     }
 
+    /// The encoding OBJECT ENCODING reports: `int`, `embstr` (up to 44 bytes) or `raw`.
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
@@ -131,11 +147,17 @@ impl StrValue {
 /// (`hash.rs`, `set.rs`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// A string (also holding bitmaps and HyperLogLogs).
     Str(StrValue),
+    /// A hash.
     Hash(super::HashValue),
+    /// A list.
     List(Box<super::ListValue>),
+    /// A set.
     Set(super::SetValue),
+    /// A sorted set.
     ZSet(Box<super::ZSetValue>),
+    /// A stream.
     Stream(Box<super::Stream>),
 }
 
@@ -189,7 +211,9 @@ impl Value {
 /// A type stored under one [`Value`] variant: how typed lookups (a family's "the hash at
 /// `key`, or WRONGTYPE") reach it. See `commands::read_as` / `write_as`.
 pub trait ValueType {
+    /// The value as this type, `None` when the variant differs (WRONGTYPE).
     fn of(value: &Value) -> Option<&Self>;
+    /// The value as this type, mutably; `None` when the variant differs.
     fn of_mut(value: &mut Value) -> Option<&mut Self>;
 }
 
@@ -250,7 +274,9 @@ pub(super) fn fresh_access(now_ms: u64) -> u64 {
 /// The LFU settings an access reads (`lfu-log-factor`, `lfu-decay-time`).
 #[derive(Clone, Copy, Debug)]
 pub struct LfuParams {
+    /// `lfu-log-factor`: how slowly the counter grows.
     pub log_factor: u32,
+    /// `lfu-decay-time`: minutes per decrement of an idle key's counter (0: no decay).
     pub decay_minutes: u32,
 }
 
@@ -298,10 +324,12 @@ fn lfu_log_incr(counter: u8, factor: u32, rand: f64) -> u8 {
 }
 
 impl Entry {
+    /// The stored value.
     pub fn value(&self) -> &Value {
         &self.value
     }
 
+    /// The stored value, mutably.
     pub fn value_mut(&mut self) -> &mut Value {
         &mut self.value
     }

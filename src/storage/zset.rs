@@ -40,7 +40,9 @@ const CHUNK: usize = 4;
 /// The encoding thresholds a write applies (`zset-max-listpack-entries` / `-value`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// `zset-max-listpack-entries`: most members the small form holds.
     pub entries: u64,
+    /// `zset-max-listpack-value`: longest member, in bytes, the small form holds.
     pub value: u64,
 }
 
@@ -77,10 +79,12 @@ pub struct Ranked {
 }
 
 impl Ranked {
+    /// The number of elements.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -252,6 +256,7 @@ impl Ranked {
             .map(|(s, m)| (*s, m))
     }
 
+    /// Every `(score, member)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (f64, &Bytes)> + '_ {
         self.chunks.iter().flatten().map(|(s, m)| (*s, m))
     }
@@ -287,10 +292,15 @@ impl Ranked {
 /// What [`ZSetValue::add`] should do (ZADD's flags).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AddFlags {
+    /// `NX`: only add new members.
     pub nx: bool,
+    /// `XX`: only update existing members.
     pub xx: bool,
+    /// `GT`: only update when the new score is greater.
     pub gt: bool,
+    /// `LT`: only update when the new score is less.
     pub lt: bool,
+    /// `INCR`: add to the score instead of setting it.
     pub incr: bool,
 }
 
@@ -312,9 +322,13 @@ pub enum Added {
 /// A score range bound: `(1.5` is exclusive.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScoreRange {
+    /// The lower bound.
     pub min: f64,
+    /// Whether the lower bound is exclusive (`(min`).
     pub minex: bool,
+    /// The upper bound.
     pub max: f64,
+    /// Whether the upper bound is exclusive (`(max`).
     pub maxex: bool,
 }
 
@@ -345,16 +359,22 @@ impl ScoreRange {
 /// A lexicographic bound: `-`, `+`, `[x` (inclusive) or `(x` (exclusive).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LexBound {
+    /// `-`: below every member.
     Min,
+    /// `+`: above every member.
     Max,
+    /// `[x`: `x` included.
     Incl(Bytes),
+    /// `(x`: `x` excluded.
     Excl(Bytes),
 }
 
 /// A lexicographic range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LexRange {
+    /// The start bound.
     pub min: LexBound,
+    /// The end bound.
     pub max: LexBound,
 }
 
@@ -467,6 +487,7 @@ impl ZSetValue {
         }
     }
 
+    /// Whether the sorted set has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
