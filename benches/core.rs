@@ -35,6 +35,15 @@
 //!   0.85, 0.99, SET 0.96, 1.02 — within this VM's noise both ways; the instruction counts
 //!   above are the figure to trust until a quiet machine says otherwise.
 //!
+//! - After scripting, the toolbox, test controls and AOF landed together (2026-12-01):
+//!   marginal instructions per `commands::execute` ((run of 40 000 − run of 20 000) / 20 000,
+//!   which cancels start-up: Lua states, quanta's calibration), leaving out quanta's and
+//!   `clock_gettime`'s instructions — under valgrind quanta falls back from the TSC to
+//!   `clock_gettime`, a cost real runs do not pay (they pay one `rdtsc`, ~25 instructions):
+//!   SET 3 052 → 3 031, GET 2 603 → 2 572 (the session's starting commit → now). With AOF
+//!   off the request path is where it was; the script gate is one relaxed load and the
+//!   shard locking walks only the mask's set bits.
+//!
 //! `benches/compare.sh` on the same machine (redis-benchmark, 50 clients): GET and SET within
 //! ±5% of redis-server 7.0.15 unpipelined, 3–8% ahead at `-P 16`; filling 1M keys with
 //! 16-byte values at `-P 32`: 807k SET/s vs 620k, used_memory 103 B/key vs 122.
