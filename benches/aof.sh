@@ -30,6 +30,17 @@
 #   `always`, interleaved (-n 200000, 3 rounds): P=1 emberkv 22k–31k vs redis 19k–56k;
 #   P=16 emberkv 342k–355k vs redis 162k–415k.
 #
+#   After the feed's encoder rewrite (each unit encoded straight into the feed, headers as
+#   whole words; callgrind: AOF on adds ≈ 370 instead of ≈ 730 instructions per dispatched
+#   SET), before/after binaries interleaved on ports of their own (-c 50, everysec vs off of
+#   the same build, medians of 5 rounds; load average 4–5):
+#     P=16 -n 1500000   before: off 1,147,666  everysec 931,098 (-18.9%)
+#                       after:  off 1,121,914  everysec 941,028 (-16.1%)
+#     -n 200000         before: P=1 -7.8%, P=16 -1.2%;  after: P=1 +2.4%, P=16 -23.7%
+#   i.e. within the noise of this machine at P=1; at P=16 still ≈ 15–20% below AOF off: the
+#   rest is the writer thread's write() of ~35 MB/s and the kernel's page-cache copy and
+#   writeback on the same 2 cores, not the request path.
+#
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
