@@ -249,7 +249,11 @@ pub async fn start_seeded(
         )));
     }
     tasks.push(tokio::spawn(cron(shared.clone(), stop_rx.clone())));
-    tasks.push(tokio::spawn(shutdown_watch(shared.clone(), stop.clone())));
+    tasks.push(tokio::spawn(shutdown_watch(
+        shared.clone(),
+        stop.clone(),
+        stop_rx.clone(),
+    )));
     // Load (and open) the AOF while the listeners already answer `-LOADING`.
     let aof_shared = shared.clone();
     let opened = tokio::task::spawn_blocking(move || aof_shared.aof.start(&aof_shared))
@@ -331,8 +335,18 @@ async fn cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Turns a SHUTDOWN command into the stop signal.
-async fn shutdown_watch(shared: Arc<Shared>, stop: watch::Sender<bool>) {
-    let mut rx = stop.subscribe();
+/// Turns SHUTDOWN's notification into the stop signal, and ends when the server stops.
+/// `rx` is made before the task is spawned: a receiver subscribed inside the task would
+/// miss a stop sent before the task first ran (a start that failed while loading), and the
+/// start would then wait for this task forever.
+async fn shutdown_watch(
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    mut rx: watch::Receiver<bool>,
+) {
+    if *rx.borrow_and_update() {
+        return;
+    }
     tokio::select! {
         _ = shared.shutdown.notified() => { let _ = stop.send(true); }
         _ = rx.changed() => {}
