@@ -507,7 +507,7 @@ pub fn execute(shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Repl
     let mut locked = lock_for(shared, spec, &argv);
     if locked.gave_up() {
         // A script claimed the server while this command was taking its locks.
-        return defer_uncounted(shared, session, argv);
+        return defer(session, argv, true);
     }
     let reply = run(shared, session, spec, argv, &mut locked);
     let done = locked.finish();
@@ -586,13 +586,6 @@ fn defer(session: &mut Session, argv: Vec<Bytes>, until_end: bool) -> Reply {
     Reply::Multi(Vec::new())
 }
 
-/// [`defer`] for a command already counted by `admit` (it will be counted when it runs).
-#[cold]
-#[inline(never)]
-fn defer_uncounted(_shared: &Shared, session: &mut Session, argv: Vec<Bytes>) -> Reply {
-    defer(session, argv, true)
-}
-
 /// Runs an `EXCLUSIVE` command (a script, or a change to the Lua state): claims the server
 /// before taking every shard, so other clients wait instead of blocking on the shards, and
 /// releases the claim once the locks are dropped.
@@ -605,7 +598,7 @@ fn exclusive_unit(
     argv: Vec<Bytes>,
 ) -> Reply {
     if !shared.scripting.claim(session.id) {
-        return defer_uncounted(shared, session, argv);
+        return defer(session, argv, true);
     }
     let mut locked = shared.keyspace.lock_all();
     let reply = run(shared, session, spec, argv, &mut locked);

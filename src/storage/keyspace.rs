@@ -678,24 +678,13 @@ impl Keyspace {
                 *g = Some(self.shards[i].lock());
             }
         }
-        let now = self.locked_now(mask, &guards);
-        Locked {
-            ks: self,
-            guards,
-            now,
-            effects: None,
-            violation: false,
-            scratch: None,
-            gave_up: false,
-            #[cfg(test)]
-            touched: Vec::new(),
-        }
+        self.held(mask, guards, false)
     }
 
     /// [`Keyspace::lock_mask`] for a command that must not wait on a shard while `stop` is
     /// set (a script claimed the server, see `crate::scripting`): each shard is tried, and
     /// a taken one is waited for in 1 ms slices that end as soon as `stop` is seen — then
-    /// every lock taken so far is released and `None` returned. Uncontended, this is the
+    /// every lock taken so far is released and the result says it gave up. Uncontended, this is the
     /// same single CAS per shard as a plain lock.
     /// (Returned by value rather than in an `Option`: the guard array is built in place, as
     /// [`Keyspace::lock_mask`] does; check [`Locked::gave_up`].)
@@ -720,8 +709,22 @@ impl Keyspace {
                 },
             }
         }
-        let now = if gave_up {
+        if gave_up {
             guards = [const { None }; SHARDS];
+        }
+        self.held(mask, guards, gave_up)
+    }
+
+    /// The [`Locked`] both lock paths return once they hold `mask`'s shards (none when
+    /// `gave_up`), after [`Keyspace::locked_now`]'s post-lock step.
+    #[inline(always)]
+    fn held<'k>(
+        &'k self,
+        mask: u32,
+        guards: [Option<MutexGuard<'k, Shard>>; SHARDS],
+        gave_up: bool,
+    ) -> Locked<'k> {
+        let now = if gave_up {
             0
         } else {
             self.locked_now(mask, &guards)
