@@ -69,18 +69,26 @@ start_ember() { # start_ember VAR ARGS...: starts a server, its port in $VAR
   printf -v "$1" '%s' "$port"
 }
 
-start_ember OFF --appendonly no
-start_ember EVERYSEC --appendonly yes --appendfsync everysec
-start_ember ALWAYS --appendonly yes --appendfsync always
-RS=""
-if command -v redis-server >/dev/null; then
-  RS=$(free_port)
-  mkdir -p "$SCRATCH/redis"
-  redis-server --port "$RS" --dir "$SCRATCH/redis" --save '' --appendonly yes \
-    --appendfsync always --aof-use-rdb-preamble no --loglevel warning >/dev/null 2>&1 &
-  pids+=($!)
-fi
-sleep 0.7
+start_all() { # a fresh process of every server (see the header: processes differ)
+  pids=()
+  start_ember OFF --appendonly no
+  start_ember EVERYSEC --appendonly yes --appendfsync everysec
+  start_ember ALWAYS --appendonly yes --appendfsync always
+  RS=""
+  if command -v redis-server >/dev/null; then
+    RS=$(free_port)
+    mkdir -p "$SCRATCH/redis"
+    redis-server --port "$RS" --dir "$SCRATCH/redis" --save '' --appendonly yes \
+      --appendfsync always --aof-use-rdb-preamble no --loglevel warning >/dev/null 2>&1 &
+    pids+=($!)
+  fi
+  sleep 0.7
+}
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "${SCRATCH:?}"/*
+}
 
 rps() { # rps PORT PIPELINE -> requests per second of SET
   redis-benchmark -p "$1" -n "$N" -c "$C" -P "$2" -t set --csv -q 2>/dev/null \
@@ -88,10 +96,12 @@ rps() { # rps PORT PIPELINE -> requests per second of SET
 }
 
 # Rounds interleave the servers (off, everysec, always, redis, off, …) so a burst of load
-# from elsewhere on the machine hits them alike; each figure is the best of its rounds.
+# from elsewhere on the machine hits them alike, and every round starts fresh processes;
+# each figure is the best of its rounds.
 printf "%-28s %12s %12s\n" "-n $N -c $C" "P=1 rps" "P=16 rps"
 declare -A res
 for _ in $(seq "$R"); do
+  start_all
   for p in 1 16; do
     for name in OFF EVERYSEC ALWAYS RS; do
       port=${!name}
@@ -100,6 +110,7 @@ for _ in $(seq "$R"); do
       [ "$v" -gt "${res[$name,$p]:-0}" ] && res[$name,$p]=$v
     done
   done
+  stop_all
 done
 label() { case $1 in OFF) echo "emberkv AOF off";; EVERYSEC) echo "emberkv everysec";;
   ALWAYS) echo "emberkv always";; RS) echo "redis-server always";; esac; }

@@ -1067,3 +1067,40 @@ fn deadlines_passed_since_are_replayed_as_they_ran() {
         .expect("idletime");
     assert!(idle < 10, "{idle}");
 }
+
+#[test]
+fn always_answers_a_served_pop_only_once_the_file_holds_it() {
+    // A BLPOP served by another client's LPUSH is acknowledged like any write under
+    // `appendfsync always`: when its reply arrives, the pop is already in the file.
+    let tmp = TempDir::new("served");
+    let s = start(config(&tmp.0, AppendFsync::Always));
+    let url = s.url();
+    let incr = last_incr(&tmp.aofdir());
+    for i in 0..40 {
+        let key = format!("queue:{i}");
+        let waiter = {
+            let (url, key, incr) = (url.clone(), key.clone(), incr.clone());
+            std::thread::spawn(move || {
+                let mut con = con_at(&url);
+                let got = run(&mut con, &["BLPOP", &key, "0"]);
+                // Read the file the moment the reply is here.
+                let file = std::fs::read(&incr).expect("incr file");
+                (got, file)
+            })
+        };
+        let mut con = con_at(&url);
+        // Push once the waiter is blocked, so the pop is served by this push.
+        while !text(&run(&mut con, &["INFO", "clients"])).contains("blocked_clients:1\r\n") {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        run(&mut con, &["LPUSH", &key, "job"]);
+        let (got, file) = waiter.join().expect("waiter");
+        assert_eq!(strings(&got), [key.as_str(), "job"]);
+        let pop = format!("*2\r\n$4\r\nLPOP\r\n${}\r\n{key}\r\n", key.len());
+        let file = String::from_utf8_lossy(&file);
+        assert!(
+            file.contains(&pop),
+            "round {i}: the pop is not in the file yet"
+        );
+    }
+}

@@ -19,8 +19,11 @@
 //! - `always`: fsyncs and publishes the unit counter it reached. A connection that ran writes
 //!   in a batch kicks the writer and holds the batch's replies until that counter covers the
 //!   units it saw (`server::conn`): one group fsync per writer pass covers every connection
-//!   waiting, as Redis's one fsync per event-loop pass does. If the write or fsync fails, the
-//!   waiting connections are closed without their replies (nothing unsaved is acknowledged).
+//!   waiting, as Redis's one fsync per event-loop pass does. A client whose blocking pop
+//!   (BLPOP…) another client's write served waits the same way before its reply goes out: the
+//!   pop is on the stream before the waiter sees it served (`commands::blocking`). If the
+//!   write or fsync fails, the waiting connections are closed without their replies (nothing
+//!   unsaved is acknowledged).
 //! - `everysec`: fsyncs when a second has passed since the last fsync (so a crash of the
 //!   machine loses about a second; `kill -9` loses at most the last 10 ms buffer).
 //! - `no`: never fsyncs; the OS decides.

@@ -110,9 +110,11 @@ fn serve_one(shared: &Shared, w: &Arc<Waiter>) -> Served {
     }
     locked.unblock(w.db, &w.keys, w.id());
     // Reply first, state second: the connection trusts the outbox once it sees `Served`.
+    // The unit is on the propagation stream before that too, so a connection that must
+    // wait for the AOF (`appendfsync always`) waits for this pop as well.
     w.client.push_reply(&reply, &shared.output);
-    w.finish(State::Served);
     let done = locked.finish();
+    w.finish(State::Served);
     drop(locked);
     end(shared, w);
     let more = done.ready.clone();

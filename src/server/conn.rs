@@ -192,6 +192,17 @@ pub(super) async fn serve(
                 let unblocked = blocked
                     .as_ref()
                     .is_some_and(|w| w.state() != crate::blocking::State::Waiting);
+                // `appendfsync always`: a pop served by another client's write is answered
+                // only once the AOF holds it, as the pushing client's reply is.
+                if unblocked
+                    && shared.aof.always()
+                    && !shared
+                        .aof
+                        .wait_synced(shared.keyspace.propagation.aof_seq())
+                        .await
+                {
+                    break 'conn;
+                }
                 loop {
                     let d = handle.outbox.drain_into(&mut wbuf, FLUSH_AT);
                     if !wbuf.is_empty()
