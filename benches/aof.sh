@@ -8,7 +8,28 @@
 #
 # Every server gets its own scratch directory under $TMPDIR and is stopped at the end.
 #
-# Last results (2026-12-01, 2 cores shared with other builds — load average 5–8 — ext4 on a
+# Each round starts fresh processes: one server process can be lastingly faster or slower
+# than another of the same binary and settings (the same build measured -1.5% and -23% for
+# everysec at P=16 in two processes, each over 10+ interleaved rounds), so figures from
+# servers started once compare processes, not settings.
+#
+# Results with fresh processes per round (2026-12-01, idle machine otherwise, -n 200000 -r 5,
+# two runs):
+#
+#                                 P=1 rps          P=16 rps
+#   emberkv AOF off               150,602 142,653  1,226,993 1,242,236
+#   emberkv everysec              148,698 141,944  1,123,595 1,111,111  (-1.3% -0.5%, -8.4% -10.6%)
+#   emberkv always                 71,839  68,610    904,977   704,225
+#   redis-server 7.0.15 always     92,549  89,806    604,229   584,795
+#
+#   Medians of 14 rounds at P=16 -n 1000000, a fresh process per measurement: everysec
+#   -18…-20% against AOF off; with the feed's bytes discarded instead of written, -8…-13%;
+#   written to tmpfs, -15%. So about half of the cost is the request path (encoding into the
+#   shared feed) and half the write() and page cache. Encoding into per-thread feeds merged
+#   by per-shard sequence numbers (no shared buffer on the request path) measured no better
+#   and was not kept.
+#
+# Earlier results (2026-12-01, 2 cores shared with other builds — load average 5–8 — ext4 on a
 # virtual disk; figures move by 10–30% between runs, so compare within one run):
 #
 #   benches/aof.sh -n 200000 -r 3        P=1 rps     P=16 rps
