@@ -1090,7 +1090,12 @@ fn always_answers_a_served_pop_only_once_the_file_holds_it() {
         };
         let mut con = con_at(&url);
         // Push once the waiter is blocked, so the pop is served by this push.
+        let start = Instant::now();
         while !text(&run(&mut con, &["INFO", "clients"])).contains("blocked_clients:1\r\n") {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the BLPOP never blocked"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         run(&mut con, &["LPUSH", &key, "job"]);

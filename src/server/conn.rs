@@ -194,7 +194,10 @@ pub(super) async fn serve(
                     .is_some_and(|w| w.state() != crate::blocking::State::Waiting);
                 // `appendfsync always`: a pop served by another client's write is answered
                 // only once the AOF holds it, as the pushing client's reply is.
-                if unblocked
+                let served = blocked
+                    .as_ref()
+                    .is_some_and(|w| w.state() == crate::blocking::State::Served);
+                if served
                     && shared.aof.always()
                     && !shared
                         .aof

@@ -2,25 +2,8 @@
 //! waiters, timeouts, MULTI, CLIENT UNBLOCK, disconnects, and a held-back pipeline.
 
 use std::thread;
-use std::time::{Duration, Instant};
 
 use crate::common::*;
-
-/// Waits until INFO reports `n` blocked clients (bounded; no timing assert).
-fn wait_blocked(c: &mut redis::Connection, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = q(c, &["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {n} blocked clients: {info}"
-        );
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
 #[test]
 fn blpop_is_woken_by_a_push_from_another_client() {

@@ -271,3 +271,19 @@ impl Drop for RedisOracle {
         let _ = self.child.wait();
     }
 }
+
+/// Waits until INFO reports `n` blocked clients (bounded; no timing assert).
+pub fn wait_blocked(c: &mut redis::Connection, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = q(c, &["INFO", "clients"]);
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {n} blocked clients: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

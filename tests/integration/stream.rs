@@ -3,23 +3,10 @@
 //! mixed sequence (expected values taken from Redis 7.0.15).
 
 use std::thread;
-use std::time::{Duration, Instant};
 
 use redis::Value;
 
 use crate::common::*;
-
-fn wait_blocked(c: &mut redis::Connection, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = q(c, &["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients");
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
 #[test]
 fn xadd_rejects_ids_that_do_not_grow() {
