@@ -13,7 +13,10 @@
 //!   - *stall*: connections are accepted and requests read, but nothing is answered until
 //!     released (like a SIGSTOPped server; requests then run in order);
 //!   - *drop* every open connection now (the CLIENT KILL path: [`ClientHandle::kill`]);
-//!   - *refuse* new connections for a while (accepted and reset at once, with `SO_LINGER 0`).
+//!   - *refuse* new connections for a while (accepted and reset at once, with `SO_LINGER 0`);
+//!   - *slow fsync*: every fsync of the AOF writer takes D longer, as on a busy disk (what
+//!     `appendfsync always` clients and INFO's `aof_pending_bio_fsync` / `aof_delayed_fsync`
+//!     then see).
 //! - **Data** ([`DbAccess`]): read and write keys of every type, list keys, TTLs, FLUSHALL,
 //!   command counters and connection counts, without a client.
 //!
@@ -62,6 +65,7 @@
 //! | `TESTCTL STALL` / `TESTCTL RELEASE` | stop answering / answer again | `OK` |
 //! | `TESTCTL DROP` | close every other connection now | how many |
 //! | `TESTCTL REFUSE ms` | refuse new connections for `ms` (0: accept again) | `OK` |
+//! | `TESTCTL SLOWFSYNC ms` | every AOF writer fsync takes `ms` longer (0: off) | `OK` |
 //! | `TESTCTL RESET` | undo every fault and resume the wall clock | `OK` |
 //!
 //! # Cost when nothing is armed
@@ -106,6 +110,8 @@ pub struct Faults {
     released: Notify,
     /// When refusing ends (`None`: until undone).
     refuse_until: Mutex<Option<Instant>>,
+    /// Added to every fsync of the AOF writer (read by the writer thread only).
+    fsync_delay_ms: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -245,10 +251,22 @@ impl Faults {
         }
     }
 
-    /// Undoes every fault (fail, delay, stall, refuse).
+    /// Makes every fsync of the AOF writer take `d` longer, as a busy disk would (zero: off).
+    pub fn slow_fsync(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.fsync_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// What [`Faults::slow_fsync`] adds to each AOF fsync.
+    pub fn fsync_delay(&self) -> Duration {
+        Duration::from_millis(self.fsync_delay_ms.load(Ordering::Relaxed))
+    }
+
+    /// Undoes every fault (fail, delay, stall, refuse, slow fsync).
     pub fn reset(&self) {
         self.fail_next(0, "");
         self.delay(Duration::ZERO);
+        self.slow_fsync(Duration::ZERO);
         self.accept_connections();
         self.release();
     }

@@ -28,6 +28,13 @@
 //!   machine loses about a second; `kill -9` loses at most the last 10 ms buffer).
 //! - `no`: never fsyncs; the OS decides.
 //!
+//! The fsync runs outside the files mutex: INFO, CONFIG SET and a rewrite's cut point (taken
+//! under every shard lock) never wait behind a slow disk. INFO shows an fsync in progress as
+//! `aof_pending_bio_fsync:1`, and `aof_delayed_fsync` counts `everysec` fsyncs that took 2 s
+//! or more (what was written meanwhile waited that long, as Redis counts a write it held for
+//! a background fsync for 2 s). `TESTCTL SLOWFSYNC` (see `crate::testctl`) slows the
+//! writer's fsyncs, to show these.
+//!
 //! A failed write or fsync sets `aof_last_write_status:err` (INFO) and is logged; while it
 //! lasts, write commands (and PING) are refused with `-MISCONF Errors writing to the AOF
 //! file: …`, as Redis 7.0 does. The writer retries, and clears the error once a write works.
@@ -98,6 +105,10 @@ pub struct Aof {
     kick: Mutex<bool>,
     kick_cv: Condvar,
     stop_writer: AtomicBool,
+    /// The writer is in an fsync (INFO `aof_pending_bio_fsync`).
+    fsyncing: AtomicBool,
+    /// `everysec` fsyncs that took 2 s or more (INFO `aof_delayed_fsync`).
+    delayed_fsyncs: AtomicU64,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     shared: OnceLock<Weak<Shared>>,
     /// Bumped every time AOF is switched off: a rewrite started before is abandoned.
@@ -135,6 +146,8 @@ struct Files {
     manifest: Manifest,
     /// The incremental file being appended to.
     file: Option<Arc<File>>,
+    /// Its length as this process wrote it (a failed write is cut back to it), when known.
+    file_len: Option<u64>,
     /// Bytes taken from the feed but not written yet (a failed write is retried).
     pending: Vec<u8>,
     base_size: u64,
@@ -151,6 +164,14 @@ struct Files {
     manifest_deferred: bool,
 }
 
+impl Files {
+    /// Makes `file` the incremental file appended to.
+    fn install(&mut self, file: File) {
+        self.file_len = file.metadata().map(|m| m.len()).ok();
+        self.file = Some(Arc::new(file));
+    }
+}
+
 impl Default for Aof {
     fn default() -> Self {
         Aof {
@@ -159,6 +180,7 @@ impl Default for Aof {
                 prefix: String::new(),
                 manifest: Manifest::default(),
                 file: None,
+                file_len: None,
                 pending: Vec::new(),
                 base_size: 0,
                 incr_size: 0,
@@ -176,6 +198,8 @@ impl Default for Aof {
             kick: Mutex::new(false),
             kick_cv: Condvar::new(),
             stop_writer: AtomicBool::new(false),
+            fsyncing: AtomicBool::new(false),
+            delayed_fsyncs: AtomicU64::new(0),
             writer: Mutex::new(None),
             shared: OnceLock::new(),
             epoch: AtomicU64::new(0),
@@ -462,7 +486,7 @@ impl Aof {
             .sum();
         f.rewrite_base = f.base_size + f.incr_size;
         f.manifest = manifest;
-        f.file = Some(Arc::new(file));
+        f.install(file);
         f.fsync = config.appendfsync;
         f.no_fsync_on_rewrite = config.no_appendfsync_on_rewrite;
         f.manifest_deferred = false;
@@ -508,6 +532,10 @@ impl Aof {
 
     /// One writer pass: write what the feed holds, fsync as the policy says, publish.
     /// `force`: fsync whatever the policy (shutdown, switching off).
+    ///
+    /// The fsync runs without the files mutex, so INFO, CONFIG SET and a rewrite's cut point
+    /// (which holds every shard) never wait behind a slow disk; a cut meanwhile fsyncs what
+    /// it adds to the old file itself.
     fn flush(&self, shared: &Shared, force: bool) {
         let mut f = self.files.lock();
         let Some(file) = f.file.clone() else {
@@ -517,18 +545,20 @@ impl Aof {
         let seq = shared.keyspace.propagation.aof_take(&mut pending, false);
         let mut ok = true;
         if !pending.is_empty() {
-            let before = file.metadata().map(|m| m.len()).ok();
             match (&*file).write_all(&pending) {
                 Ok(()) => {
                     f.incr_size += pending.len() as u64;
+                    f.file_len = f.file_len.map(|l| l + pending.len() as u64);
                     f.unsynced = true;
                     pending.clear();
                 }
                 Err(e) => {
                     ok = false;
                     // Drop a partial write so the retry does not duplicate it.
-                    if let Some(size) = before {
-                        let _ = file.set_len(size);
+                    if let Some(size) = f.file_len {
+                        if file.set_len(size).is_err() {
+                            f.file_len = file.metadata().map(|m| m.len()).ok();
+                        }
                     }
                     self.write_failed(&e, "write");
                 }
@@ -542,10 +572,32 @@ impl Aof {
             AppendFsync::EverySec => !skip && f.last_fsync.elapsed() >= Duration::from_secs(1),
             AppendFsync::No => false,
         };
+        let everysec = f.fsync == AppendFsync::EverySec;
         if ok && f.unsynced && (due || force) {
-            match file.sync_data() {
+            drop(f);
+            self.fsyncing.store(true, Ordering::Relaxed);
+            let started = Instant::now();
+            let slow = shared.faults.fsync_delay();
+            if !slow.is_zero() {
+                std::thread::sleep(slow);
+            }
+            let synced = file.sync_data();
+            let took = started.elapsed();
+            self.fsyncing.store(false, Ordering::Relaxed);
+            if everysec && took >= Duration::from_secs(2) {
+                self.delayed_fsyncs.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    "Asynchronous AOF fsync is taking too long (disk is busy?): writes to the AOF waited {} ms for it.",
+                    took.as_millis()
+                );
+            }
+            f = self.files.lock();
+            match synced {
                 Ok(()) => {
-                    f.unsynced = false;
+                    // Unless a cut switched files meanwhile (it fsynced the old one itself).
+                    if f.file.as_ref().is_some_and(|c| Arc::ptr_eq(c, &file)) {
+                        f.unsynced = false;
+                    }
                     f.last_fsync = Instant::now();
                 }
                 Err(e) => {
@@ -673,7 +725,7 @@ impl Aof {
                 }
             };
             f.manifest.incrs.push(incr);
-            f.file = Some(Arc::new(file));
+            f.install(file);
             f.manifest_deferred = true;
             drop(f);
             shared
@@ -779,7 +831,7 @@ impl Aof {
                 return Err(format!("Can't persist the AOF manifest: {}", io_text(&e)));
             }
         }
-        f.file = Some(Arc::new(file));
+        f.install(file);
         f.unsynced = false;
         Ok(())
     }
@@ -998,7 +1050,12 @@ impl Aof {
                 "aof_buffer_length:{}\r\n",
                 shared.keyspace.propagation.aof_buffered() + f.pending.len() as u64
             );
-            let _ = write!(out, "aof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n");
+            let _ = write!(
+                out,
+                "aof_pending_bio_fsync:{}\r\naof_delayed_fsync:{}\r\n",
+                u8::from(self.fsyncing.load(Ordering::Relaxed)),
+                self.delayed_fsyncs.load(Ordering::Relaxed)
+            );
         }
         if let Some((t, start_s)) = *self.load_started.lock() {
             let total = self.load_total.load(Ordering::Relaxed);

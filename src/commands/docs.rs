@@ -1698,6 +1698,10 @@ pub const DOCS: &[CommandDoc] = &[
         .args(&[
             integer("seed"),
         ]),
+    CommandDoc::new("testctl|slowfsync", "7.0.0", "server", "O(1)")
+        .args(&[
+            integer("milliseconds"),
+        ]),
     CommandDoc::new("testctl|stall", "7.0.0", "server", "O(1)"),
     CommandDoc::new("time", "2.6.0", "server", "O(1)"),
     CommandDoc::new("touch", "3.2.1", "generic", "O(N), N being the number of keys touched.")

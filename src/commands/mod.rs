@@ -1582,6 +1582,7 @@ mod key_specs_match_handlers {
         ("testctl|release", &["testctl release"]),
         ("testctl|drop", &["testctl drop"]),
         ("testctl|refuse", &["testctl refuse 0"]),
+        ("testctl|slowfsync", &["testctl slowfsync 0"]),
         ("testctl|reset", &["testctl reset"]),
         ("testctl|help", &["testctl help"]),
         // Scripts are GLOBAL (every shard locked); keys are whatever the script touches.

@@ -54,6 +54,10 @@ const SUBS: &[CommandSpec] = &[
         "Refuses new connections for some milliseconds (0: accept again).",
         "7.0.0",
     ),
+    CommandSpec::new("testctl|slowfsync", 3, F, 0, Keys::NONE, slowfsync).doc(
+        "Makes every AOF fsync take some milliseconds longer, as a busy disk (0: off).",
+        "7.0.0",
+    ),
     CommandSpec::new("testctl|reset", 2, F, 0, Keys::NONE, reset)
         .doc("Undoes every fault and resumes the wall clock.", "7.0.0"),
     CommandSpec::new("testctl|help", 2, F, 0, Keys::NONE, help).doc(
@@ -155,6 +159,14 @@ fn delay(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Reply::Ok)
 }
 
+/// `TESTCTL SLOWFSYNC ms` — O(1).
+fn slowfsync(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    gate(ctx, args)?;
+    let ms = next_u64(args)?;
+    ctx.shared.faults.slow_fsync(Duration::from_millis(ms));
+    Ok(Reply::Ok)
+}
+
 /// `TESTCTL STALL` — O(1).
 fn stall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     gate(ctx, args)?;
@@ -232,6 +244,10 @@ fn help(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             (
                 "REFUSE <ms>",
                 "Refuse new connections for <ms> milliseconds; 0 accepts.",
+            ),
+            (
+                "SLOWFSYNC <ms>",
+                "Make every AOF fsync take <ms> milliseconds longer (a busy disk); 0 disables.",
             ),
             ("RESET", "Undo every fault and follow the wall clock again."),
             ("HELP", "Print this help."),

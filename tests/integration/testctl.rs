@@ -211,9 +211,14 @@ fn testctl_is_an_unknown_command_without_the_directive() {
         &mut c,
         &["COMMAND", "LIST", "FILTERBY", "PATTERN", "testctl*"],
     );
-    assert_eq!(names.len(), 11);
+    assert_eq!(names.len(), 12);
     let help: Vec<String> = q(&mut c, &["TESTCTL", "HELP"]);
     assert!(help[0].starts_with("TESTCTL <subcommand>"));
+    // The slow-disk fault reaches the AOF writer's setting, and RESET undoes it.
+    assert_eq!(q::<String>(&mut c, &["TESTCTL", "SLOWFSYNC", "250"]), "OK");
+    assert_eq!(s.faults().fsync_delay(), Duration::from_millis(250));
+    assert_eq!(q::<String>(&mut c, &["TESTCTL", "RESET"]), "OK");
+    assert_eq!(s.faults().fsync_delay(), Duration::ZERO);
     assert_eq!(
         err(&mut c, &["TESTCTL", "CLOCK", "BACKWARDS"]),
         "ERR syntax error"
