@@ -265,6 +265,27 @@ impl Shared {
         self.keyspace.rng().seed()
     }
 
+    /// Memory `maxmemory` does not count (INFO `mem_not_counted_for_evict`): the AOF's
+    /// buffers, as in Redis (which also leaves out replica buffers; there are none here).
+    pub fn mem_not_counted_for_evict(&self) -> u64 {
+        if self.aof.enabled() {
+            self.aof.buffer_memory(self)
+        } else {
+            0
+        }
+    }
+
+    /// `used_memory` less [`Shared::mem_not_counted_for_evict`]: what `maxmemory` is
+    /// compared with.
+    pub fn used_for_eviction(&self) -> u64 {
+        let used = self.memory.used();
+        if self.aof.enabled() {
+            used.saturating_sub(self.aof.buffer_memory(self))
+        } else {
+            used
+        }
+    }
+
     /// The server's time in ms since the epoch (its [`Clock`]).
     pub fn now_ms(&self) -> u64 {
         self.clock().now_ms()
@@ -351,7 +372,8 @@ impl MemoryLimits {
             .unwrap_or(MaxmemoryPolicy::NoEviction)
     }
 
-    /// `used_memory` as INFO and eviction see it.
+    /// `used_memory` as INFO sees it (eviction leaves out what
+    /// [`Shared::mem_not_counted_for_evict`] says).
     pub fn used(&self) -> u64 {
         match self.used_override.load(Ordering::Relaxed) {
             NO_OVERRIDE => crate::memory::used_memory() as u64,

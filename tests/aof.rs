@@ -909,6 +909,58 @@ fn kill9_under_load(fsync: &str, lost: Duration) {
     }
 }
 
+fn info_number(con: &mut redis::Connection, section: &str, field: &str) -> u64 {
+    let info = text(&run(con, &["INFO", section]));
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+}
+
+/// What the AOF buffers is not counted against `maxmemory`, as Redis leaves its `aof_buf`
+/// out. The real binary (its allocator counts `used_memory`): while a slow fsync holds the
+/// writer, 6 MB of writes pile up in the feed, and an `allkeys-lru` server with 2 MB of
+/// room keeps accepting them (evicting keys) instead of refusing them with OOM; INFO shows
+/// the buffer as `mem_aof_buffer` and `mem_not_counted_for_evict`.
+#[test]
+fn aof_buffers_are_not_counted_against_maxmemory() {
+    let tmp = TempDir::new("aofmem");
+    let (child, port) = start_child(|p| spawn(&tmp.0, p, &["--enable-test-controls", "yes"]));
+    let mut con = wait_ready(&child, port);
+    run(&mut con, &["TESTCTL", "SLOWFSYNC", "5000"]);
+    run(&mut con, &["SET", "first", "1"]);
+    wait_info(&mut con, "aof_pending_bio_fsync", "1", 10);
+    let used = info_number(&mut con, "memory", "used_memory");
+    run(
+        &mut con,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
+    let limit = (used + 2 * 1024 * 1024).to_string();
+    run(&mut con, &["CONFIG", "SET", "maxmemory", &limit]);
+    let value = "x".repeat(10_000);
+    for batch in 0..6 {
+        let mut pipe = redis::pipe();
+        for i in 0..100 {
+            pipe.cmd("SET")
+                .arg(format!("k:{batch}:{i}"))
+                .arg(&value)
+                .ignore();
+        }
+        let r: redis::RedisResult<()> = pipe.query(&mut con);
+        assert!(r.is_ok(), "batch {batch} refused: {r:?}");
+    }
+    assert_eq!(info_field(&mut con, "aof_pending_bio_fsync"), "1");
+    let aof = info_number(&mut con, "memory", "mem_aof_buffer");
+    assert!(aof >= 6_000_000, "mem_aof_buffer {aof}");
+    assert_eq!(
+        info_number(&mut con, "memory", "mem_not_counted_for_evict"),
+        aof
+    );
+    assert!(info_number(&mut con, "stats", "evicted_keys") > 0);
+    run(&mut con, &["CONFIG", "SET", "maxmemory", "0"]);
+    run(&mut con, &["TESTCTL", "SLOWFSYNC", "0"]);
+}
+
 #[test]
 fn kill9_under_always_keeps_every_acknowledged_write() {
     kill9_under_load("always", Duration::ZERO);

@@ -54,6 +54,8 @@
 //! - `server::conn`: the `always` wait before writing a batch's replies.
 //! - `server`: start (load, open), cron (auto rewrite), shutdown (final flush and fsync).
 //! - `shared::Shared::apply_config`: fsync policy and `appendonly` switches.
+//! - `shared::Shared::used_for_eviction`: the feed's and the writer's buffers
+//!   ([`Aof::buffer_memory`], INFO `mem_aof_buffer`) are not counted against `maxmemory`.
 
 pub mod loader;
 pub mod manifest;
@@ -84,6 +86,9 @@ pub const LOADING_ERR: &str = "LOADING Redis is loading the dataset in memory";
 
 /// How long the writer sleeps between passes when nobody kicks it.
 const WRITER_PERIOD: Duration = Duration::from_millis(10);
+/// The largest buffer capacity the writer keeps between passes (steady writes at a million
+/// SETs a second fill about 0.5 MB per pass).
+const RETAIN_BUFFER: usize = 1 << 20;
 
 /// What the writer has made durable: the unit counter reached, and whether the last
 /// attempt failed.
@@ -109,6 +114,8 @@ pub struct Aof {
     fsyncing: AtomicBool,
     /// `everysec` fsyncs that took 2 s or more (INFO `aof_delayed_fsync`).
     delayed_fsyncs: AtomicU64,
+    /// Capacity of the writer's buffer (`Files::pending`), for [`Aof::buffer_memory`].
+    pending_alloc: AtomicU64,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     shared: OnceLock<Weak<Shared>>,
     /// Bumped every time AOF is switched off: a rewrite started before is abandoned.
@@ -200,6 +207,7 @@ impl Default for Aof {
             stop_writer: AtomicBool::new(false),
             fsyncing: AtomicBool::new(false),
             delayed_fsyncs: AtomicU64::new(0),
+            pending_alloc: AtomicU64::new(0),
             writer: Mutex::new(None),
             shared: OnceLock::new(),
             epoch: AtomicU64::new(0),
@@ -543,6 +551,8 @@ impl Aof {
         };
         let mut pending = std::mem::take(&mut f.pending);
         let seq = shared.keyspace.propagation.aof_take(&mut pending, false);
+        self.pending_alloc
+            .store(pending.capacity() as u64, Ordering::Relaxed);
         let mut ok = true;
         if !pending.is_empty() {
             match (&*file).write_all(&pending) {
@@ -551,6 +561,12 @@ impl Aof {
                     f.file_len = f.file_len.map(|l| l + pending.len() as u64);
                     f.unsynced = true;
                     pending.clear();
+                    // The writer's buffer and the feed's trade places at every pass: after a
+                    // burst (a big pipeline) neither keeps its high-water size, as Redis
+                    // frees a big `aof_buf` once written.
+                    if pending.capacity() > RETAIN_BUFFER {
+                        pending = Vec::new();
+                    }
                 }
                 Err(e) => {
                     ok = false;
@@ -565,6 +581,8 @@ impl Aof {
             }
         }
         f.pending = pending;
+        self.pending_alloc
+            .store(f.pending.capacity() as u64, Ordering::Relaxed);
         let rewriting = self.rewriting.load(Ordering::Relaxed);
         let skip = f.no_fsync_on_rewrite && rewriting;
         let due = match f.fsync {
@@ -621,6 +639,12 @@ impl Aof {
         }
     }
 
+    /// Memory the AOF's buffers hold (the feed and the writer's): INFO `mem_aof_buffer`,
+    /// and not counted against `maxmemory`, as Redis leaves its `aof_buf` out.
+    pub fn buffer_memory(&self, shared: &Shared) -> u64 {
+        shared.keyspace.propagation.aof_allocated() + self.pending_alloc.load(Ordering::Relaxed)
+    }
+
     fn write_failed(&self, e: &std::io::Error, what: &str) {
         let text = io_text(e);
         if self.gate() & GATE_WRITE_ERROR == 0 {
@@ -645,6 +669,7 @@ impl Aof {
         }
         let mut f = self.files.lock();
         let mut rest = std::mem::take(&mut f.pending);
+        self.pending_alloc.store(0, Ordering::Relaxed);
         rest.extend_from_slice(&shared.keyspace.propagation.aof_stop());
         // After the feed stopped no unit can follow: everything up to here is in `rest`.
         let seq = shared.keyspace.propagation.aof_seq();
@@ -805,6 +830,8 @@ impl Aof {
         let mut f = self.files.lock();
         let mut pending = std::mem::take(&mut f.pending);
         shared.keyspace.propagation.aof_take(&mut pending, true);
+        self.pending_alloc
+            .store(pending.capacity() as u64, Ordering::Relaxed);
         if let Some(file) = f.file.clone() {
             if !pending.is_empty() {
                 match (&*file).write_all(&pending) {
@@ -818,7 +845,12 @@ impl Aof {
             let _ = file.sync_data();
         }
         // Anything that could not be written goes first into the new file.
+        if pending.is_empty() && pending.capacity() > RETAIN_BUFFER {
+            pending = Vec::new();
+        }
         f.pending = pending;
+        self.pending_alloc
+            .store(f.pending.capacity() as u64, Ordering::Relaxed);
         let prefix = f.prefix.clone();
         let incr = f.manifest.next_incr(&prefix);
         let file = open_append(&f.dir.join(&incr.name)).map_err(|e| io_text(&e))?;

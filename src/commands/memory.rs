@@ -2,8 +2,9 @@
 //!
 //! # Before every command
 //! As Redis's `processCommand`, [`before_command`] runs before every admitted command while
-//! `maxmemory` is set (one relaxed load otherwise): when `used_memory` is over the limit it
-//! evicts keys as `maxmemory-policy` says ([`crate::storage::Keyspace::evict`]), within the
+//! `maxmemory` is set (one relaxed load otherwise): when `used_memory` is over the limit —
+//! less the AOF's buffers, which Redis does not count either (`mem_not_counted_for_evict`,
+//! [`Shared::used_for_eviction`]) — it evicts keys as `maxmemory-policy` says ([`crate::storage::Keyspace::evict`]), within the
 //! time `maxmemory-eviction-tenacity` allows, holding no lock of the command's. If it could
 //! not get under the limit, commands flagged `denyoom` (and EXEC of a transaction that
 //! queued one, and anything queued inside MULTI) are refused with
@@ -107,7 +108,10 @@ pub fn perform_evictions(shared: &Shared) -> Verdict {
     if max == 0 {
         return Verdict::Ok;
     }
-    let used = limits.used();
+    if limits.used() <= max {
+        return Verdict::Ok;
+    }
+    let used = shared.used_for_eviction();
     if used <= max {
         return Verdict::Ok;
     }
@@ -132,7 +136,7 @@ pub fn perform_evictions(shared: &Shared) -> Verdict {
         Verdict::Ok
     } else if out.exhausted {
         // Our figure per key is an estimate: trust the counter over it.
-        if limits.used() <= max || lazily_freed_enough(shared, max) {
+        if shared.used_for_eviction() <= max || lazily_freed_enough(shared, max) {
             Verdict::Ok
         } else {
             Verdict::Fail
@@ -151,11 +155,11 @@ fn lazily_freed_enough(shared: &Shared, max: u64) -> bool {
     let until = std::time::Instant::now() + std::time::Duration::from_millis(1);
     while crate::storage::lazyfree::pending() > 0 && std::time::Instant::now() < until {
         std::thread::sleep(std::time::Duration::from_micros(50));
-        if shared.memory.used() <= max {
+        if shared.used_for_eviction() <= max {
             return true;
         }
     }
-    shared.memory.used() <= max
+    shared.used_for_eviction() <= max
 }
 
 /// The check before a command while `maxmemory` is set (see the module docs): evicts, then
@@ -217,6 +221,8 @@ pub struct Overview {
     pub rss: u64,
     /// `mem_clients_normal`: client buffers, bytes (see [`clients_memory`]).
     pub clients_normal: u64,
+    /// `mem_aof_buffer`: the AOF's buffers, bytes (`Aof::buffer_memory`).
+    pub aof_buffer: u64,
     /// Per non-empty database: `(db, main table overhead, expires overhead)`.
     pub dbs: Vec<(usize, u64, u64)>,
     /// Keys in every database.
@@ -226,7 +232,10 @@ pub struct Overview {
 impl Overview {
     /// Bookkeeping that is not data: startup memory, clients, the tables.
     pub fn overhead(&self) -> u64 {
-        self.startup + self.clients_normal + self.dbs.iter().map(|(_, m, e)| m + e).sum::<u64>()
+        self.startup
+            + self.clients_normal
+            + self.aof_buffer
+            + self.dbs.iter().map(|(_, m, e)| m + e).sum::<u64>()
     }
 
     /// `used_memory_dataset`.
@@ -278,6 +287,7 @@ pub fn overview(ctx: &mut Ctx) -> Overview {
         startup: shared.startup_memory.min(used),
         rss: memory::rss() as u64,
         clients_normal: clients_memory(shared),
+        aof_buffer: shared.mem_not_counted_for_evict(),
         dbs,
         keys,
     }
@@ -297,7 +307,7 @@ fn stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         (name("clients.slaves"), int(0)),
         (name("clients.normal"), int(o.clients_normal)),
         (name("cluster.links"), int(0)),
-        (name("aof.buffer"), int(0)),
+        (name("aof.buffer"), int(o.aof_buffer)),
         (name("lua.caches"), int(0)),
         (name("functions.caches"), int(0)),
     ];

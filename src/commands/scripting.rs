@@ -382,7 +382,9 @@ fn run_script(
 ) -> CmdResult {
     let shared = ctx.shared;
     let maxmemory = shared.memory.maxmemory.load(Ordering::Relaxed);
-    let oom = maxmemory != 0 && shared.memory.used() > maxmemory;
+    let oom = maxmemory != 0
+        && shared.memory.used() > maxmemory
+        && shared.used_for_eviction() > maxmemory;
     if flags & EVAL_COMPAT == 0 {
         if flags & ALLOW_OOM == 0 && oom {
             return Err(CmdError::new("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));

@@ -312,13 +312,13 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 &format!("{:.2}", rss as f64 / used.max(1) as f64),
             );
             kv(out, "mem_fragmentation_bytes", &(rss as i64 - used as i64));
-            kv(out, "mem_not_counted_for_evict", &0);
+            kv(out, "mem_not_counted_for_evict", &o.aof_buffer);
             kv(out, "mem_replication_backlog", &0);
             kv(out, "mem_total_replication_buffers", &0);
             kv(out, "mem_clients_slaves", &0);
             kv(out, "mem_clients_normal", &o.clients_normal);
             kv(out, "mem_cluster_links", &0);
-            kv(out, "mem_aof_buffer", &0);
+            kv(out, "mem_aof_buffer", &o.aof_buffer);
             kv(
                 out,
                 "mem_allocator",

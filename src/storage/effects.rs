@@ -302,6 +302,15 @@ impl Propagation {
         self.aof_seq.load(Ordering::Relaxed)
     }
 
+    /// Bytes the AOF feed's buffer has allocated (takes the feed's mutex).
+    pub fn aof_allocated(&self) -> u64 {
+        self.log
+            .lock()
+            .aof
+            .as_ref()
+            .map_or(0, |f| f.buf.capacity() as u64)
+    }
+
     /// Bytes waiting in the AOF feed.
     pub fn aof_buffered(&self) -> u64 {
         self.aof_len.load(Ordering::Relaxed)
