@@ -13,6 +13,24 @@
 # everysec at P=16 in two processes, each over 10+ interleaved rounds), so figures from
 # servers started once compare processes, not settings.
 #
+# Latest (2026-12-01, second session; -n 200000 -r 5):
+#
+#                                 P=1 rps     P=16 rps
+#   emberkv AOF off               143,061    1,298,701
+#   emberkv everysec              142,450    1,098,901   (-0.4%, -15.4%)
+#   emberkv always                 69,759      843,881
+#   redis-server 7.0.15 always     92,208      588,235
+#
+#   Medians of 10 fresh-process rounds at P=16 -n 1000000: everysec -12.8% and -21% of AOF
+#   off in two runs (the machine's speed moved 1.6x between them). `always` at P=1 against
+#   redis-server, fresh processes, 5-8 rounds: 0.74-0.88x while the disk's fsyncs were fast
+#   (redis 55k-80k rps), 1.0-1.2x while they were slow (redis 18k-40k). Tried for P=1 and not
+#   kept (none reached redis): the writer sending the replies itself right after the fsync
+#   (+5..8%), waiting for the clients it released before the next fsync (+5..12% at -c 50,
+#   -4..8% at -c 10), one worker thread, the fsync on the worker that waits (no better).
+#   perf at P=16 everysec: the AOF is ~6% of the process's samples, 80% of
+#   `Propagation::append`'s on the feed mutex's lock and unlock (the line both workers share).
+#
 # Results with fresh processes per round (2026-12-01, idle machine otherwise, -n 200000 -r 5,
 # two runs):
 #
