@@ -4,8 +4,9 @@
 //! As Redis's `processCommand`, [`before_command`] runs before every admitted command while
 //! `maxmemory` is set (one relaxed load otherwise): when `used_memory` is over the limit —
 //! less the AOF's buffers, which Redis does not count either (`mem_not_counted_for_evict`,
-//! [`Shared::used_for_eviction`]) — it evicts keys as `maxmemory-policy` says ([`crate::storage::Keyspace::evict`]), within the
-//! time `maxmemory-eviction-tenacity` allows, holding no lock of the command's. If it could
+//! [`Shared::used_for_eviction`]) — it evicts keys as `maxmemory-policy` says
+//! ([`crate::storage::Keyspace::evict`]), within the time `maxmemory-eviction-tenacity`
+//! allows, holding no lock of the command's. If it could
 //! not get under the limit, commands flagged `denyoom` (and EXEC of a transaction that
 //! queued one, and anything queued inside MULTI) are refused with
 //! [`OOM`] and write nothing; other commands — reads, DEL, CONFIG — still run.
