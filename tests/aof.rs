@@ -321,13 +321,19 @@ fn entries_read(con: &mut redis::Connection, key: &str) -> String {
     fields(&groups[0], &["entries-read"]).replace("entries-read=", "")
 }
 
-fn info_field(con: &mut redis::Connection, field: &str) -> String {
-    let info = text(&run(con, &["INFO", "persistence"]));
+/// A field of an INFO section, as text.
+fn info_in(con: &mut redis::Connection, section: &str, field: &str) -> String {
+    let info = text(&run(con, &["INFO", section]));
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
         .trim()
         .to_string()
+}
+
+/// A field of INFO persistence.
+fn info_field(con: &mut redis::Connection, field: &str) -> String {
+    info_in(con, "persistence", field)
 }
 
 fn wait_rewrite(con: &mut redis::Connection, rewrites: u64) {
@@ -910,11 +916,9 @@ fn kill9_under_load(fsync: &str, lost: Duration) {
 }
 
 fn info_number(con: &mut redis::Connection, section: &str, field: &str) -> u64 {
-    let info = text(&run(con, &["INFO", section]));
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+    let v = info_in(con, section, field);
+    v.parse()
+        .unwrap_or_else(|_| panic!("INFO {section} {field} is not a number: {v}"))
 }
 
 /// What the AOF buffers is not counted against `maxmemory`, as Redis leaves its `aof_buf`
