@@ -21,9 +21,10 @@
 //! since both take shard locks (see `crate::scripting`).
 //!
 //! With `appendfsync always` (one relaxed load per batch otherwise), a batch's replies are
-//! held until the AOF writer has fsynced every write unit appended up to the end of the batch
-//! (`Aof::wait_synced`): one group fsync covers all connections waiting, as Redis's fsync per
-//! event-loop pass does. If it cannot be saved, the connection closes without those replies.
+//! held until every write unit appended up to the end of the batch is written and fsynced
+//! (`Aof::wait_synced`, which runs the AOF pass on this task's worker when none is running):
+//! one group fsync covers all connections waiting, as Redis's fsync per event-loop pass does.
+//! If it cannot be saved, the connection closes without those replies.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -201,7 +202,7 @@ pub(super) async fn serve(
                     && shared.aof.always()
                     && !shared
                         .aof
-                        .wait_synced(shared.keyspace.propagation.aof_seq())
+                        .wait_synced(&shared, shared.keyspace.propagation.aof_seq())
                         .await
                 {
                     break 'conn;
@@ -491,7 +492,7 @@ async fn aof_durable(shared: &Shared, mark: Option<u64>) -> bool {
         return true;
     };
     let after = shared.keyspace.propagation.aof_seq();
-    after == before || shared.aof.wait_synced(after).await
+    after == before || shared.aof.wait_synced(shared, after).await
 }
 
 /// Encodes a reply unless CLIENT REPLY says not to.
