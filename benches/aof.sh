@@ -31,6 +31,16 @@
 #   perf at P=16 everysec: the AOF is ~6% of the process's samples, 80% of
 #   `Propagation::append`'s on the feed mutex's lock and unlock (the line both workers share).
 #
+#   After `always` passes ran on the waiting connection's worker (group commit, see
+#   src/aof/mod.rs), two runs on a slower moment of the machine:
+#     AOF off          91,074   793,650  |  101,010   836,820
+#     everysec         95,192   990,099  |   98,765   833,333
+#     always           41,399   536,193  |   48,520   452,488
+#     redis always     55,141   335,008  |   57,870   326,264
+#   and with fresh processes per measurement, medians of the per-round ratios to redis-server:
+#   -c 1: 0.91-0.94 (0.72 before), -c 10: 0.88 (0.87), -c 50: 0.91-0.93 (0.82),
+#   -c 50 -P 16: 1.25-1.32 (1.51-1.57).
+#
 # Results with fresh processes per round (2026-12-01, idle machine otherwise, -n 200000 -r 5,
 # two runs):
 #
