@@ -278,12 +278,9 @@ impl Shared {
     /// `used_memory` less [`Shared::mem_not_counted_for_evict`]: what `maxmemory` is
     /// compared with.
     pub fn used_for_eviction(&self) -> u64 {
-        let used = self.memory.used();
-        if self.aof.enabled() {
-            used.saturating_sub(self.aof.buffer_memory(self))
-        } else {
-            used
-        }
+        self.memory
+            .used()
+            .saturating_sub(self.mem_not_counted_for_evict())
     }
 
     /// The server's time in ms since the epoch (its [`Clock`]).

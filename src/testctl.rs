@@ -14,7 +14,7 @@
 //!     released (like a SIGSTOPped server; requests then run in order);
 //!   - *drop* every open connection now (the CLIENT KILL path: [`ClientHandle::kill`]);
 //!   - *refuse* new connections for a while (accepted and reset at once, with `SO_LINGER 0`);
-//!   - *slow fsync*: every fsync of the AOF writer takes D longer, as on a busy disk (what
+//!   - *slow fsync*: every AOF fsync takes D longer, as on a busy disk (what
 //!     `appendfsync always` clients and INFO's `aof_pending_bio_fsync` / `aof_delayed_fsync`
 //!     then see).
 //! - **Data** ([`DbAccess`]): read and write keys of every type, list keys, TTLs, FLUSHALL,
@@ -65,7 +65,7 @@
 //! | `TESTCTL STALL` / `TESTCTL RELEASE` | stop answering / answer again | `OK` |
 //! | `TESTCTL DROP` | close every other connection now | how many |
 //! | `TESTCTL REFUSE ms` | refuse new connections for `ms` (0: accept again) | `OK` |
-//! | `TESTCTL SLOWFSYNC ms` | every AOF writer fsync takes `ms` longer (0: off) | `OK` |
+//! | `TESTCTL SLOWFSYNC ms` | every AOF fsync takes `ms` longer (0: off) | `OK` |
 //! | `TESTCTL RESET` | undo every fault and resume the wall clock | `OK` |
 //!
 //! # Cost when nothing is armed
@@ -110,7 +110,7 @@ pub struct Faults {
     released: Notify,
     /// When refusing ends (`None`: until undone).
     refuse_until: Mutex<Option<Instant>>,
-    /// Added to every fsync of the AOF writer (read by the writer thread only).
+    /// Added to every AOF fsync (read only by the AOF's passes, never on the request path).
     fsync_delay_ms: AtomicU64,
 }
 
@@ -251,7 +251,7 @@ impl Faults {
         }
     }
 
-    /// Makes every fsync of the AOF writer take `d` longer, as a busy disk would (zero: off).
+    /// Makes every AOF fsync take `d` longer, as a busy disk would (zero: off).
     pub fn slow_fsync(&self, d: Duration) {
         let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         self.fsync_delay_ms.store(ms, Ordering::Relaxed);

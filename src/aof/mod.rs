@@ -27,11 +27,11 @@
 //!   Against handing every pass to the writer thread (whose wake-ups cost ~55 µs of CPU per
 //!   request for a lone client on this 2-core VM), redis-benchmark SET measured: 1 client
 //!   0.72× → 0.91–0.94× Redis 7.0's `always`, 50 clients 0.82× → 0.91–0.93×, 50 clients
-//!   with `-P 16` 1.5× → 1.25–1.3× (a worker blocked in fsync serves no one meanwhile). A client whose blocking pop (BLPOP…) another client's write
-//!   served waits the same way before its reply goes out: the pop is on the stream before
-//!   the waiter sees it served (`commands::blocking`). If the write or fsync fails, the
-//!   waiting connections are closed without their replies (nothing unsaved is
-//!   acknowledged).
+//!   with `-P 16` 1.5× → 1.25–1.3× (a worker blocked in fsync serves no one meanwhile).
+//!   A client whose blocking pop (BLPOP…) another client's write served waits the same way
+//!   before its reply goes out: the pop is on the stream before the waiter sees it served
+//!   (`commands::blocking`). If the write or fsync fails, the waiting connections are closed
+//!   without their replies (nothing unsaved is acknowledged).
 //! - `everysec`: fsyncs when a second has passed since the last fsync (so a crash of the
 //!   machine loses about a second; `kill -9` loses at most the last 10 ms buffer).
 //! - `no`: never fsyncs; the OS decides.
@@ -40,8 +40,8 @@
 //! under every shard lock) never wait behind a slow disk. INFO shows an fsync in progress as
 //! `aof_pending_bio_fsync:1`, and `aof_delayed_fsync` counts `everysec` fsyncs that took 2 s
 //! or more (what was written meanwhile waited that long, as Redis counts a write it held for
-//! a background fsync for 2 s). `TESTCTL SLOWFSYNC` (see `crate::testctl`) slows the
-//! writer's fsyncs, to show these.
+//! a background fsync for 2 s). `TESTCTL SLOWFSYNC` (see `crate::testctl`) slows every
+//! pass's fsync, to show these.
 //!
 //! A failed write or fsync sets `aof_last_write_status:err` (INFO) and is logged; while it
 //! lasts, write commands (and PING) are refused with `-MISCONF Errors writing to the AOF
@@ -592,12 +592,6 @@ impl Aof {
                     f.file_len = f.file_len.map(|l| l + pending.len() as u64);
                     f.unsynced = true;
                     pending.clear();
-                    // The writer's buffer and the feed's trade places at every pass: after a
-                    // burst (a big pipeline) neither keeps its high-water size, as Redis
-                    // frees a big `aof_buf` once written.
-                    if pending.capacity() > RETAIN_BUFFER {
-                        pending = Vec::new();
-                    }
                 }
                 Err(e) => {
                     ok = false;
@@ -611,9 +605,7 @@ impl Aof {
                 }
             }
         }
-        f.pending = pending;
-        self.pending_alloc
-            .store(f.pending.capacity() as u64, Ordering::Relaxed);
+        self.shelve(&mut f, pending);
         let rewriting = self.rewriting.load(Ordering::Relaxed);
         let skip = f.no_fsync_on_rewrite && rewriting;
         let due = match f.fsync {
@@ -668,6 +660,19 @@ impl Aof {
         } else {
             self.synced.send_modify(|s| s.failed = true);
         }
+    }
+
+    /// Keeps the pass's buffer (what could not be written, or an empty buffer for the feed
+    /// to swap with next time). The writer's buffer and the feed's trade places at every
+    /// pass: after a burst (a big pipeline) neither keeps its high-water size, as Redis frees
+    /// a big `aof_buf` once written.
+    fn shelve(&self, f: &mut Files, mut pending: Vec<u8>) {
+        if pending.is_empty() && pending.capacity() > RETAIN_BUFFER {
+            pending = Vec::new();
+        }
+        self.pending_alloc
+            .store(pending.capacity() as u64, Ordering::Relaxed);
+        f.pending = pending;
     }
 
     /// Memory the AOF's buffers hold (the feed and the writer's): INFO `mem_aof_buffer`,
@@ -881,12 +886,7 @@ impl Aof {
             let _ = file.sync_data();
         }
         // Anything that could not be written goes first into the new file.
-        if pending.is_empty() && pending.capacity() > RETAIN_BUFFER {
-            pending = Vec::new();
-        }
-        f.pending = pending;
-        self.pending_alloc
-            .store(f.pending.capacity() as u64, Ordering::Relaxed);
+        self.shelve(&mut f, pending);
         let prefix = f.prefix.clone();
         let incr = f.manifest.next_incr(&prefix);
         let file = open_append(&f.dir.join(&incr.name)).map_err(|e| io_text(&e))?;

@@ -33,9 +33,9 @@
 //! advances. [`encode_command`] reserves once and writes headers as whole words (small
 //! arguments as two word moves): a logged SET costs ≈ 50 instructions of encoding, and AOF on
 //! adds ≈ 370 instructions per dispatched SET over AOF off (callgrind; it was ≈ 730 when each
-//! unit was encoded piece by piece into a thread-local scratch buffer and then copied in). The AOF writer takes the buffer ([`Propagation::aof_take`]) and writes it; a
-//! connection under `appendfsync always` waits until the writer has fsynced the counter it
-//! saw after its batch.
+//! unit was encoded piece by piece into a thread-local scratch buffer and then copied in).
+//! An AOF pass takes the buffer ([`Propagation::aof_take`]) and writes it; a connection under
+//! `appendfsync always` waits until a pass has fsynced the counter it saw after its batch.
 
 use bytes::Bytes;
 use parking_lot::Mutex;
