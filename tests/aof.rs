@@ -392,6 +392,56 @@ fn restart_round_trip_of_every_type() {
     same(&dump(&mut con), &before, "after restart");
 }
 
+/// `appendfsync always` with clients that come and go: the group commit waits for the
+/// clients it expects back, so writes of many at once, then of one alone after the others
+/// stopped, must all be acknowledged (none left waiting for clients that never come) and
+/// all be in the file.
+#[test]
+fn always_serves_clients_that_come_and_go() {
+    let tmp = TempDir::new("always-group");
+    {
+        let s = start(config(&tmp.0, AppendFsync::Always));
+        let url = s.url();
+        let many: Vec<_> = (0..8)
+            .map(|t| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let mut con = con_at(&url);
+                    for _ in 0..100 {
+                        let _: i64 = redis::cmd("INCR")
+                            .arg(format!("c{t}"))
+                            .query(&mut con)
+                            .expect("INCR");
+                    }
+                })
+            })
+            .collect();
+        for w in many {
+            w.join().expect("writer");
+        }
+        // One client alone, and one that writes once and then only reads.
+        let mut once = con_at(&url);
+        run(&mut once, &["SET", "once", "1"]);
+        let mut alone = con_at(&url);
+        for i in 0..100 {
+            assert_eq!(
+                text(&run(&mut alone, &["INCR", "alone"])),
+                (i + 1).to_string()
+            );
+            if i % 10 == 0 {
+                assert_eq!(text(&run(&mut once, &["GET", "once"])), "1");
+            }
+        }
+    }
+    let s = start(config(&tmp.0, AppendFsync::Always));
+    let mut con = con_at(&s.url());
+    for t in 0..8 {
+        assert_eq!(text(&run(&mut con, &["GET", &format!("c{t}")])), "100");
+    }
+    assert_eq!(text(&run(&mut con, &["GET", "alone"])), "100");
+    assert_eq!(text(&run(&mut con, &["GET", "once"])), "1");
+}
+
 /// Polls INFO persistence until `field` reads `want` (panics after `secs`).
 fn wait_info(con: &mut redis::Connection, field: &str, want: &str, secs: u64) {
     let start = Instant::now();
