@@ -59,7 +59,8 @@
 //!   clients waiting — never blocked on a shard — while a script runs (`mod.rs`); the
 //!   commands are in `commands/scripting.rs`.
 //! - `aof/` — append-only file persistence in Redis 7's multi-part layout: the manifest,
-//!   the writer thread and fsync policies, loading at start, and the rewrite from a
+//!   the writer and fsync policies (the `always` pass at the end of a worker's loop),
+//!   loading at start, and the rewrite from a
 //!   point-in-time view (see its module docs).
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
@@ -202,11 +203,7 @@ impl ServerBuilder {
         let thread = std::thread::Builder::new()
             .name("emberkv-server".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
+                let rt = match server::runtime(&self.config, Some(2)) {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = tx.send(Err(e));

@@ -28,10 +28,7 @@ fn main() -> ExitCode {
         eprintln!("cannot open log file '{}': {e}", config.logfile);
         return ExitCode::from(1);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match emberkv::server::runtime(&config, None) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -392,10 +392,9 @@ fn restart_round_trip_of_every_type() {
     same(&dump(&mut con), &before, "after restart");
 }
 
-/// `appendfsync always` with clients that come and go: the group commit waits for the
-/// clients it expects back, so writes of many at once, then of one alone after the others
-/// stopped, must all be acknowledged (none left waiting for clients that never come) and
-/// all be in the file.
+/// `appendfsync always` with clients that come and go: writes of many at once, then of one
+/// alone after the others stopped, must all be acknowledged (none left waiting for a pass
+/// that never runs) and all be in the file.
 #[test]
 fn always_serves_clients_that_come_and_go() {
     let tmp = TempDir::new("always-group");
@@ -440,6 +439,51 @@ fn always_serves_clients_that_come_and_go() {
     }
     assert_eq!(text(&run(&mut con, &["GET", "alone"])), "100");
     assert_eq!(text(&run(&mut con, &["GET", "once"])), "1");
+}
+
+/// `appendfsync always` on a runtime the embedding program built (without the server's
+/// end-of-loop hook): waiting connections run the passes themselves, and every
+/// acknowledged write is in the file.
+#[test]
+fn always_on_the_callers_runtime_saves_what_it_acknowledges() {
+    let tmp = TempDir::new("always-own-runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let handle = rt
+        .block_on(
+            Server::builder()
+                .config(config(&tmp.0, AppendFsync::Always))
+                .start(),
+        )
+        .expect("server starts");
+    let url = handle.url();
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut con = con_at(&url);
+                for i in 0..50 {
+                    assert_eq!(
+                        text(&run(&mut con, &["INCR", &format!("n{t}")])),
+                        (i + 1).to_string()
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    rt.block_on(handle.shutdown());
+    drop(rt);
+    let s = start(config(&tmp.0, AppendFsync::Always));
+    let mut con = con_at(&s.url());
+    for t in 0..4 {
+        assert_eq!(text(&run(&mut con, &["GET", &format!("n{t}")])), "50");
+    }
 }
 
 /// Polls INFO persistence until `field` reads `want` (panics after `secs`).

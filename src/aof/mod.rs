@@ -18,29 +18,28 @@
 //! policy says and publishes the unit counter it reached. One pass runs at a time (the
 //! `leading` flag). One thread (`aof-writer`) runs a pass every 10 ms or when kicked;
 //! - `always`: a connection that ran writes in a batch holds the batch's replies until the
-//!   published counter covers the units it saw (`server::conn`, [`Aof::wait_synced`]). If no
-//!   pass is running, it runs one itself, on its worker thread, as Redis's event loop writes
-//!   and fsyncs before it answers; connections that find a pass running wait for it, and the
-//!   first of them it did not cover runs the next, which takes everything that arrived
-//!   meanwhile: one fsync per pass covers every connection waiting (group commit). The
-//!   worker is blocked for the fsync, as Redis's event loop is; the other workers go on.
-//!   Against handing every pass to the writer thread (whose wake-ups cost ~55 µs of CPU per
-//!   request for a lone client on this 2-core VM), redis-benchmark SET measured: 1 client
-//!   0.72× → 0.91–0.94× Redis 7.0's `always`, 50 clients 0.82× → 0.91–0.93×, 50 clients
-//!   with `-P 16` 1.5× → 1.25–1.3× (a worker blocked in fsync serves no one meanwhile).
+//!   published counter covers the units it saw (`server::conn`, [`Aof::wait_synced`]). The
+//!   pass runs where Redis's runs, at the end of the event loop's iteration: when a worker
+//!   of a runtime built by `server::runtime` has run every task that was ready and is about
+//!   to sleep, its `on_thread_park` hook ([`end_of_loop`]) runs the pass for the servers
+//!   whose connections wait on it. By then every client whose request arrived in that
+//!   iteration has appended its writes, so one fsync covers them all (group commit), and
+//!   the worker is blocked for the fsync as Redis's event loop is. A worker that never runs
+//!   out of ready tasks (a client flooding reads) does not hold writers up: under `always`
+//!   the writer thread looks every millisecond and runs a pass for units that were already
+//!   waiting at its previous look. On threads without the hook (a server started on the
+//!   caller's runtime), a waiting connection runs the pass itself when none is running,
+//!   and those that find one running wait for it; the first it did not cover runs the next.
 //!
-//!   *Gathering.* Starting the next pass at once splits busy clients into two cohorts that
-//!   alternate, each fsync covering about half of them, while an fsync costs the same
-//!   whether it covers one client or fifty (on this VM about 50 µs of CPU besides the wait).
-//!   So a pass also waits for the clients it expects: those the last pass released and those
-//!   that came during it (counted by `waits`; `gather_until` is the count to reach). The
-//!   arrival that completes the count runs the pass; if they do not all come, the writer
-//!   thread runs it once a recent pass's duration has gone by (`pass_ns`, at most
-//!   `MAX_GATHER`). A lone client never waits (it is the one expected), and a client that
-//!   stops writing costs one such deadline before the count follows. Measured against
-//!   passing at once, with fsyncs of ~0.4 ms: 10 clients 0.90–0.95× → 1.2–1.27× Redis 7.0's
-//!   `always`; 1 and 50 clients within noise (50 clients are CPU-bound on this VM, where
-//!   redis-benchmark needs one of the two cores).
+//!   The binary serves from a single worker when it starts with `appendfsync always` (see
+//!   `server::runtime`): one event loop sees every client's request before it sleeps, so
+//!   a pass covers them all. redis-benchmark SET against Redis 7.0.15's `always`, fresh
+//!   processes, medians of 3 rounds (fsyncs ~0.2 ms): 50 clients 0.87× → 1.02–1.03×,
+//!   10 clients 0.83–0.86× → 0.96–1.04×, 1 client 0.94× → 0.98×, 50 clients `-P 16`
+//!   1.37× → 1.31×. With two workers the same hook measured 0.75–0.84× (each worker's
+//!   pass covers only its own clients, and waking a task on the other worker costs a
+//!   futex round trip); the group commit this replaced (connections running the pass on
+//!   their workers, gathering the expected arrivals first) measured 0.83–0.87× there.
 //!
 //!   A client whose blocking pop (BLPOP…) another client's write served waits the same way
 //!   before its reply goes out: the pop is on the stream before the waiter sees it served
@@ -83,6 +82,7 @@ pub mod loader;
 pub mod manifest;
 pub mod rewrite;
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -108,9 +108,9 @@ pub const LOADING_ERR: &str = "LOADING Redis is loading the dataset in memory";
 
 /// How long the writer sleeps between passes when nobody kicks it.
 const WRITER_PERIOD: Duration = Duration::from_millis(10);
-/// The longest a group commit waits for the connections it expects (see
-/// [`Aof::wait_synced`]), whatever the disk's fsyncs take.
-const MAX_GATHER: Duration = Duration::from_millis(2);
+/// How often the writer looks for units left waiting under `always` (a worker that never
+/// went idle did not run its end-of-loop pass).
+const ALWAYS_LOOK: Duration = Duration::from_millis(1);
 /// The largest buffer capacity the writer keeps between passes (steady writes at a million
 /// SETs a second fill about 0.5 MB per pass).
 const RETAIN_BUFFER: usize = 1 << 20;
@@ -123,13 +123,37 @@ struct Synced {
     failed: bool,
 }
 
-/// What the writer thread is asked to do besides its periodic pass.
-#[derive(Debug, Default)]
-struct Kick {
-    /// Run a pass now.
-    now: bool,
-    /// Run a pass at this instant unless one ran meanwhile (the group commit's deadline).
-    at: Option<Instant>,
+thread_local! {
+    /// On a worker whose runtime runs [`end_of_loop`] before it sleeps (`Some` from its
+    /// first run on): the servers whose `always` waiters this worker holds.
+    static LOOP_PASSES: RefCell<Option<Vec<Weak<Shared>>>> = const { RefCell::new(None) };
+}
+
+/// The `on_thread_park` hook of the server's runtime (`server::runtime`): a worker that ran
+/// every ready task runs the `appendfsync always` pass its waiting connections left to it,
+/// as Redis's event loop writes and fsyncs before it sleeps (see the module docs).
+pub fn end_of_loop() {
+    let Some(mut due) = LOOP_PASSES.with(|p| match &mut *p.borrow_mut() {
+        Some(due) if !due.is_empty() => Some(std::mem::take(due)),
+        Some(_) => None,
+        unset => {
+            *unset = Some(Vec::new());
+            None
+        }
+    }) else {
+        return;
+    };
+    for server in due.drain(..) {
+        if let Some(shared) = server.upgrade() {
+            shared.aof.pass_if_behind(&shared);
+        }
+    }
+    // Keep the allocation for the next iteration.
+    LOOP_PASSES.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut().filter(|p| p.is_empty()) {
+            *p = due;
+        }
+    });
 }
 
 /// The AOF state of one server.
@@ -141,17 +165,9 @@ pub struct Aof {
     always: AtomicBool,
     gate: AtomicU8,
     synced: watch::Sender<Synced>,
-    kick: Mutex<Kick>,
+    /// The writer thread is asked for a pass now.
+    kick: Mutex<bool>,
     kick_cv: Condvar,
-    /// Waits for a pass begun so far ([`Aof::wait_synced`] calls that had to wait): what the
-    /// group commit counts arrivals with.
-    waits: AtomicU64,
-    /// The `waits` count at which the next pass should start: everyone the last pass
-    /// released is expected back by then (see [`Aof::wait_synced`]).
-    gather_until: AtomicU64,
-    /// How long a pass lasted lately (write + fsync, a moving average), in ns: the longest
-    /// a pass waits for the expected arrivals.
-    pass_ns: AtomicU64,
     stop_writer: AtomicBool,
     /// The writer is in an fsync (INFO `aof_pending_bio_fsync`).
     fsyncing: AtomicBool,
@@ -199,8 +215,6 @@ struct Files {
     manifest: Manifest,
     /// The incremental file being appended to.
     file: Option<Arc<File>>,
-    /// `Aof::waits` when the last pass took the feed.
-    waits_at_take: u64,
     /// Its length as this process wrote it (a failed write is cut back to it), when known.
     file_len: Option<u64>,
     /// Bytes taken from the feed but not written yet (a failed write is retried).
@@ -235,7 +249,6 @@ impl Default for Aof {
                 prefix: String::new(),
                 manifest: Manifest::default(),
                 file: None,
-                waits_at_take: 0,
                 file_len: None,
                 pending: Vec::new(),
                 base_size: 0,
@@ -251,11 +264,8 @@ impl Default for Aof {
             always: AtomicBool::new(false),
             gate: AtomicU8::new(0),
             synced: watch::Sender::new(Synced::default()),
-            kick: Mutex::new(Kick::default()),
+            kick: Mutex::new(false),
             kick_cv: Condvar::new(),
-            waits: AtomicU64::new(0),
-            gather_until: AtomicU64::new(0),
-            pass_ns: AtomicU64::new(0),
             stop_writer: AtomicBool::new(false),
             fsyncing: AtomicBool::new(false),
             leading: AtomicBool::new(false),
@@ -349,23 +359,19 @@ impl Aof {
 
     /// Wakes the writer for a pass now.
     fn kick(&self) {
-        let mut k = self.kick.lock();
-        if !k.now {
-            k.now = true;
+        let mut kicked = self.kick.lock();
+        if !*kicked {
+            *kicked = true;
             self.kick_cv.notify_one();
         }
     }
 
     /// Waits until every unit up to `seq` is written and fsynced (`appendfsync always`),
-    /// running the pass itself when none is running (see the module docs). False when it
-    /// could not be saved (write or fsync error): the caller must not acknowledge the
-    /// writes.
+    /// leaving the pass to this worker's end of loop, or running it itself on a thread
+    /// without that hook when none is running (see the module docs). False when it could
+    /// not be saved (write or fsync error): the caller must not acknowledge the writes.
     pub async fn wait_synced(&self, shared: &Shared, seq: u64) -> bool {
         let mut rx = self.synced.subscribe();
-        if rx.borrow().seq >= seq {
-            return true;
-        }
-        self.waits.fetch_add(1, Ordering::Relaxed);
         loop {
             let s = *rx.borrow_and_update();
             if s.seq >= seq {
@@ -375,17 +381,10 @@ impl Aof {
                 return false;
             }
             // Switched off meanwhile: `stop` publishes once everything is fsynced.
-            if self.enabled() {
-                let gathered =
-                    self.waits.load(Ordering::Relaxed) >= self.gather_until.load(Ordering::Relaxed);
-                if gathered && self.lead() {
-                    self.flush(shared, false);
-                    self.unlead();
-                    continue;
-                }
-                if !gathered && !self.leading.load(Ordering::Relaxed) {
-                    self.pass_by_deadline();
-                }
+            if self.enabled() && !self.pass_at_end_of_loop() && self.lead() {
+                self.flush(shared, false);
+                self.unlead();
+                continue;
             }
             if rx.changed().await.is_err() {
                 return false;
@@ -393,14 +392,31 @@ impl Aof {
         }
     }
 
-    /// Has the writer thread run a pass once the expected arrivals had time to come (one
-    /// recent pass's duration from now), unless one runs before.
-    fn pass_by_deadline(&self) {
-        let mut k = self.kick.lock();
-        if k.at.is_none() {
-            let wait = Duration::from_nanos(self.pass_ns.load(Ordering::Relaxed));
-            k.at = Some(Instant::now() + wait.min(MAX_GATHER));
-            self.kick_cv.notify_one();
+    /// Leaves the pass to this worker's [`end_of_loop`]; false on a thread without it.
+    fn pass_at_end_of_loop(&self) -> bool {
+        let Some(server) = self.shared.get() else {
+            return false;
+        };
+        LOOP_PASSES.with(|p| match p.borrow_mut().as_mut() {
+            Some(due) => {
+                if !due.iter().any(|d| d.ptr_eq(server)) {
+                    due.push(server.clone());
+                }
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Runs a pass if units are waiting for one and none is running (one that is running
+    /// publishes, and whoever it did not cover asks again).
+    fn pass_if_behind(&self, shared: &Shared) {
+        if self.enabled()
+            && self.synced.borrow().seq < shared.keyspace.propagation.aof_seq()
+            && self.lead()
+        {
+            self.flush(shared, false);
+            self.unlead();
         }
     }
 
@@ -613,21 +629,28 @@ impl Aof {
     }
 
     fn writer_loop(&self, shared: &Shared) {
+        // Under `always`: the unit counter at the last look.
+        let mut seen = 0;
         loop {
-            {
-                let mut k = self.kick.lock();
-                let period = Instant::now() + WRITER_PERIOD;
-                while !k.now {
-                    let until = k.at.map_or(period, |at| at.min(period));
-                    if Instant::now() >= until {
-                        break;
-                    }
-                    self.kick_cv.wait_until(&mut k, until);
+            let always = self.always();
+            let kicked = {
+                let mut kicked = self.kick.lock();
+                if !*kicked {
+                    let period = if always { ALWAYS_LOOK } else { WRITER_PERIOD };
+                    self.kick_cv.wait_for(&mut kicked, period);
                 }
-                *k = Kick::default();
-            }
+                std::mem::take(&mut *kicked)
+            };
             if self.stop_writer.load(Ordering::Relaxed) {
                 return;
+            }
+            if always && !kicked {
+                // End-of-loop passes cover the units unless a worker stayed busy all along.
+                let behind = self.synced.borrow().seq < seen;
+                seen = shared.keyspace.propagation.aof_seq();
+                if !behind {
+                    continue;
+                }
             }
             // A connection's pass is running: it covers what this one would take.
             if self.lead() {
@@ -648,12 +671,8 @@ impl Aof {
         let Some(file) = f.file.clone() else {
             return;
         };
-        let pass_started = Instant::now();
         let mut pending = std::mem::take(&mut f.pending);
         let seq = shared.keyspace.propagation.aof_take(&mut pending, false);
-        let waits = self.waits.load(Ordering::Relaxed);
-        let released = waits - f.waits_at_take;
-        f.waits_at_take = waits;
         self.pending_alloc
             .store(pending.capacity() as u64, Ordering::Relaxed);
         let mut ok = true;
@@ -725,17 +744,6 @@ impl Aof {
                 tracing::warn!("AOF write error looks solved, Redis can write again.");
                 self.set_gate(GATE_WRITE_ERROR, false);
             }
-            // Group commit: the next pass waits for those this one releases and those that
-            // came during it, or for as long as this pass took (see `wait_synced`).
-            let came = self.waits.load(Ordering::Relaxed) - waits;
-            self.gather_until
-                .store(waits + released + came, Ordering::Relaxed);
-            let took = pass_started.elapsed().as_nanos() as u64;
-            let avg = self.pass_ns.load(Ordering::Relaxed);
-            self.pass_ns.store(
-                if avg == 0 { took } else { (avg * 7 + took) / 8 },
-                Ordering::Relaxed,
-            );
             self.synced.send_modify(|s| {
                 s.seq = s.seq.max(seq);
                 s.failed = false;

@@ -22,8 +22,9 @@
 //!
 //! With `appendfsync always` (one relaxed load per batch otherwise), a batch's replies are
 //! held until every write unit appended up to the end of the batch is written and fsynced
-//! (`Aof::wait_synced`, which runs the AOF pass on this task's worker when none is running):
-//! one group fsync covers all connections waiting, as Redis's fsync per event-loop pass does.
+//! (`Aof::wait_synced`: the worker runs the AOF pass when it has run every ready task, as
+//! Redis fsyncs at the end of its event loop's iteration): one fsync covers every connection
+//! waiting.
 //! If it cannot be saved, the connection closes without those replies.
 
 use std::net::SocketAddr;

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{AppendFsync, Config};
 use crate::shared::Shared;
 use crate::testctl::Controls;
 
@@ -163,6 +163,28 @@ impl ServerHandle {
         }
         self.shared.aof.shutdown(&self.shared);
     }
+}
+
+/// Builds the tokio runtime a server runs on (the binary's and
+/// [`crate::ServerBuilder::start_background`]'s): `workers` worker threads (`None`: one per
+/// core), or a single one when `config` starts with `appendonly yes` and `appendfsync
+/// always` — one event loop, as Redis's, sees every client's request before it sleeps, so
+/// its end-of-loop AOF pass covers them all with one fsync (see `crate::aof`, "The writer
+/// and the fsync policies", for the measurements). Workers run [`crate::aof::end_of_loop`]
+/// before they sleep.
+pub fn runtime(
+    config: &Config,
+    workers: Option<usize>,
+) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let always = config.appendonly && config.appendfsync == AppendFsync::Always;
+    if let Some(n) = if always { Some(1) } else { workers } {
+        builder.worker_threads(n);
+    }
+    builder
+        .on_thread_park(crate::aof::end_of_loop)
+        .enable_all()
+        .build()
 }
 
 /// Binds and starts serving on the current tokio runtime.
