@@ -13,7 +13,33 @@
 # everysec at P=16 in two processes, each over 10+ interleaved rounds), so figures from
 # servers started once compare processes, not settings.
 #
-# Latest (2026-12-01, second session; -n 200000 -r 5):
+# Latest (2026-12-02, after `always` passes moved to the end of the event loop's iteration
+# and a server started with `always` runs one worker; see src/aof/mod.rs), -n 200000 -r 3:
+#
+#                                 P=1 rps     P=16 rps
+#   emberkv AOF off               144,196    1,388,889
+#   emberkv everysec              145,243    1,250,000   (+0.7%, -10.0%)
+#   emberkv always                 82,576      701,754
+#   redis-server 7.0.15 always     77,220      563,380
+#
+#   Fresh processes per measurement, medians of 3 rounds, ratio to redis-server `always`
+#   (fsyncs ~0.04-0.2 ms on this VM that day): -c 50 1.12 (0.88 before), -c 10 0.95 (0.80;
+#   another run 1.04), -c 1 1.05 (1.03), -c 50 -P 16 1.31 (1.26). At -c 10 both servers
+#   fsync about once per request (~0.9 context switches per request each) and use about the
+#   same CPU (17.5 vs 15.6 us per request). Tried and not kept: the end-of-loop hook with two
+#   workers (0.75-0.84: each pass covers one worker's clients, and wake-ups across workers
+#   cost futex round trips), yielding once before leading the pass instead of the hook (0.74
+#   with one worker: the pass ran before the newly readable clients, splitting them in two
+#   cohorts).
+#   everysec at -P 16 -n 1000000, medians of 6 fresh rounds: -22% of AOF off (redis-server
+#   7.0.15's everysec against its own AOF off, same day: -25%). The aof-writer thread uses
+#   ~0.01 us of CPU per request; the workers use +0.25 us (1.35 -> 1.6): perf counts 29k ->
+#   54k sched_yield and 7k -> 14k futex calls per million SETs, 87% of the yields in
+#   parking_lot's spin on contended shard locks (held longer while their holder appends to
+#   the feed) and 13% on the feed's mutex itself. The kernel's writeback of the file runs
+#   outside the process and competes for the two cores.
+#
+# Earlier (2026-12-01, second session; -n 200000 -r 5):
 #
 #                                 P=1 rps     P=16 rps
 #   emberkv AOF off               143,061    1,298,701

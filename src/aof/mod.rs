@@ -34,12 +34,13 @@
 //!   The binary serves from a single worker when it starts with `appendfsync always` (see
 //!   `server::runtime`): one event loop sees every client's request before it sleeps, so
 //!   a pass covers them all. redis-benchmark SET against Redis 7.0.15's `always`, fresh
-//!   processes, medians of 3 rounds (fsyncs ~0.2 ms): 50 clients 0.87× → 1.02–1.03×,
-//!   10 clients 0.83–0.86× → 0.96–1.04×, 1 client 0.94× → 0.98×, 50 clients `-P 16`
-//!   1.37× → 1.31×. With two workers the same hook measured 0.75–0.84× (each worker's
-//!   pass covers only its own clients, and waking a task on the other worker costs a
-//!   futex round trip); the group commit this replaced (connections running the pass on
-//!   their workers, gathering the expected arrivals first) measured 0.83–0.87× there.
+//!   processes, medians of 3 rounds, two runs (fsyncs 0.04–0.2 ms): 50 clients 0.87–0.88×
+//!   → 1.02–1.12×, 10 clients 0.80–0.86× → 0.95–1.04×, 1 client 0.94–1.03× → 0.98–1.05×,
+//!   50 clients with `-P 16` 1.26–1.37× → 1.31×. With two workers the same hook measured
+//!   0.75–0.84× at 10 and 50 clients (each worker's pass covers only its own clients, and
+//!   waking a task on the other worker costs a futex round trip); the group commit this
+//!   replaced (connections running the pass on their workers, gathering the expected
+//!   arrivals first) measured 0.83–0.87× there.
 //!
 //!   A client whose blocking pop (BLPOP…) another client's write served waits the same way
 //!   before its reply goes out: the pop is on the stream before the waiter sees it served
