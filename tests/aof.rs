@@ -392,6 +392,26 @@ fn restart_round_trip_of_every_type() {
     same(&dump(&mut con), &before, "after restart");
 }
 
+/// `threads` clients at once, each INCRementing its own key `<prefix><n>` `times` times and
+/// checking every reply.
+fn incr_from_threads(url: &str, prefix: &str, threads: usize, times: usize) {
+    let writers: Vec<_> = (0..threads)
+        .map(|t| {
+            let url = url.to_string();
+            let key = format!("{prefix}{t}");
+            std::thread::spawn(move || {
+                let mut con = con_at(&url);
+                for i in 0..times {
+                    assert_eq!(text(&run(&mut con, &["INCR", &key])), (i + 1).to_string());
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+}
+
 /// `appendfsync always` with clients that come and go: writes of many at once, then of one
 /// alone after the others stopped, must all be acknowledged (none left waiting for a pass
 /// that never runs) and all be in the file.
@@ -401,23 +421,7 @@ fn always_serves_clients_that_come_and_go() {
     {
         let s = start(config(&tmp.0, AppendFsync::Always));
         let url = s.url();
-        let many: Vec<_> = (0..8)
-            .map(|t| {
-                let url = url.clone();
-                std::thread::spawn(move || {
-                    let mut con = con_at(&url);
-                    for _ in 0..100 {
-                        let _: i64 = redis::cmd("INCR")
-                            .arg(format!("c{t}"))
-                            .query(&mut con)
-                            .expect("INCR");
-                    }
-                })
-            })
-            .collect();
-        for w in many {
-            w.join().expect("writer");
-        }
+        incr_from_threads(&url, "c", 8, 100);
         // One client alone, and one that writes once and then only reads.
         let mut once = con_at(&url);
         run(&mut once, &["SET", "once", "1"]);
@@ -459,24 +463,7 @@ fn always_on_the_callers_runtime_saves_what_it_acknowledges() {
                 .start(),
         )
         .expect("server starts");
-    let url = handle.url();
-    let writers: Vec<_> = (0..4)
-        .map(|t| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let mut con = con_at(&url);
-                for i in 0..50 {
-                    assert_eq!(
-                        text(&run(&mut con, &["INCR", &format!("n{t}")])),
-                        (i + 1).to_string()
-                    );
-                }
-            })
-        })
-        .collect();
-    for w in writers {
-        w.join().expect("writer");
-    }
+    incr_from_threads(&handle.url(), "n", 4, 50);
     rt.block_on(handle.shutdown());
     drop(rt);
     let s = start(config(&tmp.0, AppendFsync::Always));
