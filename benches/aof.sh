@@ -13,32 +13,39 @@
 # everysec at P=16 in two processes, each over 10+ interleaved rounds), so figures from
 # servers started once compare processes, not settings.
 #
-# Latest (2026-12-02, after `always` passes moved to the end of the event loop's iteration
-# and a server started with `always` runs one worker; see src/aof/mod.rs), -n 200000 -r 3:
+# Latest (2026-12-02: `always` passes at the end of the event loop's iteration, one worker
+# when started with `always`, see src/aof/mod.rs; the feed's mutex waited for by spinning
+# first, see src/storage/effects.rs), -n 200000 -r 3:
 #
 #                                 P=1 rps     P=16 rps
-#   emberkv AOF off               144,196    1,388,889
-#   emberkv everysec              145,243    1,250,000   (+0.7%, -10.0%)
-#   emberkv always                 82,576      701,754
-#   redis-server 7.0.15 always     77,220      563,380
+#   emberkv AOF off               134,680    1,307,189
+#   emberkv everysec              138,600    1,190,476   (+2.9%, -8.9%)
+#   emberkv always                 73,313      611,620
+#   redis-server 7.0.15 always     76,687      530,504
 #
-#   Fresh processes per measurement, medians of 3 rounds, ratio to redis-server `always`
-#   (fsyncs ~0.04-0.2 ms on this VM that day): -c 50 1.12 (0.88 before), -c 10 0.95 (0.80;
-#   another run 1.04), -c 1 1.05 (1.03), -c 50 -P 16 1.31 (1.26). At -c 10 both servers
-#   fsync about once per request (~0.9 context switches per request each) and use about the
-#   same CPU (17.5 vs 15.6 us per request). Tried and not kept: the end-of-loop hook with two
-#   workers (0.75-0.84: each pass covers one worker's clients, and wake-ups across workers
-#   cost futex round trips), yielding once before leading the pass instead of the hook (0.74
-#   with one worker: the pass ran before the newly readable clients, splitting them in two
-#   cohorts).
-#   everysec at -P 16 -n 1000000, medians of 6 fresh rounds: -22% of AOF off (redis-server
-#   7.0.15's everysec against its own AOF off, same day: -25%). The aof-writer thread uses
-#   ~0.01 us of CPU per request; the workers use +0.25 us (1.35 -> 1.6): perf counts 29k ->
-#   54k sched_yield and 7k -> 14k futex calls per million SETs, 87% of the yields in
-#   parking_lot's spin on contended shard locks (held longer while their holder appends to
-#   the feed) and 13% on the feed's mutex itself. The kernel's writeback of the file runs
-#   outside the process and competes for the two cores.
-#
+#   Best-of-3 hides the spread; fresh processes per measurement, medians of the per-round
+#   ratios (-r 100000 keys):
+#   - always against redis-server always: -c 50 1.016 over 9 rounds (ours ahead in 6; two
+#     3-round runs 1.12 and 1.03), -c 10 0.95 (and 1.04 in another run), -c 1 0.97-1.05,
+#     -c 50 -P 16 1.27-1.31. Before (a656e38): -c 50 0.88, -c 10 0.80, -c 1 1.03,
+#     -P 16 1.26. At -c 10 both servers fsync about once per request (0.9 context switches
+#     per request each) and perf puts half of our samples in the VM's disk kick (iowrite16)
+#     and in sleeping through the fsync.
+#   - everysec against AOF off, -c 50 -P 16 -n 1000000: -7.6…-9.4% over three runs of 4-5
+#     rounds (before the spinning: -18…-22%; redis-server's everysec against its own AOF
+#     off the same day: -25%). -P 1: within noise.
+#   Tried and not kept: the end-of-loop hook with two workers (0.75-0.84 of redis at -c 10
+#   and -c 50: each pass covers one worker's clients, and wake-ups across workers cost futex
+#   round trips); yielding once before leading the pass instead of the hook (0.74 with one
+#   worker: the pass ran before the newly readable clients and split them in two cohorts);
+#   spinning on contended shard locks too (SET -P 16 +15% with AOF off, but GET -P 16 -6%:
+#   on 2 cores the spinning takes the CPU redis-benchmark needs); encoding each unit into a
+#   thread-local buffer outside the feed's mutex (no better).
+#   Where everysec's cost went before the spinning: the aof-writer thread uses ~0.01 us of
+#   CPU per request; the workers used +0.25 us (1.35 -> 1.6), with 29k -> 54k sched_yield and
+#   7k -> 14k futex calls per million SETs: parking_lot yields after a few spins, and a
+#   yield gives the core to redis-benchmark for a time slice.
+
 # Earlier (2026-12-01, second session; -n 200000 -r 5):
 #
 #                                 P=1 rps     P=16 rps
