@@ -60,8 +60,7 @@
 //!   commands are in `commands/scripting.rs`.
 //! - `aof/` — append-only file persistence in Redis 7's multi-part layout: the manifest,
 //!   the writer and fsync policies (the `always` pass at the end of a worker's loop),
-//!   loading at start, and the rewrite from a
-//!   point-in-time view (see its module docs).
+//!   loading at start, and the rewrite from a point-in-time view (see its module docs).
 //! - `config.rs` — redis.conf and command-line options; `clock.rs` — the injectable clock;
 //!   `memory.rs` — the counting allocator behind `used_memory`; `ops.rs` — command and
 //!   error statistics (per-thread counters, one clock read per command), slow log, latency

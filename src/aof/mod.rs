@@ -134,27 +134,18 @@ thread_local! {
 /// every ready task runs the `appendfsync always` pass its waiting connections left to it,
 /// as Redis's event loop writes and fsyncs before it sleeps (see the module docs).
 pub fn end_of_loop() {
-    let Some(mut due) = LOOP_PASSES.with(|p| match &mut *p.borrow_mut() {
-        Some(due) if !due.is_empty() => Some(std::mem::take(due)),
-        Some(_) => None,
+    let due = LOOP_PASSES.with(|p| match &mut *p.borrow_mut() {
+        Some(due) => std::mem::take(due),
         unset => {
             *unset = Some(Vec::new());
-            None
+            Vec::new()
         }
-    }) else {
-        return;
-    };
-    for server in due.drain(..) {
+    });
+    for server in due {
         if let Some(shared) = server.upgrade() {
             shared.aof.pass_if_behind(&shared);
         }
     }
-    // Keep the allocation for the next iteration.
-    LOOP_PASSES.with(|p| {
-        if let Some(p) = p.borrow_mut().as_mut().filter(|p| p.is_empty()) {
-            *p = due;
-        }
-    });
 }
 
 /// The AOF state of one server.
@@ -172,8 +163,8 @@ pub struct Aof {
     stop_writer: AtomicBool,
     /// The writer is in an fsync (INFO `aof_pending_bio_fsync`).
     fsyncing: AtomicBool,
-    /// A pass is running (on the writer thread or, under `always`, on a connection's
-    /// worker): passes never overlap, so one fsync covers everything taken before it.
+    /// A pass is running (on the writer thread or, under `always`, on a worker): passes
+    /// never overlap, so one fsync covers everything taken before it.
     leading: AtomicBool,
     /// `everysec` fsyncs that took 2 s or more (INFO `aof_delayed_fsync`).
     delayed_fsyncs: AtomicU64,
@@ -382,9 +373,7 @@ impl Aof {
                 return false;
             }
             // Switched off meanwhile: `stop` publishes once everything is fsynced.
-            if self.enabled() && !self.pass_at_end_of_loop() && self.lead() {
-                self.flush(shared, false);
-                self.unlead();
+            if self.enabled() && !self.pass_at_end_of_loop() && self.pass(shared) {
                 continue;
             }
             if rx.changed().await.is_err() {
@@ -409,16 +398,22 @@ impl Aof {
         })
     }
 
-    /// Runs a pass if units are waiting for one and none is running (one that is running
-    /// publishes, and whoever it did not cover asks again).
+    /// Runs a pass if units are waiting for one (see [`Aof::pass`]).
     fn pass_if_behind(&self, shared: &Shared) {
-        if self.enabled()
-            && self.synced.borrow().seq < shared.keyspace.propagation.aof_seq()
-            && self.lead()
-        {
-            self.flush(shared, false);
-            self.unlead();
+        if self.enabled() && self.synced.borrow().seq < shared.keyspace.propagation.aof_seq() {
+            self.pass(shared);
         }
+    }
+
+    /// Runs a pass unless one is running (that one covers what this one would take, and
+    /// publishes; whoever it did not cover asks again). True if it ran.
+    fn pass(&self, shared: &Shared) -> bool {
+        if !self.lead() {
+            return false;
+        }
+        self.flush(shared, false);
+        self.unlead();
+        true
     }
 
     /// Starts a pass: false when one is running.
@@ -653,11 +648,7 @@ impl Aof {
                     continue;
                 }
             }
-            // A connection's pass is running: it covers what this one would take.
-            if self.lead() {
-                self.flush(shared, false);
-                self.unlead();
-            }
+            self.pass(shared);
         }
     }
 

@@ -178,7 +178,8 @@ pub fn runtime(
 ) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     let always = config.appendonly && config.appendfsync == AppendFsync::Always;
-    if let Some(n) = if always { Some(1) } else { workers } {
+    let workers = if always { Some(1) } else { workers };
+    if let Some(n) = workers {
         builder.worker_threads(n);
     }
     builder
