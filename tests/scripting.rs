@@ -315,8 +315,13 @@ fn a_script_that_wrote_is_unkillable() {
         let s = s.clone();
         thread::spawn(move || {
             let mut c = con(&s);
-            // Writes, then spins for a while (far longer than the 100 ms threshold).
-            let script = "redis.call('set', 'w', '1') for i = 1, 30000000 do end return 'done'";
+            // Writes, then spins for two seconds of server time (far longer than the 100 ms
+            // threshold, however fast the machine runs Lua).
+            let script = "redis.call('set', 'w', '1') \
+                          local t = redis.call('time') local n \
+                          repeat n = redis.call('time') \
+                          until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) >= 2000000 \
+                          return 'done'";
             let r: String = q(&mut c, &["EVAL", script, "0"]);
             r
         })
